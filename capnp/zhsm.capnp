@@ -1,0 +1,527 @@
+# zhsm wire protocol: every message that crosses a process boundary.
+#
+# One connection carries a stream of frames; each frame is one Envelope (see
+# common/frame.h for the length prefix and the reader limits). A caller sends an
+# Envelope holding a Request with a fresh requestId; the callee answers with an
+# Envelope holding a Response with the same requestId. Answers may come out of
+# order, so one connection carries many concurrent calls. A callee that does not
+# know a request kind (version skew) answers `unimplemented`.
+#
+# Conversations (who sends which request):
+#   client (zhsm-fuse)  -> controller : hello .. renewToken
+#   file server         -> controller : registerServer, heartbeat
+#   client              -> file server: readObject .. abortWrite
+#   admin (zhsm-admin)  -> controller : clusterStatus, fileInfo
+# Byte strings that are names or paths travel as Data: POSIX names are bytes.
+# UUIDs travel as Data of exactly 16 bytes.
+
+@0x8044d2233a60f02e;
+
+using Cxx = import "/capnp/c++.capnp";
+$Cxx.namespace("zhsm::proto");
+
+# ---------------------------------------------------------------- envelope
+
+struct Envelope {
+  requestId @0 :UInt64;   # chosen by the caller, unique per connection, echoed in the answer
+  deadlineMs @1 :UInt64;  # unix ms after which the caller stops waiting; 0 = none
+  union {
+    request @2 :Request;
+    response @3 :Response;
+  }
+}
+
+# Failure taxonomy. The first group are expected outcomes of namespace calls
+# (the client maps them to errno); the second says whether a retry can help.
+enum ErrorCode {
+  ok @0;
+  notFound @1;        # ENOENT
+  exists @2;          # EEXIST
+  notEmpty @3;        # ENOTEMPTY
+  notDir @4;          # ENOTDIR
+  isDir @5;           # EISDIR
+  nameTooLong @6;     # ENAMETOOLONG
+  invalid @7;         # EINVAL: malformed or out-of-range argument
+  noSpace @8;         # ENOSPC: no backend can take the data
+  permission @9;      # EACCES
+  notPermitted @10;   # EPERM
+  noAttr @11;         # ENODATA: xattr absent
+  range @12;          # ERANGE
+  tooManyLinks @13;   # EMLINK
+  busy @14;           # EBUSY
+  stale @15;          # ESTALE: the object changed or vanished under the caller
+  io @16;             # EIO: data could not be read or written
+  badToken @17;       # token MAC, mode or object does not match: never retry
+  tokenExpired @18;   # renew the token, then retry
+  disconnected @19;   # peer went away: retry on a new connection can help
+  overloaded @20;     # peer refuses for now: retry later can help
+  timeout @21;        # deadline passed: retry can help
+  unimplemented @22;  # peer does not know this request (version skew)
+  internal @23;       # a bug on the answering side; logged there
+  notSupported @24;   # EOPNOTSUPP
+  crossDevice @25;    # EXDEV
+  loop @26;           # ELOOP / EINVAL for a move into its own subtree
+}
+
+struct Error {
+  code @0 :ErrorCode;
+  message @1 :Text;   # human-readable, with context; for logs, never parsed
+}
+
+# ---------------------------------------------------------------- shared types
+
+enum FileType {
+  regular @0;
+  directory @1;
+  symlink @2;
+  fifo @3;
+  socket @4;
+  charDevice @5;
+  blockDevice @6;
+}
+
+# The attributes of one inode, as the controller holds them.
+struct Attr {
+  ino @0 :UInt64;       # stable inode number, never reused; 1 is the root
+  fsid @1 :Data;        # the inode's UUID (16 bytes)
+  type @2 :FileType;
+  mode @3 :UInt32;      # permission bits only (07777); the type is in `type`
+  nlink @4 :UInt32;
+  uid @5 :UInt32;
+  gid @6 :UInt32;
+  size @7 :UInt64;      # bytes; for symlinks the target length
+  rdev @8 :UInt64;      # device number for charDevice / blockDevice
+  atimeNs @9 :Int64;    # nanoseconds since the unix epoch
+  mtimeNs @10 :Int64;
+  ctimeNs @11 :Int64;
+  version @12 :UInt64;  # bumped by every change of the inode's content or attributes
+}
+
+# Where one copy of a data object lives.
+struct CopyRef {
+  backend @0 :Data;     # backend UUID
+  backendName @1 :Text;
+  server @2 :Data;      # server UUID
+  serverName @3 :Text;
+  address @4 :Text;     # "host:port" of the file server serving this backend
+  state @5 :CopyState;
+  version @6 :UInt64;   # version this copy holds
+}
+
+enum CopyState {
+  current @0;   # holds the newest version
+  outdated @1;  # holds an older version
+  target @2;    # the chains want a copy here; not there yet
+}
+
+# One data object (chunk) of a file: bytes [index*chunkSize, index*chunkSize+size).
+struct ChunkRef {
+  index @0 :UInt64;
+  uuid @1 :Data;        # the data object's UUID
+  version @2 :UInt64;
+  size @3 :UInt64;      # valid bytes in this chunk; reads past it return zeros
+  sha256 @4 :Data;      # of the chunk's `size` bytes (32 bytes)
+  copies @5 :List(CopyRef);
+}
+
+enum AccessMode {
+  read @0;
+  write @1;
+  readWrite @2;
+  append @3;
+}
+
+# An access grant from open to close. The controller signs it with the cluster
+# key; file servers check it without asking the controller (common/token.h
+# defines the exact bytes the MAC covers).
+struct Token {
+  tokenId @0 :UInt64;   # controller-unique; names the open in `release`/`renewToken`
+  fsid @1 :Data;        # the file (inode UUID) this token grants access to
+  ino @2 :UInt64;
+  mode @3 :AccessMode;
+  expiresMs @4 :UInt64; # unix ms
+  clientId @5 :UInt64;  # the client session the token was issued to
+  mac @6 :Data;         # HMAC-SHA256 over the fields above, 32 bytes
+}
+
+# A backend as a file server reports it.
+struct BackendInfo {
+  id @0 :Data;          # backend UUID, kept in the backend directory's .zhsm-backend file
+  name @1 :Text;        # operator-chosen, unique in the cluster
+  tier @2 :Text;        # e.g. "ssd", "hdd", "archive"
+  path @3 :Text;        # directory on the file server (informational)
+  totalBytes @4 :UInt64;
+  freeBytes @5 :UInt64;
+  usedBytes @6 :UInt64;   # bytes held by zhsm objects
+  objectCount @7 :UInt64;
+}
+
+# ---------------------------------------------------------------- requests
+
+struct Request {
+  union {
+    # ---- client -> controller (namespace and open/close)
+    hello @0 :Hello;
+    lookup @1 :Lookup;
+    getattr @2 :Getattr;
+    setattr @3 :Setattr;
+    mknod @4 :Mknod;
+    mkdir @5 :Mkdir;
+    symlink @6 :Symlink;
+    link @7 :Link;
+    unlink @8 :Unlink;
+    rmdir @9 :Unlink;
+    rename @10 :Rename;
+    readlink @11 :Getattr;
+    readdir @12 :Readdir;
+    create @13 :Create;
+    open @14 :Open;
+    release @15 :Release;
+    commitData @16 :CommitData;
+    setxattr @17 :Setxattr;
+    getxattr @18 :Getxattr;
+    listxattr @19 :Getattr;
+    removexattr @20 :Getxattr;
+    statfs @21 :Void;
+    renewToken @22 :Release;
+
+    # ---- file server -> controller
+    registerServer @23 :RegisterServer;
+    heartbeat @24 :Heartbeat;
+
+    # ---- client -> file server
+    readObject @25 :ReadObject;
+    beginWrite @26 :BeginWrite;
+    writeObject @27 :WriteObject;
+    truncateObject @28 :TruncateObject;
+    commitWrite @29 :CommitWrite;
+    abortWrite @30 :AbortWrite;
+
+    # ---- admin -> controller
+    clusterStatus @31 :Void;
+    fileInfo @32 :FileInfo;
+  }
+}
+
+struct Hello {
+  clientName @0 :Text;  # host name and mount point, for logs and token listings
+}
+
+struct Lookup {
+  parent @0 :UInt64;
+  name @1 :Data;
+}
+
+struct Getattr {
+  ino @0 :UInt64;
+}
+
+# Caller identity for calls that create or change ownership: the FUSE request's
+# uid/gid. The kernel has already checked permissions (default_permissions).
+struct Caller {
+  uid @0 :UInt32;
+  gid @1 :UInt32;
+}
+
+struct Setattr {
+  ino @0 :UInt64;
+  caller @1 :Caller;
+  setMode @2 :Bool;
+  mode @3 :UInt32;
+  setUid @4 :Bool;
+  uid @5 :UInt32;
+  setGid @6 :Bool;
+  gid @7 :UInt32;
+  setSize @8 :Bool;
+  size @9 :UInt64;      # truncate: chunks past it are dropped, the last one clipped
+  setAtime @10 :Bool;
+  atimeNs @11 :Int64;
+  atimeNow @12 :Bool;   # use the controller's clock
+  setMtime @13 :Bool;
+  mtimeNs @14 :Int64;
+  mtimeNow @15 :Bool;
+  tokenId @16 :UInt64;  # open the truncate came through, 0 if none (path truncate)
+}
+
+struct Mknod {
+  parent @0 :UInt64;
+  name @1 :Data;
+  type @2 :FileType;    # regular, fifo, socket, charDevice or blockDevice
+  mode @3 :UInt32;      # permission bits, umask already applied by the kernel
+  rdev @4 :UInt64;
+  caller @5 :Caller;
+}
+
+struct Mkdir {
+  parent @0 :UInt64;
+  name @1 :Data;
+  mode @2 :UInt32;
+  caller @3 :Caller;
+}
+
+struct Symlink {
+  parent @0 :UInt64;
+  name @1 :Data;
+  target @2 :Data;
+  caller @3 :Caller;
+}
+
+struct Link {
+  ino @0 :UInt64;
+  newParent @1 :UInt64;
+  newName @2 :Data;
+}
+
+struct Unlink {
+  parent @0 :UInt64;
+  name @1 :Data;
+}
+
+struct Rename {
+  parent @0 :UInt64;
+  name @1 :Data;
+  newParent @2 :UInt64;
+  newName @3 :Data;
+  noReplace @4 :Bool;   # RENAME_NOREPLACE
+  exchange @5 :Bool;    # RENAME_EXCHANGE
+}
+
+struct Readdir {
+  ino @0 :UInt64;
+  after @1 :UInt64;     # cookie of the last entry already returned; 0 = from the start
+  maxEntries @2 :UInt32;# at most this many entries in the answer (controller caps it)
+  plus @3 :Bool;        # full attributes for each entry (readdirplus)
+}
+
+struct Create {
+  parent @0 :UInt64;
+  name @1 :Data;
+  mode @2 :UInt32;
+  caller @3 :Caller;
+  exclusive @4 :Bool;   # O_EXCL: an existing name is `exists`
+  truncate @5 :Bool;    # O_TRUNC on an existing file
+  access @6 :AccessMode;# the access the open asks for
+}
+
+struct Open {
+  ino @0 :UInt64;
+  mode @1 :AccessMode;
+  truncate @2 :Bool;    # O_TRUNC
+}
+
+struct Release {
+  tokenId @0 :UInt64;
+}
+
+# The result of a write session: which chunks changed, the new size and times.
+# Committed in one transaction; chunk versions only move forward (a commit
+# carrying an older version than the database holds for that chunk is ignored
+# for that chunk).
+struct CommitData {
+  ino @0 :UInt64;
+  tokenId @1 :UInt64;
+  size @2 :UInt64;            # file size after the session
+  mtimeNs @3 :Int64;
+  chunks @4 :List(ChunkUpdate);
+  setInline @5 :Bool;         # replace the data by inlineData (small file)
+  inlineData @6 :Data;
+  dropInline @7 :Bool;        # the file became chunked: forget the inline data
+}
+
+struct ChunkUpdate {
+  index @0 :UInt64;
+  uuid @1 :Data;
+  version @2 :UInt64;
+  size @3 :UInt64;
+  sha256 @4 :Data;
+  backend @5 :Data;           # the backend that now holds the current copy
+}
+
+struct Setxattr {
+  ino @0 :UInt64;
+  name @1 :Data;
+  value @2 :Data;
+  create @3 :Bool;      # XATTR_CREATE: fail with `exists` if present
+  replace @4 :Bool;     # XATTR_REPLACE: fail with `noAttr` if absent
+}
+
+struct Getxattr {
+  ino @0 :UInt64;
+  name @1 :Data;
+}
+
+struct RegisterServer {
+  serverId @0 :Data;    # the server's UUID, kept in its state directory
+  name @1 :Text;
+  address @2 :Text;     # "host:port" clients use for data
+  backends @3 :List(BackendInfo);
+}
+
+struct Heartbeat {
+  serverId @0 :Data;
+  backends @1 :List(BackendInfo);
+  deleted @2 :List(ObjectAddress);  # deletions done since the last heartbeat
+}
+
+struct ObjectAddress {
+  backend @0 :Data;
+  uuid @1 :Data;
+}
+
+struct ReadObject {
+  token @0 :Token;
+  backend @1 :Data;
+  uuid @2 :Data;
+  offset @3 :UInt64;
+  length @4 :UInt32;    # at most 4 MiB
+  sessionId @5 :UInt64; # read through this connection's open write session; 0 = committed object
+}
+
+struct BeginWrite {
+  token @0 :Token;
+  backend @1 :Data;
+  uuid @2 :Data;
+  index @3 :UInt64;     # chunk index within the file, recorded in the object head
+  keepLength @4 :UInt64;# bytes of the current object to start from; the rest is cut
+}
+
+struct WriteObject {
+  sessionId @0 :UInt64;
+  offset @1 :UInt64;
+  data @2 :Data;        # at most 4 MiB
+  crc32 @3 :UInt32;     # zlib crc32 of data; a mismatch is `invalid` and writes nothing
+}
+
+struct TruncateObject {
+  sessionId @0 :UInt64;
+  length @1 :UInt64;
+}
+
+struct CommitWrite {
+  sessionId @0 :UInt64;
+  mtimeNs @1 :Int64;
+}
+
+struct AbortWrite {
+  sessionId @0 :UInt64;
+}
+
+struct FileInfo {
+  path @0 :Data;        # absolute path inside the zhsm namespace, "/" is the root
+}
+
+# ---------------------------------------------------------------- responses
+
+struct Response {
+  union {
+    error @0 :Error;
+    unimplemented @1 :Void;
+    done @2 :Void;                  # success without a payload
+    hello @3 :HelloReply;
+    attr @4 :Attr;                  # lookup, getattr, setattr, mknod, mkdir, symlink, link, commitData
+    readlink @5 :Data;
+    readdir @6 :ReaddirReply;
+    open @7 :OpenReply;             # create, open
+    xattr @8 :Data;                 # getxattr
+    xattrNames @9 :List(Data);      # listxattr
+    statfs @10 :StatfsReply;
+    renewToken @11 :Token;
+    heartbeat @12 :HeartbeatReply;  # registerServer, heartbeat
+    readObject @13 :Data;           # may be shorter than asked: end of object
+    beginWrite @14 :BeginWriteReply;
+    commitWrite @15 :CommitWriteReply;
+    clusterStatus @16 :ClusterStatus;
+    fileInfo @17 :FileInfoReply;
+  }
+}
+
+struct HelloReply {
+  clientId @0 :UInt64;
+  chunkSize @1 :UInt64;   # bytes per data object
+  inlineMax @2 :UInt64;   # files up to this size keep their data in the head
+  tokenLifetimeMs @3 :UInt64;
+}
+
+struct DirEntry {
+  name @0 :Data;
+  cookie @1 :UInt64;      # pass as `after` to continue after this entry; >= 3
+  attr @2 :Attr;          # ino and type always; the rest only with `plus`
+}
+
+struct ReaddirReply {
+  entries @0 :List(DirEntry);
+  eof @1 :Bool;
+  parentIno @2 :UInt64;   # for ".."
+}
+
+struct OpenReply {
+  attr @0 :Attr;
+  token @1 :Token;
+  inline @2 :Bool;          # data is inlineData (file size <= inlineMax)
+  inlineData @3 :Data;
+  chunks @4 :List(ChunkRef);
+  writeTarget @5 :CopyRef;  # where new chunks of this file go (for write modes)
+}
+
+struct StatfsReply {
+  totalBytes @0 :UInt64;
+  freeBytes @1 :UInt64;
+  files @2 :UInt64;
+  blockSize @3 :UInt32;
+}
+
+struct HeartbeatReply {
+  deleteObjects @0 :List(ObjectAddress);  # drop these objects; report them in `deleted`
+  intervalMs @1 :UInt32;                  # heartbeat period the controller wants
+}
+
+struct BeginWriteReply {
+  sessionId @0 :UInt64;     # valid on this connection only; aborted when it closes
+  baseVersion @1 :UInt64;   # version of the object the session started from (0 = new)
+}
+
+struct CommitWriteReply {
+  version @0 :UInt64;       # baseVersion + 1
+  size @1 :UInt64;
+  sha256 @2 :Data;
+}
+
+struct ServerStatus {
+  id @0 :Data;
+  name @1 :Text;
+  address @2 :Text;
+  state @3 :Text;               # "on" (heartbeating) or "failed" (missed heartbeats)
+  lastHeartbeatAgeMs @4 :UInt64;
+  backends @5 :List(BackendInfo);
+}
+
+struct ClusterStatus {
+  servers @0 :List(ServerStatus);
+  files @1 :UInt64;
+  directories @2 :UInt64;
+  dataObjects @3 :UInt64;
+  dataBytes @4 :UInt64;
+  clients @5 :UInt64;           # client sessions seen recently
+  openTokens @6 :UInt64;
+}
+
+struct FileInfoReply {
+  attr @0 :Attr;
+  inline @1 :Bool;
+  chunkSize @2 :UInt64;
+  chunks @3 :List(ChunkRef);
+}
+
+# ---------------------------------------------------------------- on disk
+
+# The head stored at the start of every object file on a backend, so that the
+# database can be checked against (and in the end rebuilt from) the backends.
+struct ObjectHead {
+  uuid @0 :Data;        # the object's UUID (also its path)
+  owner @1 :Data;       # FSID of the file the data object belongs to
+  index @2 :UInt64;     # chunk index within that file
+  version @3 :UInt64;
+  mtimeNs @4 :Int64;
+  size @5 :UInt64;      # data bytes following the head block
+  sha256 @6 :Data;      # of those bytes
+}

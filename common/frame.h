@@ -1,0 +1,41 @@
+// Framing: the only code that knows both Cap'n Proto and Boost.Asio.
+//
+// A frame is a 4-byte little-endian length N followed by N bytes: one Cap'n
+// Proto message in flat-array form (segment table included) whose root is an
+// proto::Envelope. N must be a positive multiple of 8 and at most kMaxFrameBytes;
+// a peer that sends anything else is cut off. Messages are read with explicit
+// reader limits (kReaderLimits), so a hostile message cannot make a reader walk
+// more than it sent.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include <capnp/message.h>
+#include <capnp/serialize.h>
+#include <kj/array.h>
+
+#include "common/asio.h"
+
+namespace zhsm {
+
+// Largest frame accepted: bulk data travels in pieces of at most kMaxDataPiece.
+inline constexpr uint32_t kMaxFrameBytes = 8u << 20;
+inline constexpr uint32_t kMaxDataPiece = 4u << 20;
+
+inline capnp::ReaderOptions reader_limits() {
+  capnp::ReaderOptions o;
+  o.traversalLimitInWords = 2 * (kMaxFrameBytes / 8);
+  o.nestingLimit = 32;
+  return o;
+}
+
+// Reads one frame. Returns nullopt on a clean end of stream; throws
+// zhsm::Error(invalid) for a bad length and boost::system::system_error for
+// transport failures.
+awaitable<std::optional<kj::Array<capnp::word>>> read_frame(tcp::socket& socket);
+
+// Serializes a builder into a frame (length prefix + words) ready to send.
+std::vector<uint8_t> encode_frame(capnp::MessageBuilder& message);
+
+}  // namespace zhsm

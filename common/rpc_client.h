@@ -1,0 +1,78 @@
+// The calling side of a zhsm connection: one TCP connection to one peer, many
+// concurrent calls multiplexed over it by request id. Connects lazily and again
+// after a failure; a call in flight when the connection breaks fails with
+// `disconnected` (the caller decides whether to retry).
+//
+// Thread-safety: every public method may be called from any thread. The
+// io_context given at construction must be run by at least one thread, and
+// call() must not be called from a thread running that io_context.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "capnp/zhsm.capnp.h"
+#include "common/asio.h"
+#include "common/error.h"
+
+namespace zhsm {
+
+// The answer to one call: either a transport failure, an error the peer
+// answered, or a response. Cheap to copy (shared).
+class Reply {
+ public:
+  Reply() = default;
+  static Reply failure(Errc code, std::string message);
+  static Reply from_frame(kj::Array<capnp::word> words);
+
+  // ok when the peer answered with a non-error response. `unimplemented` answers
+  // map to Errc::unimplemented.
+  Errc code() const { return code_; }
+  bool ok() const { return code_ == Errc::ok; }
+  const std::string& message() const { return message_; }
+  // The response; only when ok().
+  proto::Response::Reader response() const;
+  // Throws zhsm::Error(code(), message()) unless ok().
+  const Reply& check() const;
+
+ private:
+  struct Frame;
+  Errc code_ = Errc::disconnected;
+  std::string message_ = "no answer";
+  std::shared_ptr<Frame> frame_;
+};
+
+using RequestFiller = std::function<void(proto::Request::Builder)>;
+
+class RpcClient {
+ public:
+  // `address` is "host:port". Nothing connects until the first call.
+  RpcClient(asio::io_context& io, std::string address);
+  ~RpcClient();
+  RpcClient(const RpcClient&) = delete;
+  RpcClient& operator=(const RpcClient&) = delete;
+
+  const std::string& address() const;
+
+  // Starts a call; `done` runs exactly once on an io_context thread with the reply
+  // (or a failure: disconnected, timeout, invalid when the request cannot be encoded).
+  void start_call(const RequestFiller& fill, std::chrono::milliseconds timeout,
+                  std::function<void(Reply)> done);
+  // Blocking call from a non-io thread.
+  Reply call(const RequestFiller& fill,
+             std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // Call from a coroutine.
+  awaitable<Reply> async_call(RequestFiller fill,
+                              std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+  // Closes the connection; calls in flight fail with `disconnected`.
+  void close();
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace zhsm
