@@ -77,9 +77,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
       try {
         co_await handler_->handle(env.getRequest(), resp);
       } catch (const Error& e) {
-        auto err = resp.initError();
-        err.setCode(static_cast<proto::ErrorCode>(e.code()));
-        err.setMessage(e.what());
+        if (e.code() == Errc::unimplemented) {
+          resp.setUnimplemented();
+        } else {
+          auto err = resp.initError();
+          err.setCode(static_cast<proto::ErrorCode>(e.code()));
+          err.setMessage(e.what());
+        }
       }
     } catch (const Error& e) {
       env_out.setRequestId(request_id);
