@@ -1,0 +1,130 @@
+// Request dispatch, per-request metrics and error logging of ControllerHandler, plus the
+// session requests (hello). The request groups live in handler_namespace.cc,
+// handler_files.cc and handler_servers.cc.
+#include "controller/controller_handler.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "common/error.h"
+#include "controller/proto_convert.h"
+
+namespace zhsm {
+namespace {
+
+constexpr auto kTouchInterval = std::chrono::seconds(60);
+
+}  // namespace
+
+awaitable<void> ControllerHandler::handle(proto::Request::Reader req,
+                                          proto::Response::Builder resp) {
+  const std::string_view op = request_name(req.which());
+  auto& metrics = service_.metrics();
+  metrics.add("zhsm_controller_requests_total", 1, fmt::format("op=\"{}\"", op));
+  try {
+    co_await dispatch(req, resp);
+  } catch (const Error& e) {
+    metrics.add("zhsm_controller_errors_total", 1,
+                fmt::format("op=\"{}\",code=\"{}\"", op, errc_name(e.code())));
+    switch (e.code()) {
+      case Errc::internal:
+      case Errc::disconnected:
+      case Errc::overloaded:
+        spdlog::warn("event=request_failed op={} peer={} code={} reason=\"{}\"", op, peer_,
+                     errc_name(e.code()), e.what());
+        break;
+      default:
+        spdlog::debug("event=request_failed op={} peer={} code={} reason=\"{}\"", op, peer_,
+                      errc_name(e.code()), e.what());
+    }
+    throw;
+  } catch (const std::exception& e) {
+    metrics.add("zhsm_controller_errors_total", 1,
+                fmt::format("op=\"{}\",code=\"internal\"", op));
+    throw;  // RpcServer answers `internal` and logs it once
+  }
+}
+
+awaitable<void> ControllerHandler::dispatch(proto::Request::Reader req,
+                                            proto::Response::Builder resp) {
+  using W = proto::Request::Which;
+  switch (req.which()) {
+    case W::HELLO: {
+      std::string name = req.getHello().getClientName();
+      uint64_t id = co_await service_.db([&] { return service_.store().add_client(name); });
+      client_id_ = id;
+      last_touch_ = std::chrono::steady_clock::now();
+      const auto& settings = service_.store().settings();
+      auto out = resp.initHello();
+      out.setClientId(id);
+      out.setChunkSize(settings.chunk_size);
+      out.setInlineMax(settings.inline_max);
+      out.setTokenLifetimeMs(static_cast<uint64_t>(service_.options().token_lifetime_ms));
+      spdlog::info("event=client_hello client={} name=\"{}\" peer={}", id, name, peer_);
+      co_return;
+    }
+    case W::LOOKUP:
+    case W::GETATTR:
+    case W::SETATTR:
+    case W::MKNOD:
+    case W::MKDIR:
+    case W::SYMLINK:
+    case W::LINK:
+    case W::UNLINK:
+    case W::RMDIR:
+    case W::RENAME:
+    case W::READLINK:
+    case W::READDIR:
+    case W::SETXATTR:
+    case W::GETXATTR:
+    case W::LISTXATTR:
+    case W::REMOVEXATTR:
+      co_await touch_client();
+      co_await handle_namespace(req, resp);
+      co_return;
+    case W::CREATE:
+    case W::OPEN:
+    case W::RELEASE:
+    case W::COMMIT_DATA:
+    case W::RENEW_TOKEN:
+    case W::STATFS:
+      co_await touch_client();
+      co_await handle_files(req, resp);
+      co_return;
+    case W::REGISTER_SERVER:
+    case W::HEARTBEAT:
+    case W::CLUSTER_STATUS:
+    case W::FILE_INFO:
+      co_await handle_servers(req, resp);
+      co_return;
+    case W::READ_OBJECT:
+    case W::BEGIN_WRITE:
+    case W::WRITE_OBJECT:
+    case W::TRUNCATE_OBJECT:
+    case W::COMMIT_WRITE:
+    case W::ABORT_WRITE:
+      break;
+  }
+  throw Error(Errc::unimplemented,
+              fmt::format("the controller does not serve {}", request_name(req.which())));
+}
+
+awaitable<void> ControllerHandler::touch_client() {
+  if (client_id_ == 0) co_return;
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_touch_ < kTouchInterval) co_return;
+  last_touch_ = now;
+  try {
+    uint64_t id = client_id_;
+    co_await service_.db([this, id] { service_.store().touch_client(id); });
+  } catch (const Error& e) {
+    // Only bookkeeping: the request itself goes on and reports its own failure.
+    spdlog::debug("event=client_touch_failed client={} reason=\"{}\"", client_id_, e.what());
+  }
+}
+
+void ControllerHandler::on_close() {
+  if (client_id_ != 0) spdlog::info("event=client_gone client={} peer={}", client_id_, peer_);
+}
+
+}  // namespace zhsm

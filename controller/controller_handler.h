@@ -1,0 +1,40 @@
+// The controller's per-connection request handler: answers every client, file server and
+// admin request of capnp/zhsm.capnp that the controller serves (the file server's data
+// requests are answered `unimplemented`). Keeps the client id that hello assigned.
+// Handlers run on the connection's strand; every store call goes through
+// ControllerService::db(), never blocking the network thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "common/rpc_server.h"
+#include "controller/controller_service.h"
+
+namespace zhsm {
+
+class ControllerHandler : public RpcHandler {
+ public:
+  ControllerHandler(ControllerService& service, std::string peer)
+      : service_(service), peer_(std::move(peer)) {}
+
+  awaitable<void> handle(proto::Request::Reader req, proto::Response::Builder resp) override;
+  void on_close() override;
+
+ private:
+  // Each answers one group of requests; defined in handler_*.cc.
+  awaitable<void> handle_namespace(proto::Request::Reader req, proto::Response::Builder resp);
+  awaitable<void> handle_files(proto::Request::Reader req, proto::Response::Builder resp);
+  awaitable<void> handle_servers(proto::Request::Reader req, proto::Response::Builder resp);
+  awaitable<void> dispatch(proto::Request::Reader req, proto::Response::Builder resp);
+  // Records, at most once a minute, that this connection's client is alive.
+  awaitable<void> touch_client();
+
+  ControllerService& service_;
+  const std::string peer_;
+  uint64_t client_id_ = 0;  // from hello; 0 before
+  std::chrono::steady_clock::time_point last_touch_{};
+};
+
+}  // namespace zhsm

@@ -1,0 +1,32 @@
+// Shared controller state and metric declarations (see controller_service.h).
+#include "controller/controller_service.h"
+
+#include "controller/controller_handler.h"
+
+namespace zhsm {
+
+ControllerService::ControllerService(MetaStore& store, asio::thread_pool& pool, Metrics& metrics,
+                                     ServiceOptions options)
+    : store_(store), pool_(pool), metrics_(metrics), options_(std::move(options)) {
+  metrics_.describe("zhsm_controller_requests_total", "counter", "Requests served, by op");
+  metrics_.describe("zhsm_controller_errors_total", "counter",
+                    "Requests answered with an error, by op and code");
+  metrics_.describe("zhsm_controller_db_seconds_sum", "counter",
+                    "Time spent in database calls");
+  metrics_.describe("zhsm_controller_db_seconds_count", "counter", "Database calls made");
+  metrics_.describe("zhsm_controller_open_tokens", "gauge", "Open-file tokens (last sweep)");
+  metrics_.describe("zhsm_controller_live_servers", "gauge",
+                    "File servers heartbeating within the timeout (last sweep)");
+}
+
+std::shared_ptr<RpcHandler> ControllerService::make_handler(const std::string& peer) {
+  return std::make_shared<ControllerHandler>(*this, peer);
+}
+
+void ControllerService::record_db_time(std::chrono::steady_clock::duration elapsed) {
+  metrics_.add("zhsm_controller_db_seconds_sum",
+               std::chrono::duration<double>(elapsed).count());
+  metrics_.add("zhsm_controller_db_seconds_count", 1);
+}
+
+}  // namespace zhsm

@@ -1,0 +1,64 @@
+// What every controller connection shares: the metadata store, the pool of database
+// worker threads, the cluster key for signing tokens, the metrics and the settings that
+// shape answers. ControllerHandler (one per connection) calls the store through db(),
+// which moves the blocking call onto the pool and records its latency.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/asio.h"
+#include "common/metrics.h"
+#include "common/rpc_server.h"
+#include "controller/meta_store.h"
+
+namespace zhsm {
+
+struct ServiceOptions {
+  std::string cluster_key;             // HMAC key for tokens (common/token.h)
+  int64_t token_lifetime_ms = 300000;  // told to clients in hello
+  int64_t heartbeat_timeout_ms = 10000;  // a server silent this long shows as failed
+  uint32_t heartbeat_interval_ms = 2000;
+};
+
+class ControllerService {
+ public:
+  // `store`, `pool` and `metrics` must outlive the service. Declares the metrics.
+  ControllerService(MetaStore& store, asio::thread_pool& pool, Metrics& metrics,
+                    ServiceOptions options);
+
+  MetaStore& store() { return store_; }
+  Metrics& metrics() { return metrics_; }
+  const ServiceOptions& options() const { return options_; }
+
+  // A handler for a new connection (RpcServer's HandlerFactory).
+  std::shared_ptr<RpcHandler> make_handler(const std::string& peer);
+
+  // Runs fn() (a blocking store call) on the database pool and resumes on the caller's
+  // executor with its result or exception. Records db latency.
+  template <class F>
+  awaitable<std::invoke_result_t<F>> db(F fn) {
+    return run_blocking(pool_, [this, fn = std::move(fn)]() mutable {
+      auto start = std::chrono::steady_clock::now();
+      struct Record {
+        ControllerService* self;
+        std::chrono::steady_clock::time_point start;
+        ~Record() { self->record_db_time(std::chrono::steady_clock::now() - start); }
+      } record{this, start};
+      return fn();
+    });
+  }
+
+ private:
+  void record_db_time(std::chrono::steady_clock::duration elapsed);
+
+  MetaStore& store_;
+  asio::thread_pool& pool_;
+  Metrics& metrics_;
+  const ServiceOptions options_;
+};
+
+}  // namespace zhsm

@@ -1,0 +1,113 @@
+// Wiring of the controller process (see daemon.h): main() builds nothing itself.
+#include "controller/daemon.h"
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <spdlog/spdlog.h>
+
+#include "common/asio.h"
+#include "common/error.h"
+#include "common/metrics.h"
+#include "common/rpc_server.h"
+#include "common/token.h"
+#include "controller/controller_service.h"
+#include "controller/db/pg_connect.h"
+#include "controller/sweeper.h"
+
+namespace zhsm {
+namespace {
+
+constexpr auto kSweepInterval = std::chrono::seconds(3);
+
+std::string host_of(const std::string& address) {
+  auto colon = address.rfind(':');
+  return colon == std::string::npos ? address : address.substr(0, colon);
+}
+
+// Writes the file atomically (temporary file, then rename).
+void write_port_file(const std::string& path, const std::string& content) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << content;
+    if (!out.flush()) throw Error(Errc::io, "cannot write port file " + tmp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw Error(Errc::io, "cannot rename " + tmp + " to " + path + ": " + ec.message());
+}
+
+}  // namespace
+
+int run_controller(const ControllerConfig& cfg) {
+  std::signal(SIGPIPE, SIG_IGN);
+  const std::string key = load_cluster_key(cfg.cluster_key);
+
+  PgConnectOptions pg;
+  pg.conninfo = cfg.db;
+  pg.connections = cfg.db_threads;
+  pg.chunk_size = cfg.chunk_size;
+  pg.inline_max = cfg.inline_max;
+  pg.store.heartbeat_timeout_ms = int64_t{cfg.heartbeat_timeout_s} * 1000;
+  pg.store.token_lifetime_ms = int64_t{cfg.token_lifetime_s} * 1000;
+  PgConnected db = connect_postgres(pg);
+  const Settings& settings = db.store->settings();
+  spdlog::info("event=database_ready db=\"{}\" schema_from={} schema={} cluster={} chunk_size={} "
+               "inline_max={}",
+               redact_conninfo(cfg.db), db.schema_from, db.schema_to, settings.cluster_id.str(),
+               settings.chunk_size, settings.inline_max);
+
+  asio::io_context io;
+  asio::thread_pool db_pool(cfg.db_threads);
+  Metrics metrics;
+  ServiceOptions so;
+  so.cluster_key = key;
+  so.token_lifetime_ms = pg.store.token_lifetime_ms;
+  so.heartbeat_timeout_ms = pg.store.heartbeat_timeout_ms;
+  ControllerService service(*db.store, db_pool, metrics, so);
+
+  RpcServer server(
+      io, cfg.listen, [&service](const std::string& peer) { return service.make_handler(peer); },
+      "controller");
+  server.start();
+  std::string listen = host_of(cfg.listen) + ":" + std::to_string(server.port());
+
+  std::unique_ptr<MetricsServer> metrics_server;
+  std::string metrics_addr;
+  if (!cfg.metrics.empty()) {
+    metrics_server = std::make_unique<MetricsServer>(io, cfg.metrics, metrics);
+    metrics_server->start();
+    metrics_addr = host_of(cfg.metrics) + ":" + std::to_string(metrics_server->port());
+  }
+  if (!cfg.port_file.empty()) {
+    std::string content = "listen=" + listen + "\n";
+    if (!metrics_addr.empty()) content += "metrics=" + metrics_addr + "\n";
+    write_port_file(cfg.port_file, content);
+  }
+
+  Sweeper sweeper(io, service, kSweepInterval);
+  sweeper.start();
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    spdlog::info("event=stopping signal={}", signo);
+    sweeper.stop();
+    server.stop();
+    io.stop();
+  });
+
+  spdlog::info("event=start listen={} metrics={} db_threads={} token_lifetime_s={} "
+               "heartbeat_timeout_s={}",
+               listen, metrics_addr.empty() ? "off" : metrics_addr, cfg.db_threads,
+               cfg.token_lifetime_s, cfg.heartbeat_timeout_s);
+  io.run();
+  db_pool.join();
+  spdlog::info("event=stopped");
+  return 0;
+}
+
+}  // namespace zhsm

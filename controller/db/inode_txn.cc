@@ -1,0 +1,173 @@
+// Statements and logic of the per-transaction inode building blocks (see inode_txn.h).
+#include "controller/db/inode_txn.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "common/error.h"
+#include "controller/db/pg_rows.h"
+#include "controller/names.h"
+
+namespace zhsm {
+
+void prepare_inode_statements(pqxx::connection& c) {
+  const std::string cols = attr_columns();
+  c.prepare("ino_get", "SELECT " + cols + ", parent FROM inodes WHERE ino = $1");
+  c.prepare("ino_get_lock", "SELECT " + cols + ", parent FROM inodes WHERE ino = $1 FOR UPDATE");
+  c.prepare("dent_get", "SELECT ino FROM dentries WHERE parent = $1 AND name = $2");
+  c.prepare("ino_insert",
+            "INSERT INTO inodes (fsid, type, mode, uid, gid, nlink, size, rdev, atime_ns, "
+            "mtime_ns, ctime_ns, version, parent, symlink) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9, 1, $10, "
+            "CASE WHEN $2 = 2::smallint THEN $11::bytea END) RETURNING ino");
+  c.prepare("dent_insert", "INSERT INTO dentries (parent, name, ino) VALUES ($1, $2, $3)");
+  c.prepare("dent_delete", "DELETE FROM dentries WHERE parent = $1 AND name = $2");
+  c.prepare("dir_touch",
+            "UPDATE inodes SET mtime_ns = $2, ctime_ns = $2, nlink = nlink + $3, "
+            "version = version + 1 WHERE ino = $1");
+  c.prepare("ino_touch",
+            "UPDATE inodes SET ctime_ns = $2, nlink = nlink + $3, version = version + 1 "
+            "WHERE ino = $1 RETURNING nlink");
+  c.prepare("dir_unlinked",
+            "UPDATE inodes SET ctime_ns = $2, nlink = 0, version = version + 1 WHERE ino = $1");
+  c.prepare("tok_any", "SELECT 1 FROM tokens WHERE ino = $1 LIMIT 1");
+  c.prepare("ino_nlink", "SELECT nlink FROM inodes WHERE ino = $1 FOR UPDATE");
+  c.prepare("chunks_enqueue_from",
+            "INSERT INTO deletions (backend_id, uuid, queued_at) "
+            "SELECT c.backend_id, c.uuid, $3 FROM chunks k JOIN chunk_copies c ON c.uuid = k.uuid "
+            "WHERE k.ino = $1 AND k.idx >= $2 ON CONFLICT DO NOTHING");
+  c.prepare("chunks_delete_from", "DELETE FROM chunks WHERE ino = $1 AND idx >= $2");
+  c.prepare("chunk_clip",
+            "UPDATE chunks SET size = $3, sha256 = ''::bytea WHERE ino = $1 AND idx = $2 "
+            "AND size > $3");
+  c.prepare("chunks_any", "SELECT 1 FROM chunks WHERE ino = $1 LIMIT 1");
+  c.prepare("xattr_delete_all", "DELETE FROM xattrs WHERE ino = $1");
+  c.prepare("ino_delete", "DELETE FROM inodes WHERE ino = $1");
+}
+
+std::optional<InodeRow> InodeTxn::find(uint64_t ino, bool lock) {
+  auto r = tx_.exec_prepared(lock ? "ino_get_lock" : "ino_get", static_cast<int64_t>(ino));
+  if (r.empty()) return std::nullopt;
+  InodeRow row;
+  row.attr = attr_from_row(r[0]);
+  row.parent = r[0][kAttrColumnCount].as<uint64_t>();
+  return row;
+}
+
+InodeRow InodeTxn::get(uint64_t ino, bool lock, std::string_view what) {
+  auto row = find(ino, lock);
+  if (!row) throw Error(Errc::not_found, fmt::format("{} {} does not exist", what, ino));
+  return *row;
+}
+
+InodeRow InodeTxn::dir(uint64_t ino, bool lock, std::string_view what) {
+  auto row = get(ino, lock, what);
+  if (!row.is_dir())
+    throw Error(Errc::not_dir, fmt::format("{} {} is not a directory", what, ino));
+  return row;
+}
+
+std::optional<uint64_t> InodeTxn::entry(uint64_t parent, std::string_view name) {
+  auto r = tx_.exec_prepared("dent_get", static_cast<int64_t>(parent), bytes_param(name));
+  if (r.empty()) return std::nullopt;
+  return r[0][0].as<uint64_t>();
+}
+
+InodeRow InodeTxn::insert_inode(proto::FileType type, uint32_t mode, uint32_t uid, uint32_t gid,
+                                uint32_t nlink, uint64_t rdev, uint64_t parent,
+                                std::string_view symlink_target) {
+  InodeRow row;
+  auto& a = row.attr;
+  a.fsid = Uuid::random();
+  a.type = type;
+  a.mode = mode & 07777;
+  a.uid = uid;
+  a.gid = gid;
+  a.nlink = nlink;
+  a.size = type == proto::FileType::SYMLINK ? symlink_target.size() : 0;
+  a.rdev = rdev;
+  a.atime_ns = a.mtime_ns = a.ctime_ns = now_ns_;
+  a.version = 1;
+  row.parent = parent;
+  auto r = tx_.exec_prepared(
+      "ino_insert", uuid_param(a.fsid), static_cast<int>(type), static_cast<int64_t>(a.mode),
+      static_cast<int64_t>(uid), static_cast<int64_t>(gid), static_cast<int64_t>(nlink),
+      static_cast<int64_t>(a.size), static_cast<int64_t>(rdev), now_ns_,
+      static_cast<int64_t>(parent), bytes_param(symlink_target));
+  a.ino = r[0][0].as<uint64_t>();
+  return row;
+}
+
+void InodeTxn::add_entry(uint64_t parent, std::string_view name, uint64_t ino) {
+  tx_.exec_prepared("dent_insert", static_cast<int64_t>(parent), bytes_param(name),
+                    static_cast<int64_t>(ino));
+}
+
+void InodeTxn::remove_entry(uint64_t parent, std::string_view name) {
+  tx_.exec_prepared("dent_delete", static_cast<int64_t>(parent), bytes_param(name));
+}
+
+void InodeTxn::touch_dir(uint64_t ino, int nlink_delta) {
+  tx_.exec_prepared("dir_touch", static_cast<int64_t>(ino), now_ns_, nlink_delta);
+}
+
+int64_t InodeTxn::touch_inode(uint64_t ino, int nlink_delta) {
+  auto r = tx_.exec_prepared("ino_touch", static_cast<int64_t>(ino), now_ns_, nlink_delta);
+  if (r.empty()) throw Error(Errc::not_found, fmt::format("inode {} does not exist", ino));
+  return r[0][0].as<int64_t>();
+}
+
+void InodeTxn::drop_link(uint64_t ino, bool whole_dir) {
+  int64_t nlink;
+  if (whole_dir) {
+    tx_.exec_prepared("dir_unlinked", static_cast<int64_t>(ino), now_ns_);
+    nlink = 0;
+  } else {
+    nlink = touch_inode(ino, -1);
+  }
+  if (nlink <= 0) reclaim_if_unused(ino);
+}
+
+bool InodeTxn::has_tokens(uint64_t ino) {
+  return !tx_.exec_prepared("tok_any", static_cast<int64_t>(ino)).empty();
+}
+
+bool InodeTxn::has_chunks(uint64_t ino) {
+  return !tx_.exec_prepared("chunks_any", static_cast<int64_t>(ino)).empty();
+}
+
+bool InodeTxn::reclaim_if_unused(uint64_t ino) {
+  auto r = tx_.exec_prepared("ino_nlink", static_cast<int64_t>(ino));
+  if (r.empty() || r[0][0].as<int64_t>() > 0) return false;
+  if (has_tokens(ino)) return false;
+  reclaim(ino);
+  return true;
+}
+
+void InodeTxn::reclaim(uint64_t ino) {
+  tx_.exec_prepared("xattr_delete_all", static_cast<int64_t>(ino));
+  drop_chunks_from(ino, 0);
+  tx_.exec_prepared("ino_delete", static_cast<int64_t>(ino));
+  spdlog::debug("event=inode_reclaimed ino={}", ino);
+}
+
+void InodeTxn::drop_chunks_from(uint64_t ino, uint64_t first_index) {
+  tx_.exec_prepared("chunks_enqueue_from", static_cast<int64_t>(ino),
+                    static_cast<int64_t>(first_index), now_ms());
+  tx_.exec_prepared("chunks_delete_from", static_cast<int64_t>(ino),
+                    static_cast<int64_t>(first_index));
+}
+
+void InodeTxn::fit_chunks(uint64_t ino, uint64_t size) {
+  const uint64_t cs = settings_.chunk_size;
+  if (size == 0) {
+    drop_chunks_from(ino, 0);
+    return;
+  }
+  uint64_t last = (size - 1) / cs;
+  drop_chunks_from(ino, last + 1);
+  tx_.exec_prepared("chunk_clip", static_cast<int64_t>(ino), static_cast<int64_t>(last),
+                    static_cast<int64_t>(size - last * cs));
+}
+
+}  // namespace zhsm

@@ -1,0 +1,86 @@
+// The building blocks of namespace and data changes inside one PostgreSQL transaction:
+// load and lock inodes, add and remove directory entries, touch directory times and link
+// counts, drop or clip data chunks (queueing their copies for deletion) and reclaim inodes
+// that lost their last link and last token. Every pg_*.cc operation composes these.
+// Not thread-safe: one InodeTxn lives inside one transaction on one thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <pqxx/connection>
+#include <pqxx/transaction>
+
+#include "controller/meta_types.h"
+
+namespace zhsm {
+
+// Prepares the statements InodeTxn uses.
+void prepare_inode_statements(pqxx::connection& conn);
+
+struct InodeRow {
+  InodeAttr attr;
+  uint64_t parent = 0;  // directories: the parent directory
+
+  bool is_dir() const { return attr.type == proto::FileType::DIRECTORY; }
+};
+
+class InodeTxn {
+ public:
+  InodeTxn(pqxx::work& tx, const Settings& settings, int64_t now_ns)
+      : tx_(tx), settings_(settings), now_ns_(now_ns) {}
+
+  pqxx::work& tx() { return tx_; }
+  const Settings& settings() const { return settings_; }
+  int64_t now_ns() const { return now_ns_; }
+  int64_t now_ms() const { return now_ns_ / 1000000; }
+
+  // The inode, or nullopt. With `lock` the row is locked (FOR UPDATE) until commit.
+  std::optional<InodeRow> find(uint64_t ino, bool lock);
+  // The inode; Error(not_found) naming `what` ("inode", "parent directory") otherwise.
+  InodeRow get(uint64_t ino, bool lock, std::string_view what = "inode");
+  // A directory; not_found or not_dir otherwise.
+  InodeRow dir(uint64_t ino, bool lock, std::string_view what = "directory");
+
+  // The inode an entry names, or nullopt.
+  std::optional<uint64_t> entry(uint64_t parent, std::string_view name);
+
+  // Inserts a new inode (version 1, all times now) and returns it.
+  InodeRow insert_inode(proto::FileType type, uint32_t mode, uint32_t uid, uint32_t gid,
+                        uint32_t nlink, uint64_t rdev, uint64_t parent,
+                        std::string_view symlink_target);
+  void add_entry(uint64_t parent, std::string_view name, uint64_t ino);
+  void remove_entry(uint64_t parent, std::string_view name);
+
+  // A directory's entries changed: mtime = ctime = now, version + 1, nlink + delta.
+  void touch_dir(uint64_t ino, int nlink_delta);
+  // An inode's metadata changed: ctime = now, version + 1, nlink + delta. Returns the new nlink.
+  int64_t touch_inode(uint64_t ino, int nlink_delta);
+  // Removes one link of a non-directory (or the only one of a directory when
+  // `whole_dir`) and reclaims the inode if nothing keeps it.
+  void drop_link(uint64_t ino, bool whole_dir);
+  // Reclaims the inode if its nlink is 0 and no token refers to it. Returns whether it did.
+  bool reclaim_if_unused(uint64_t ino);
+
+  // Queues the copies of chunks with index >= first_index for deletion and drops the chunks.
+  void drop_chunks_from(uint64_t ino, uint64_t first_index);
+  // Makes the chunk layout fit a file of `size` bytes: drops chunks at or past it and clips
+  // the last one (its SHA-256 becomes unknown).
+  void fit_chunks(uint64_t ino, uint64_t size);
+  // Whether the file has any chunk rows.
+  bool has_chunks(uint64_t ino);
+
+  // Whether any token refers to the inode.
+  bool has_tokens(uint64_t ino);
+
+ private:
+  void reclaim(uint64_t ino);
+
+  pqxx::work& tx_;
+  const Settings& settings_;
+  const int64_t now_ns_;
+};
+
+}  // namespace zhsm

@@ -1,0 +1,293 @@
+// controller-db tests of open files on PostgreSQL: create and open (truncation, access
+// checks), tokens (renewal, release, expiry), commitData with chunk versions and
+// replacement, inline data, truncation through setattr, and orphans.
+#include "controller/db/pg_test_fixture.h"
+
+namespace zhsm {
+namespace {
+
+using FilesTest = PgStoreTest;
+
+TEST_F(FilesTest, CreateReturnsTokenInlineAndWriteTarget) {
+  auto none = create(1, "before-servers");
+  EXPECT_FALSE(none.write_target);  // no backend: the client answers ENOSPC when it needs one
+  auto backend = register_backend();
+  auto r = create(1, "f");
+  EXPECT_EQ(r.attr.type, proto::FileType::REGULAR);
+  EXPECT_EQ(r.attr.uid, 1000u);
+  EXPECT_TRUE(r.is_inline);
+  EXPECT_TRUE(r.inline_data.empty());
+  EXPECT_GT(r.token.token_id, 0u);
+  EXPECT_EQ(r.token.ino, r.attr.ino);
+  EXPECT_EQ(r.token.fsid, r.attr.fsid);
+  EXPECT_EQ(r.token.client_id, 7u);
+  EXPECT_EQ(r.token.mode, proto::AccessMode::READ_WRITE);
+  EXPECT_EQ(r.token.expires_ms, static_cast<uint64_t>(now_ms() + kTokenLifetimeMs));
+  ASSERT_TRUE(r.write_target);
+  EXPECT_EQ(r.write_target->backend, backend);
+  EXPECT_EQ(r.write_target->backend_name, "b1");
+  EXPECT_EQ(r.write_target->address, "127.0.0.1:9000");
+  auto ro = store().open(OpenArgs{r.attr.ino, proto::AccessMode::READ, false, 7});
+  EXPECT_FALSE(ro.write_target);
+  // A silent server gets no new data.
+  advance_ms(kHeartbeatTimeoutMs + 1);
+  EXPECT_FALSE(store().open(OpenArgs{r.attr.ino, proto::AccessMode::WRITE, false, 7}).write_target);
+}
+
+TEST_F(FilesTest, CreateOnExistingNames) {
+  auto first = create(1, "f");
+  mkdir(1, "d");
+  CreateArgs c;
+  c.parent = 1;
+  c.name = "f";
+  c.mode = 0600;
+  c.caller = caller_;
+  c.exclusive = true;
+  EXPECT_EQ(code_of([&] { store().create(c); }), Errc::exists);
+  c.exclusive = false;
+  auto again = store().create(c);
+  EXPECT_EQ(again.attr.ino, first.attr.ino);
+  EXPECT_NE(again.token.token_id, first.token.token_id);
+  CommitArgs fill;
+  fill.ino = first.attr.ino;
+  fill.token_id = first.token.token_id;
+  fill.size = 3;
+  fill.set_inline = true;
+  fill.inline_data = "abc";
+  store().commit_data(fill);
+  c.truncate = true;
+  auto truncated = store().create(c);
+  EXPECT_EQ(truncated.attr.ino, first.attr.ino);
+  EXPECT_EQ(truncated.attr.size, 0u);
+  EXPECT_TRUE(truncated.inline_data.empty());
+  c.name = "d";
+  EXPECT_EQ(code_of([&] { store().create(c); }), Errc::is_dir);
+  c.name = "bad/name";
+  EXPECT_EQ(code_of([&] { store().create(c); }), Errc::invalid);
+}
+
+TEST_F(FilesTest, OpenChecksTypeAndMode) {
+  auto d = mkdir(1, "d");
+  EXPECT_EQ(code_of([&] { store().open(OpenArgs{d.ino, proto::AccessMode::WRITE, false, 1}); }),
+            Errc::is_dir);
+  EXPECT_EQ(code_of([&] { store().open(OpenArgs{d.ino, proto::AccessMode::READ, true, 1}); }),
+            Errc::is_dir);
+  EXPECT_EQ(store().open(OpenArgs{d.ino, proto::AccessMode::READ, false, 1}).attr.ino, d.ino);
+  EXPECT_EQ(code_of([&] { store().open(OpenArgs{999, proto::AccessMode::READ, false, 1}); }),
+            Errc::not_found);
+}
+
+TEST_F(FilesTest, InlineCommitAndPadding) {
+  auto r = create(1, "f");
+  CommitArgs c;
+  c.ino = r.attr.ino;
+  c.token_id = r.token.token_id;
+  c.size = 10;
+  c.mtime_ns = 777;
+  c.set_inline = true;
+  c.inline_data = "hello";
+  auto a = store().commit_data(c);
+  EXPECT_EQ(a.size, 10u);
+  EXPECT_EQ(a.mtime_ns, 777);
+  EXPECT_GT(a.version, r.attr.version);
+  auto o = store().open(OpenArgs{r.attr.ino, proto::AccessMode::READ, false, 7});
+  EXPECT_TRUE(o.is_inline);
+  EXPECT_EQ(o.inline_data, std::string("hello\0\0\0\0\0", 10));
+  c.inline_data = std::string(kInlineMax + 1, 'x');
+  c.size = kInlineMax + 1;
+  EXPECT_EQ(code_of([&] { store().commit_data(c); }), Errc::invalid);
+  // Truncation clips inline data; growing past inline_max drops it.
+  SetattrArgs t;
+  t.ino = r.attr.ino;
+  t.size = 3;
+  store().setattr(t);
+  t.size = 8;
+  store().setattr(t);
+  o = store().open(OpenArgs{r.attr.ino, proto::AccessMode::READ, false, 7});
+  EXPECT_EQ(o.inline_data, std::string("hel\0\0\0\0\0", 8));
+  t.size = kInlineMax + 100;
+  auto grown = store().setattr(t);
+  EXPECT_EQ(grown.size, kInlineMax + 100);
+  o = store().open(OpenArgs{r.attr.ino, proto::AccessMode::READ, false, 7});
+  EXPECT_FALSE(o.is_inline);
+  EXPECT_TRUE(o.chunks.empty());
+  t.size = 5;
+  store().setattr(t);
+  o = store().open(OpenArgs{r.attr.ino, proto::AccessMode::READ, false, 7});
+  EXPECT_TRUE(o.is_inline);
+  EXPECT_EQ(o.inline_data, std::string(5, '\0'));  // the old bytes never come back
+}
+
+TEST_F(FilesTest, CommitChecksTheToken) {
+  auto backend = register_backend();
+  auto r = create(1, "f");
+  auto other = create(1, "g");
+  auto ro = store().open(OpenArgs{r.attr.ino, proto::AccessMode::READ, false, 7});
+  OpenResult forged = r;
+  forged.token.token_id = 999999;
+  EXPECT_EQ(code_of([&] { commit_chunk(forged, 0, Uuid::random(), 1, 10, 10, backend); }),
+            Errc::bad_token);
+  EXPECT_EQ(code_of([&] { commit_chunk(ro, 0, Uuid::random(), 1, 10, 10, backend); }),
+            Errc::bad_token);
+  OpenResult wrong_ino = other;
+  wrong_ino.attr.ino = r.attr.ino;
+  EXPECT_EQ(code_of([&] { commit_chunk(wrong_ino, 0, Uuid::random(), 1, 10, 10, backend); }),
+            Errc::bad_token);
+  EXPECT_EQ(code_of([&] { commit_chunk(r, 0, Uuid::random(), 1, 10, 10, Uuid::random()); }),
+            Errc::invalid);  // unknown backend
+  EXPECT_EQ(code_of([&] { commit_chunk(r, 0, Uuid::random(), 1, 10, 10, backend); }), Errc::ok);
+}
+
+TEST_F(FilesTest, ChunkVersionsMoveForwardAndReplacedObjectsAreDeleted) {
+  auto b1 = register_backend("fs1", "b1");
+  auto b2 = register_backend("fs2", "b2", 1 << 20);
+  auto r = create(1, "f");
+  auto u = Uuid::random();
+  auto a = commit_chunk(r, 0, u, 1, 100, 100, b1);
+  EXPECT_EQ(a.size, 100u);
+  EXPECT_EQ(a.mtime_ns, 12345);
+  auto o = store().open(OpenArgs{r.attr.ino, proto::AccessMode::READ, false, 7});
+  EXPECT_FALSE(o.is_inline);
+  ASSERT_EQ(o.chunks.size(), 1u);
+  EXPECT_EQ(o.chunks[0].uuid, u);
+  EXPECT_EQ(o.chunks[0].version, 1u);
+  ASSERT_EQ(o.chunks[0].copies.size(), 1u);
+  EXPECT_EQ(o.chunks[0].copies[0].backend, b1);
+  EXPECT_EQ(o.chunks[0].copies[0].server_name, "fs1");
+  EXPECT_EQ(o.chunks[0].copies[0].state, proto::CopyState::CURRENT);
+  // Newer version on another backend: that copy is current, the old one outdated.
+  commit_chunk(r, 0, u, 2, 200, 200, b2);
+  o = store().open(OpenArgs{r.attr.ino, proto::AccessMode::READ, false, 7});
+  ASSERT_EQ(o.chunks[0].copies.size(), 2u);
+  EXPECT_EQ(o.chunks[0].version, 2u);
+  EXPECT_EQ(o.chunks[0].size, 200u);
+  EXPECT_EQ(o.chunks[0].copies[0].backend, b2);
+  EXPECT_EQ(o.chunks[0].copies[0].state, proto::CopyState::CURRENT);
+  EXPECT_EQ(o.chunks[0].copies[1].state, proto::CopyState::OUTDATED);
+  // An older version is ignored for that chunk (the size still applies).
+  commit_chunk(r, 0, u, 1, 50, 200, b1);
+  o = store().open(OpenArgs{r.attr.ino, proto::AccessMode::READ, false, 7});
+  EXPECT_EQ(o.chunks[0].version, 2u);
+  EXPECT_EQ(o.chunks[0].size, 200u);
+  // A new object for the chunk: both old copies are queued for deletion.
+  auto u2 = Uuid::random();
+  commit_chunk(r, 0, u2, 1, 300, 300, b1);
+  o = store().open(OpenArgs{r.attr.ino, proto::AccessMode::READ, false, 7});
+  EXPECT_EQ(o.chunks[0].uuid, u2);
+  EXPECT_EQ(o.chunks[0].copies.size(), 1u);
+  EXPECT_EQ(count_rows("SELECT count(*) FROM deletions"), 2);
+}
+
+TEST_F(FilesTest, ShrinkingDropsAndClipsChunks) {
+  auto b = register_backend();
+  auto r = create(1, "f");
+  commit_chunk(r, 0, Uuid::random(), 1, kChunkSize, 3 * kChunkSize, b);
+  commit_chunk(r, 1, Uuid::random(), 1, kChunkSize, 3 * kChunkSize, b);
+  commit_chunk(r, 2, Uuid::random(), 1, kChunkSize, 3 * kChunkSize, b);
+  // A commit with a smaller size drops the chunks past it and clips the last.
+  commit_chunk(r, 0, Uuid::random(), 1, kChunkSize, kChunkSize + 10, b);
+  auto o = store().open(OpenArgs{r.attr.ino, proto::AccessMode::READ, false, 7});
+  ASSERT_EQ(o.chunks.size(), 2u);
+  EXPECT_EQ(o.chunks[1].size, 10u);
+  EXPECT_TRUE(o.chunks[1].sha256.empty());
+  EXPECT_EQ(o.chunks[0].sha256.size(), 32u);
+  EXPECT_EQ(count_rows("SELECT count(*) FROM deletions"), 2);  // chunk 2 and the old chunk 0
+  // Truncation through setattr does the same.
+  SetattrArgs t;
+  t.ino = r.attr.ino;
+  t.size = 5;
+  auto a = store().setattr(t);
+  EXPECT_EQ(a.size, 5u);
+  EXPECT_GT(a.mtime_ns, 0);
+  o = store().open(OpenArgs{r.attr.ino, proto::AccessMode::READ, false, 7});
+  ASSERT_EQ(o.chunks.size(), 1u);
+  EXPECT_EQ(o.chunks[0].size, 5u);
+  EXPECT_FALSE(o.is_inline);  // it still has a chunk row
+  // open with truncate drops everything.
+  auto w = store().open(OpenArgs{r.attr.ino, proto::AccessMode::WRITE, true, 7});
+  EXPECT_EQ(w.attr.size, 0u);
+  EXPECT_TRUE(w.chunks.empty());
+  EXPECT_TRUE(w.is_inline);
+  EXPECT_EQ(count_rows("SELECT count(*) FROM deletions"), 4);
+}
+
+TEST_F(FilesTest, DropInlineWhenDataMovesToAChunk) {
+  auto b = register_backend();
+  auto r = create(1, "f");
+  CommitArgs c;
+  c.ino = r.attr.ino;
+  c.token_id = r.token.token_id;
+  c.size = 4;
+  c.set_inline = true;
+  c.inline_data = "abcd";
+  store().commit_data(c);
+  CommitArgs grow;
+  grow.ino = r.attr.ino;
+  grow.token_id = r.token.token_id;
+  grow.size = kInlineMax * 2;
+  grow.drop_inline = true;
+  grow.chunks.push_back(ChunkUpdateArgs{0, Uuid::random(), 1, kInlineMax * 2, "", b});
+  store().commit_data(grow);
+  auto o = store().open(OpenArgs{r.attr.ino, proto::AccessMode::READ, false, 7});
+  EXPECT_FALSE(o.is_inline);
+  EXPECT_EQ(o.chunks.size(), 1u);
+  EXPECT_EQ(count_rows("SELECT count(*) FROM inodes WHERE inline_data IS NOT NULL"), 0);
+}
+
+TEST_F(FilesTest, TokensRenewAndRelease) {
+  auto r = create(1, "f");
+  advance_ms(1000);
+  auto t = store().renew_token(r.token.token_id);
+  EXPECT_EQ(t.expires_ms, static_cast<uint64_t>(now_ms() + kTokenLifetimeMs));
+  EXPECT_EQ(t.ino, r.attr.ino);
+  EXPECT_EQ(t.fsid, r.attr.fsid);
+  EXPECT_EQ(t.client_id, 7u);
+  EXPECT_EQ(t.mode, proto::AccessMode::READ_WRITE);
+  store().release(r.token.token_id);
+  store().release(r.token.token_id);  // idempotent
+  EXPECT_EQ(code_of([&] { store().renew_token(r.token.token_id); }), Errc::bad_token);
+}
+
+TEST_F(FilesTest, UnlinkedWhileOpenLivesUntilRelease) {
+  auto b = register_backend();
+  auto r = create(1, "f");
+  commit_chunk(r, 0, Uuid::random(), 1, 100, 100, b);
+  store().unlink(1, "f");
+  auto orphan = store().getattr(r.attr.ino);
+  EXPECT_EQ(orphan.nlink, 0u);
+  commit_chunk(r, 0, Uuid::random(), 1, 100, 100, b);  // still writable through its token
+  store().sweep();
+  EXPECT_EQ(store().getattr(r.attr.ino).nlink, 0u);  // a live token keeps it
+  store().release(r.token.token_id);
+  EXPECT_EQ(code_of([&] { store().getattr(r.attr.ino); }), Errc::not_found);
+  EXPECT_EQ(count_rows("SELECT count(*) FROM deletions"), 2);
+  EXPECT_EQ(count_rows("SELECT count(*) FROM chunks"), 0);
+}
+
+TEST_F(FilesTest, ExpiredTokensAreSweptAndOrphansReclaimed) {
+  auto r = create(1, "f");
+  auto kept = create(1, "kept");
+  store().unlink(1, "f");
+  advance_ms(kTokenLifetimeMs / 2);
+  store().renew_token(kept.token.token_id);
+  advance_ms(kTokenLifetimeMs / 2 + 1);
+  auto s = store().sweep();
+  EXPECT_EQ(s.expired_tokens, 1u);
+  EXPECT_EQ(s.reclaimed, 1u);
+  EXPECT_EQ(s.open_tokens, 1u);
+  EXPECT_EQ(code_of([&] { store().getattr(r.attr.ino); }), Errc::not_found);
+  EXPECT_EQ(code_of([&] { store().renew_token(r.token.token_id); }), Errc::bad_token);
+  EXPECT_EQ(store().getattr(kept.attr.ino).nlink, 1u);
+}
+
+TEST_F(FilesTest, RemovedDirectoryAcceptsNoNewEntries) {
+  auto d = mkdir(1, "d");
+  auto tok = store().open(OpenArgs{d.ino, proto::AccessMode::READ, false, 7});
+  store().rmdir(1, "d");
+  EXPECT_EQ(code_of([&] { mknod(d.ino, "x"); }), Errc::not_found);
+  store().release(tok.token.token_id);
+  EXPECT_EQ(code_of([&] { store().getattr(d.ino); }), Errc::not_found);
+}
+
+}  // namespace
+}  // namespace zhsm

@@ -1,0 +1,25 @@
+// Reading a file's data layout inside a transaction: its chunks with every copy and the
+// server serving it, its inline bytes, and the backends new data could go to.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <pqxx/transaction>
+
+#include "controller/meta_types.h"
+#include "controller/placement.h"
+
+namespace zhsm {
+
+// Chunks of `ino` ascending by index, each with its copies (current first).
+std::vector<ChunkInfo> load_chunks(pqxx::work& tx, uint64_t ino);
+
+// The inline bytes of `ino` zero-padded (or cut) to `size`.
+std::string load_inline(pqxx::work& tx, uint64_t ino, uint64_t size);
+
+// Every backend with its server's identity, address and last heartbeat.
+std::vector<BackendCandidate> load_backend_candidates(pqxx::work& tx);
+
+}  // namespace zhsm

@@ -1,0 +1,105 @@
+// The PostgreSQL engine of the metadata interface. Each MetaStore call is one transaction
+// on a pooled connection (TxnRunner: retries, error mapping), composed from InodeTxn
+// building blocks. The implementation is split by concern: pg_namespace.cc (lookup,
+// create, link, unlink, readdir), pg_rename.cc, pg_setattr.cc (attributes, xattrs),
+// pg_open.cc (open, tokens, commitData, sweeping), pg_servers.cc (clients, file servers,
+// statfs, cluster status, file info).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include <pqxx/connection>
+
+#include "controller/db/connection_pool.h"
+#include "controller/db/inode_txn.h"
+#include "controller/db/pg_options.h"
+#include "controller/db/pg_txn.h"
+#include "controller/meta_store.h"
+
+namespace zhsm {
+
+class PgMetaStore : public MetaStore {
+ public:
+  // Prepares every statement the store uses; give it to the ConnectionPool as its setup.
+  static void prepare(pqxx::connection& conn);
+
+  // `pool` must outlive the store; its connections must have been set up with prepare().
+  PgMetaStore(ConnectionPool& pool, Settings settings, PgStoreOptions options);
+  // The same, owning the pool.
+  PgMetaStore(std::unique_ptr<ConnectionPool> pool, Settings settings, PgStoreOptions options);
+
+  const Settings& settings() const override { return settings_; }
+
+  uint64_t add_client(const std::string& name) override;
+  void touch_client(uint64_t client_id) override;
+
+  InodeAttr lookup(uint64_t parent, std::string_view name) override;
+  InodeAttr getattr(uint64_t ino) override;
+  InodeAttr setattr(const SetattrArgs& args) override;
+  InodeAttr mknod(const NodeArgs& args) override;
+  InodeAttr mkdir(const NodeArgs& args) override;
+  InodeAttr symlink(const NodeArgs& args) override;
+  InodeAttr link(uint64_t ino, uint64_t new_parent, std::string_view new_name) override;
+  void unlink(uint64_t parent, std::string_view name) override;
+  void rmdir(uint64_t parent, std::string_view name) override;
+  void rename(const RenameArgs& args) override;
+  std::string readlink(uint64_t ino) override;
+  DirPage readdir(uint64_t ino, uint64_t after, uint32_t max_entries) override;
+
+  void setxattr(uint64_t ino, std::string_view name, std::string_view value, bool create,
+                bool replace) override;
+  std::string getxattr(uint64_t ino, std::string_view name) override;
+  std::vector<std::string> listxattr(uint64_t ino) override;
+  void removexattr(uint64_t ino, std::string_view name) override;
+
+  OpenResult open(const OpenArgs& args) override;
+  OpenResult create(const CreateArgs& args) override;
+  void release(uint64_t token_id) override;
+  TokenInfo renew_token(uint64_t token_id) override;
+  InodeAttr commit_data(const CommitArgs& args) override;
+  StatfsInfo statfs() override;
+
+  std::vector<ObjectAddr> register_server(const ServerReport& report) override;
+  std::vector<ObjectAddr> heartbeat(const ServerReport& report) override;
+  std::vector<ServerState> servers() override;
+
+  ClusterInfo cluster_info() override;
+  FileInfoResult file_info(std::string_view path) override;
+  SweepResult sweep() override;
+
+ private:
+  int64_t now_ns() const;
+
+  // Runs fn(InodeTxn&) as one transaction (see TxnRunner::run).
+  template <class F>
+  auto txn(std::string_view op, F&& fn) {
+    return runner_.run(op, [&](pqxx::work& tx) {
+      InodeTxn t(tx, settings_, now_ns());
+      return fn(t);
+    });
+  }
+
+  InodeAttr make_node(const NodeArgs& args, std::string_view op);
+  OpenResult open_inode(InodeTxn& t, InodeRow row, proto::AccessMode mode, bool truncate,
+                        uint64_t client_id);
+  void apply_chunk_update(InodeTxn& t, uint64_t ino, const ChunkUpdateArgs& update);
+  void upsert_backends(InodeTxn& t, const ServerReport& report);
+  std::vector<ObjectAddr> pending_deletions(InodeTxn& t, const Uuid& server);
+
+  std::unique_ptr<ConnectionPool> owned_pool_;  // set by the owning constructor
+  TxnRunner runner_;
+  const Settings settings_;
+  const PgStoreOptions options_;
+};
+
+// Statement preparation of each part (called by PgMetaStore::prepare).
+void prepare_namespace_statements(pqxx::connection& conn);
+void prepare_rename_statements(pqxx::connection& conn);
+void prepare_setattr_statements(pqxx::connection& conn);
+void prepare_open_statements(pqxx::connection& conn);
+void prepare_server_statements(pqxx::connection& conn);
+void prepare_layout_statements(pqxx::connection& conn);
+
+}  // namespace zhsm

@@ -1,0 +1,202 @@
+// Namespace operations of PgMetaStore: lookup, getattr, creating nodes (mknod, mkdir,
+// symlink), link, unlink, rmdir, readlink and paged readdir. POSIX semantics as a local
+// filesystem would give them; permissions were checked by the kernel.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "controller/db/pg_meta_store.h"
+#include "controller/db/pg_rows.h"
+#include "controller/names.h"
+
+namespace zhsm {
+namespace {
+
+constexpr uint32_t kMaxLinks = 65000;
+constexpr size_t kMaxSymlinkBytes = 4095;
+constexpr uint32_t kMaxReaddirEntries = 1000;
+
+// A directory that was removed while a token kept it: nothing may be created in it.
+void check_live_dir(const InodeRow& dir) {
+  if (dir.attr.nlink == 0)
+    throw Error(Errc::not_found, fmt::format("directory {} has been removed", dir.attr.ino));
+}
+
+std::string entry_text(uint64_t parent, std::string_view name) {
+  return fmt::format("'{}' in directory {}", printable_name(name), parent);
+}
+
+}  // namespace
+
+void prepare_namespace_statements(pqxx::connection& c) {
+  c.prepare("dir_has_entries", "SELECT 1 FROM dentries WHERE parent = $1 LIMIT 1");
+  c.prepare("ino_symlink", "SELECT type, symlink FROM inodes WHERE ino = $1");
+  c.prepare("readdir_page",
+            "SELECT d.name, d.cookie, " + attr_columns("i.") +
+                " FROM dentries d JOIN inodes i ON i.ino = d.ino "
+                "WHERE d.parent = $1 AND d.cookie > $2 ORDER BY d.cookie LIMIT $3");
+}
+
+InodeAttr PgMetaStore::lookup(uint64_t parent, std::string_view name) {
+  check_name(name);
+  return txn("lookup", [&](InodeTxn& t) {
+    t.dir(parent, false, "parent directory");
+    auto ino = t.entry(parent, name);
+    if (!ino) throw Error(Errc::not_found, "no entry " + entry_text(parent, name));
+    return t.get(*ino, false).attr;
+  });
+}
+
+InodeAttr PgMetaStore::getattr(uint64_t ino) {
+  return txn("getattr", [&](InodeTxn& t) { return t.get(ino, false).attr; });
+}
+
+InodeAttr PgMetaStore::mknod(const NodeArgs& args) {
+  switch (args.type) {
+    case proto::FileType::REGULAR:
+    case proto::FileType::FIFO:
+    case proto::FileType::SOCKET:
+    case proto::FileType::CHAR_DEVICE:
+    case proto::FileType::BLOCK_DEVICE:
+      break;
+    default:
+      throw Error(Errc::invalid, fmt::format("mknod cannot create file type {}",
+                                             static_cast<int>(args.type)));
+  }
+  return make_node(args, "mknod");
+}
+
+InodeAttr PgMetaStore::mkdir(const NodeArgs& args) {
+  NodeArgs a = args;
+  a.type = proto::FileType::DIRECTORY;
+  a.rdev = 0;
+  return make_node(a, "mkdir");
+}
+
+InodeAttr PgMetaStore::symlink(const NodeArgs& args) {
+  if (args.symlink_target.empty()) throw Error(Errc::not_found, "symlink target is empty");
+  if (args.symlink_target.size() > kMaxSymlinkBytes)
+    throw Error(Errc::name_too_long,
+                fmt::format("symlink target of {} bytes is longer than {}",
+                            args.symlink_target.size(), kMaxSymlinkBytes));
+  if (args.symlink_target.find('\0') != std::string::npos)
+    throw Error(Errc::invalid, "symlink target contains a NUL byte");
+  NodeArgs a = args;
+  a.type = proto::FileType::SYMLINK;
+  a.mode = 0777;
+  a.rdev = 0;
+  return make_node(a, "symlink");
+}
+
+InodeAttr PgMetaStore::make_node(const NodeArgs& args, std::string_view op) {
+  check_name(args.name);
+  return txn(op, [&](InodeTxn& t) {
+    InodeRow parent = t.dir(args.parent, true, "parent directory");
+    check_live_dir(parent);
+    if (t.entry(args.parent, args.name))
+      throw Error(Errc::exists, fmt::format("{}: {} already exists", op,
+                                            entry_text(args.parent, args.name)));
+    const bool is_dir = args.type == proto::FileType::DIRECTORY;
+    uint32_t mode = args.mode & 07777;
+    uint32_t gid = args.caller.gid;
+    if (parent.attr.mode & 02000) {  // setgid directory: group (and setgid for dirs) inherited
+      gid = parent.attr.gid;
+      if (is_dir) mode |= 02000;
+    }
+    InodeRow row = t.insert_inode(args.type, mode, args.caller.uid, gid, is_dir ? 2 : 1,
+                                  args.rdev, args.parent, args.symlink_target);
+    t.add_entry(args.parent, args.name, row.attr.ino);
+    t.touch_dir(args.parent, is_dir ? 1 : 0);
+    return row.attr;
+  });
+}
+
+InodeAttr PgMetaStore::link(uint64_t ino, uint64_t new_parent, std::string_view new_name) {
+  check_name(new_name);
+  return txn("link", [&](InodeTxn& t) {
+    InodeRow parent = t.dir(new_parent, true, "parent directory");
+    check_live_dir(parent);
+    InodeRow target = t.get(ino, true);
+    if (target.is_dir())
+      throw Error(Errc::not_permitted, fmt::format("link: inode {} is a directory", ino));
+    if (target.attr.nlink == 0)
+      throw Error(Errc::not_found, fmt::format("link: inode {} has been unlinked", ino));
+    if (target.attr.nlink >= kMaxLinks)
+      throw Error(Errc::too_many_links,
+                  fmt::format("link: inode {} already has {} links", ino, target.attr.nlink));
+    if (t.entry(new_parent, new_name))
+      throw Error(Errc::exists,
+                  fmt::format("link: {} already exists", entry_text(new_parent, new_name)));
+    t.add_entry(new_parent, new_name, ino);
+    t.touch_inode(ino, 1);
+    t.touch_dir(new_parent, 0);
+    return t.get(ino, false).attr;
+  });
+}
+
+void PgMetaStore::unlink(uint64_t parent, std::string_view name) {
+  check_name(name);
+  txn("unlink", [&](InodeTxn& t) {
+    t.dir(parent, true, "parent directory");
+    auto ino = t.entry(parent, name);
+    if (!ino) throw Error(Errc::not_found, "unlink: no entry " + entry_text(parent, name));
+    InodeRow victim = t.get(*ino, true);
+    if (victim.is_dir())
+      throw Error(Errc::is_dir, "unlink: " + entry_text(parent, name) + " is a directory");
+    t.remove_entry(parent, name);
+    t.touch_dir(parent, 0);
+    t.drop_link(*ino, false);
+  });
+}
+
+void PgMetaStore::rmdir(uint64_t parent, std::string_view name) {
+  check_name(name);
+  txn("rmdir", [&](InodeTxn& t) {
+    t.dir(parent, true, "parent directory");
+    auto ino = t.entry(parent, name);
+    if (!ino) throw Error(Errc::not_found, "rmdir: no entry " + entry_text(parent, name));
+    if (*ino == 1) throw Error(Errc::busy, "rmdir: cannot remove the root directory");
+    InodeRow victim = t.get(*ino, true);
+    if (!victim.is_dir())
+      throw Error(Errc::not_dir, "rmdir: " + entry_text(parent, name) + " is not a directory");
+    if (!t.tx().exec_prepared("dir_has_entries", static_cast<int64_t>(*ino)).empty())
+      throw Error(Errc::not_empty, "rmdir: " + entry_text(parent, name) + " is not empty");
+    t.remove_entry(parent, name);
+    t.touch_dir(parent, -1);
+    t.drop_link(*ino, true);
+  });
+}
+
+std::string PgMetaStore::readlink(uint64_t ino) {
+  return txn("readlink", [&](InodeTxn& t) {
+    auto r = t.tx().exec_prepared("ino_symlink", static_cast<int64_t>(ino));
+    if (r.empty()) throw Error(Errc::not_found, fmt::format("inode {} does not exist", ino));
+    if (r[0][0].as<int>() != static_cast<int>(proto::FileType::SYMLINK))
+      throw Error(Errc::invalid, fmt::format("readlink: inode {} is not a symlink", ino));
+    return bytes_of(r[0][1]);
+  });
+}
+
+DirPage PgMetaStore::readdir(uint64_t ino, uint64_t after, uint32_t max_entries) {
+  uint32_t limit = std::clamp<uint32_t>(max_entries, 1, kMaxReaddirEntries);
+  return txn("readdir", [&](InodeTxn& t) {
+    InodeRow dir = t.dir(ino, false);
+    DirPage page;
+    page.parent_ino = dir.parent;
+    auto r = t.tx().exec_prepared("readdir_page", static_cast<int64_t>(ino),
+                                  static_cast<int64_t>(after), static_cast<int64_t>(limit) + 1);
+    for (const auto& row : r) {
+      if (page.entries.size() == limit) break;
+      DirEntryInfo e;
+      e.name = bytes_of(row[0]);
+      e.cookie = row[1].as<uint64_t>();
+      e.attr = attr_from_row(row, 2);
+      page.entries.push_back(std::move(e));
+    }
+    page.eof = r.size() <= limit;
+    return page;
+  });
+}
+
+}  // namespace zhsm

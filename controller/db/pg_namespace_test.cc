@@ -1,0 +1,239 @@
+// controller-db tests of the namespace operations on PostgreSQL: lookup, create, link,
+// unlink, rmdir, readdir paging, setattr and xattrs, with every error case.
+#include "controller/db/pg_test_fixture.h"
+
+namespace zhsm {
+namespace {
+
+using NamespaceTest = PgStoreTest;
+
+TEST_F(NamespaceTest, RootExists) {
+  auto root = store().getattr(1);
+  EXPECT_EQ(root.type, proto::FileType::DIRECTORY);
+  EXPECT_EQ(root.nlink, 2u);
+  EXPECT_EQ(root.mode, 0755u);
+  EXPECT_EQ(code_of([&] { store().lookup(1, "missing"); }), Errc::not_found);
+  EXPECT_EQ(code_of([&] { store().getattr(999); }), Errc::not_found);
+}
+
+TEST_F(NamespaceTest, MkdirSetsOwnerLinksAndParentTimes) {
+  auto before = store().getattr(1);
+  advance_ms(10);
+  auto d = mkdir(1, "d", 0750);
+  EXPECT_EQ(d.type, proto::FileType::DIRECTORY);
+  EXPECT_EQ(d.nlink, 2u);
+  EXPECT_EQ(d.uid, 1000u);
+  EXPECT_EQ(d.gid, 100u);
+  EXPECT_EQ(d.mode, 0750u);
+  auto root = store().getattr(1);
+  EXPECT_EQ(root.nlink, 3u);
+  EXPECT_GT(root.mtime_ns, before.mtime_ns);
+  EXPECT_GT(root.ctime_ns, before.ctime_ns);
+  EXPECT_GT(root.version, before.version);
+  EXPECT_EQ(store().lookup(1, "d").ino, d.ino);
+  EXPECT_NE(d.fsid, root.fsid);
+}
+
+TEST_F(NamespaceTest, NameErrors) {
+  for (const char* bad : {"", ".", ".."})
+    EXPECT_EQ(code_of([&] { mkdir(1, bad); }), Errc::invalid) << bad;
+  EXPECT_EQ(code_of([&] { mkdir(1, "a/b"); }), Errc::invalid);
+  EXPECT_EQ(code_of([&] { mkdir(1, std::string("a\0b", 3)); }), Errc::invalid);
+  EXPECT_EQ(code_of([&] { mkdir(1, std::string(256, 'n')); }), Errc::name_too_long);
+  EXPECT_EQ(code_of([&] { store().lookup(1, std::string(256, 'n')); }), Errc::name_too_long);
+  mkdir(1, std::string(255, 'n'));
+}
+
+TEST_F(NamespaceTest, CreationUnderNonDirectoryAndOnExistingNames) {
+  auto f = mknod(1, "f");
+  mkdir(1, "d");
+  EXPECT_EQ(code_of([&] { store().lookup(f.ino, "x"); }), Errc::not_dir);
+  EXPECT_EQ(code_of([&] { mkdir(f.ino, "x"); }), Errc::not_dir);
+  EXPECT_EQ(code_of([&] { mknod(f.ino, "x"); }), Errc::not_dir);
+  EXPECT_EQ(code_of([&] { create(f.ino, "x"); }), Errc::not_dir);
+  EXPECT_EQ(code_of([&] { store().link(f.ino, f.ino, "x"); }), Errc::not_dir);
+  EXPECT_EQ(code_of([&] { mkdir(1, "f"); }), Errc::exists);
+  EXPECT_EQ(code_of([&] { mknod(1, "d"); }), Errc::exists);
+  NodeArgs s{1, "d", proto::FileType::SYMLINK, 0, 0, "target", caller_};
+  EXPECT_EQ(code_of([&] { store().symlink(s); }), Errc::exists);
+  EXPECT_EQ(code_of([&] { store().link(f.ino, 1, "d"); }), Errc::exists);
+  EXPECT_EQ(code_of([&] { mkdir(999, "x"); }), Errc::not_found);
+}
+
+TEST_F(NamespaceTest, SetgidDirectoriesPassOnTheirGroup) {
+  auto d = mkdir(1, "shared", 02775);
+  SetattrArgs group;
+  group.ino = d.ino;
+  group.gid = 555;
+  store().setattr(group);
+  Caller other{2000, 200};
+  NodeArgs sub{d.ino, "sub", proto::FileType::DIRECTORY, 0755, 0, "", other};
+  auto s = store().mkdir(sub);
+  EXPECT_EQ(s.gid, 555u);
+  EXPECT_EQ(s.mode, 02755u);
+  NodeArgs file{d.ino, "f", proto::FileType::REGULAR, 0644, 0, "", other};
+  auto f = store().mknod(file);
+  EXPECT_EQ(f.gid, 555u);
+  EXPECT_EQ(f.mode, 0644u);
+  EXPECT_EQ(f.uid, 2000u);
+  CreateArgs c;
+  c.parent = d.ino;
+  c.name = "c";
+  c.mode = 0600;
+  c.caller = other;
+  EXPECT_EQ(store().create(c).attr.gid, 555u);
+}
+
+TEST_F(NamespaceTest, SymlinksAndSpecialFiles) {
+  NodeArgs s{1, "l", proto::FileType::SYMLINK, 0, 0, "some/where", caller_};
+  auto l = store().symlink(s);
+  EXPECT_EQ(l.type, proto::FileType::SYMLINK);
+  EXPECT_EQ(l.size, 10u);
+  EXPECT_EQ(store().readlink(l.ino), "some/where");
+  auto f = mknod(1, "f");
+  EXPECT_EQ(code_of([&] { store().readlink(f.ino); }), Errc::invalid);
+  NodeArgs dev{1, "tty", proto::FileType::CHAR_DEVICE, 0620, (4u << 8) | 1, "", caller_};
+  auto t = store().mknod(dev);
+  EXPECT_EQ(t.type, proto::FileType::CHAR_DEVICE);
+  EXPECT_EQ(t.rdev, (4u << 8) | 1);
+  NodeArgs fifo{1, "p", proto::FileType::FIFO, 0600, 0, "", caller_};
+  EXPECT_EQ(store().mknod(fifo).type, proto::FileType::FIFO);
+  NodeArgs bad{1, "x", proto::FileType::DIRECTORY, 0755, 0, "", caller_};
+  EXPECT_EQ(code_of([&] { store().mknod(bad); }), Errc::invalid);
+  NodeArgs empty{1, "e", proto::FileType::SYMLINK, 0, 0, "", caller_};
+  EXPECT_NE(code_of([&] { store().symlink(empty); }), Errc::ok);
+}
+
+TEST_F(NamespaceTest, HardLinks) {
+  auto f = mknod(1, "f");
+  auto d = mkdir(1, "d");
+  advance_ms(5);
+  auto l = store().link(f.ino, d.ino, "g");
+  EXPECT_EQ(l.ino, f.ino);
+  EXPECT_EQ(l.nlink, 2u);
+  EXPECT_GT(l.ctime_ns, f.ctime_ns);
+  EXPECT_EQ(store().lookup(d.ino, "g").ino, f.ino);
+  EXPECT_EQ(code_of([&] { store().link(d.ino, 1, "dd"); }), Errc::not_permitted);
+  EXPECT_EQ(code_of([&] { store().link(f.ino, 1, "d"); }), Errc::exists);
+  EXPECT_EQ(code_of([&] { store().link(999, 1, "zz"); }), Errc::not_found);
+  store().unlink(1, "f");
+  EXPECT_EQ(store().getattr(f.ino).nlink, 1u);
+  store().unlink(d.ino, "g");
+  EXPECT_EQ(code_of([&] { store().getattr(f.ino); }), Errc::not_found);
+}
+
+TEST_F(NamespaceTest, UnlinkAndRmdirErrors) {
+  auto d = mkdir(1, "d");
+  mknod(d.ino, "f");
+  EXPECT_EQ(code_of([&] { store().unlink(1, "d"); }), Errc::is_dir);
+  EXPECT_EQ(code_of([&] { store().rmdir(d.ino, "f"); }), Errc::not_dir);
+  EXPECT_EQ(code_of([&] { store().rmdir(1, "d"); }), Errc::not_empty);
+  EXPECT_EQ(code_of([&] { store().unlink(1, "nope"); }), Errc::not_found);
+  EXPECT_EQ(code_of([&] { store().rmdir(1, "nope"); }), Errc::not_found);
+  EXPECT_EQ(code_of([&] { store().rmdir(1, ".."); }), Errc::invalid);
+  EXPECT_EQ(code_of([&] { store().rmdir(1, "."); }), Errc::invalid);
+  store().unlink(d.ino, "f");
+  EXPECT_EQ(store().getattr(1).nlink, 3u);
+  store().rmdir(1, "d");
+  EXPECT_EQ(store().getattr(1).nlink, 2u);
+  EXPECT_EQ(code_of([&] { store().getattr(d.ino); }), Errc::not_found);
+  EXPECT_EQ(code_of([&] { store().lookup(1, "d"); }), Errc::not_found);
+}
+
+TEST_F(NamespaceTest, ReaddirPagesByCookie) {
+  auto d = mkdir(1, "d");
+  for (int i = 0; i < 25; ++i) mknod(d.ino, "f" + std::to_string(i));
+  mkdir(d.ino, "sub");
+  std::vector<std::string> names;
+  uint64_t after = 0;
+  int pages = 0;
+  for (;;) {
+    auto page = store().readdir(d.ino, after, 10);
+    EXPECT_EQ(page.parent_ino, 1u);
+    ++pages;
+    for (const auto& e : page.entries) {
+      EXPECT_GE(e.cookie, 3u);
+      EXPECT_GT(e.cookie, after);
+      after = e.cookie;
+      names.push_back(e.name);
+      if (e.name == "sub") {
+        EXPECT_EQ(e.attr.type, proto::FileType::DIRECTORY);
+      }
+    }
+    if (page.eof) break;
+    // Entries that come and go do not disturb a listing in progress.
+    if (pages == 1) store().unlink(d.ino, "f0");
+  }
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(names.size(), 26u);
+  EXPECT_EQ(names.front(), "f0");
+  EXPECT_EQ(names.back(), "sub");
+  EXPECT_EQ(store().readdir(d.ino, 0, 0).entries.size(), 1u);    // at least one
+  EXPECT_EQ(store().readdir(d.ino, 0, 5000).entries.size(), 25u);  // capped at 1000
+  auto f = mknod(1, "file");
+  EXPECT_EQ(code_of([&] { store().readdir(f.ino, 0, 10); }), Errc::not_dir);
+  EXPECT_TRUE(store().readdir(1, 0, 100).eof);
+}
+
+TEST_F(NamespaceTest, SetattrChangesAndBumps) {
+  auto f = mknod(1, "f");
+  advance_ms(3);
+  SetattrArgs a;
+  a.ino = f.ino;
+  a.mode = 0600;
+  a.uid = 42;
+  a.gid = 43;
+  a.atime_ns = 1000;
+  a.mtime_ns = 2000;
+  auto r = store().setattr(a);
+  EXPECT_EQ(r.mode, 0600u);
+  EXPECT_EQ(r.uid, 42u);
+  EXPECT_EQ(r.gid, 43u);
+  EXPECT_EQ(r.atime_ns, 1000);
+  EXPECT_EQ(r.mtime_ns, 2000);
+  EXPECT_GT(r.ctime_ns, f.ctime_ns);
+  EXPECT_EQ(r.version, f.version + 1);
+  SetattrArgs now;
+  now.ino = f.ino;
+  now.atime_now = true;
+  now.mtime_now = true;
+  auto n = store().setattr(now);
+  EXPECT_EQ(n.atime_ns, now_ns_.load());
+  EXPECT_EQ(n.mtime_ns, now_ns_.load());
+  auto d = mkdir(1, "d");
+  SetattrArgs trunc_dir;
+  trunc_dir.ino = d.ino;
+  trunc_dir.size = 0;
+  EXPECT_EQ(code_of([&] { store().setattr(trunc_dir); }), Errc::is_dir);
+  SetattrArgs missing;
+  missing.ino = 999;
+  EXPECT_EQ(code_of([&] { store().setattr(missing); }), Errc::not_found);
+}
+
+TEST_F(NamespaceTest, Xattrs) {
+  auto f = mknod(1, "f");
+  store().setxattr(f.ino, "user.a", "1", false, false);
+  store().setxattr(f.ino, "user.b", std::string("\0\1", 2), false, false);
+  EXPECT_EQ(store().getxattr(f.ino, "user.a"), "1");
+  EXPECT_EQ(store().getxattr(f.ino, "user.b"), std::string("\0\1", 2));
+  EXPECT_EQ(store().listxattr(f.ino), (std::vector<std::string>{"user.a", "user.b"}));
+  EXPECT_EQ(code_of([&] { store().setxattr(f.ino, "user.a", "2", true, false); }), Errc::exists);
+  EXPECT_EQ(code_of([&] { store().setxattr(f.ino, "user.c", "2", false, true); }), Errc::no_data);
+  store().setxattr(f.ino, "user.a", "2", false, true);
+  EXPECT_EQ(store().getxattr(f.ino, "user.a"), "2");
+  EXPECT_EQ(code_of([&] { store().getxattr(f.ino, "user.zz"); }), Errc::no_data);
+  EXPECT_EQ(code_of([&] { store().getxattr(999, "user.zz"); }), Errc::not_found);
+  EXPECT_EQ(code_of([&] { store().setxattr(f.ino, "user.big", std::string(65537, 'v'), false,
+                                           false); }),
+            Errc::range);
+  store().setxattr(f.ino, "user.max", std::string(65536, 'v'), false, false);
+  EXPECT_EQ(code_of([&] { store().setxattr(f.ino, std::string(256, 'n'), "v", false, false); }),
+            Errc::name_too_long);
+  store().removexattr(f.ino, "user.a");
+  EXPECT_EQ(code_of([&] { store().removexattr(f.ino, "user.a"); }), Errc::no_data);
+  EXPECT_EQ(store().listxattr(f.ino).size(), 2u);
+  EXPECT_GT(store().getattr(f.ino).version, f.version);
+}
+
+}  // namespace
+}  // namespace zhsm

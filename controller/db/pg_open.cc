@@ -1,0 +1,285 @@
+// Open files for PgMetaStore: open and create (with truncation), token rows (release,
+// renewal, expiry), commitData (the controller's half of a write session, see
+// doc/architecture.md) and the sweeper's reclaiming of orphans.
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "common/error.h"
+#include "controller/db/pg_layout.h"
+#include "controller/db/pg_meta_store.h"
+#include "controller/db/pg_rows.h"
+#include "controller/names.h"
+
+namespace zhsm {
+namespace {
+
+constexpr int64_t kSweepBatch = 1000;
+
+bool write_mode(proto::AccessMode mode) { return mode != proto::AccessMode::READ; }
+
+std::string mode_name(proto::AccessMode mode) {
+  switch (mode) {
+    case proto::AccessMode::READ: return "read";
+    case proto::AccessMode::WRITE: return "write";
+    case proto::AccessMode::READ_WRITE: return "readWrite";
+    case proto::AccessMode::APPEND: return "append";
+  }
+  return "unknown";
+}
+
+void check_mode(proto::AccessMode mode) {
+  if (static_cast<uint16_t>(mode) > static_cast<uint16_t>(proto::AccessMode::APPEND))
+    throw Error(Errc::invalid, fmt::format("unknown access mode {}", static_cast<int>(mode)));
+}
+
+}  // namespace
+
+void prepare_open_statements(pqxx::connection& c) {
+  c.prepare("ino_truncate_all",
+            "UPDATE inodes SET size = 0, inline_data = NULL, mtime_ns = $2, ctime_ns = $2, "
+            "version = version + 1 WHERE ino = $1");
+  c.prepare("tok_insert",
+            "INSERT INTO tokens (ino, client_id, mode, expires_at_ms) VALUES ($1, $2, $3, $4) "
+            "RETURNING id");
+  c.prepare("tok_delete", "DELETE FROM tokens WHERE id = $1 RETURNING ino");
+  c.prepare("tok_renew",
+            "UPDATE tokens t SET expires_at_ms = $2 FROM inodes i "
+            "WHERE t.id = $1 AND i.ino = t.ino RETURNING t.ino, t.client_id, t.mode, i.fsid");
+  c.prepare("tok_get", "SELECT ino, mode, expires_at_ms FROM tokens WHERE id = $1");
+  c.prepare("chunk_get", "SELECT uuid, version FROM chunks WHERE ino = $1 AND idx = $2 FOR UPDATE");
+  c.prepare("chunk_insert",
+            "INSERT INTO chunks (ino, idx, uuid, version, size, sha256) "
+            "VALUES ($1, $2, $3, $4, $5, $6)");
+  c.prepare("chunk_update",
+            "UPDATE chunks SET version = $3, size = $4, sha256 = $5 WHERE ino = $1 AND idx = $2");
+  c.prepare("chunk_delete", "DELETE FROM chunks WHERE ino = $1 AND idx = $2");
+  c.prepare("copies_enqueue",
+            "INSERT INTO deletions (backend_id, uuid, queued_at) "
+            "SELECT backend_id, uuid, $2 FROM chunk_copies WHERE uuid = $1 ON CONFLICT DO NOTHING");
+  c.prepare("copies_outdate",
+            "UPDATE chunk_copies SET state = 1 WHERE uuid = $1 AND backend_id <> $2 AND state = 0");
+  c.prepare("copy_current",
+            "INSERT INTO chunk_copies (uuid, backend_id, state, version) VALUES ($1, $2, 0, $3) "
+            "ON CONFLICT (uuid, backend_id) DO UPDATE SET state = 0, version = excluded.version");
+  c.prepare("backend_exists", "SELECT 1 FROM backends WHERE id = $1");
+  c.prepare("ino_commit",
+            "UPDATE inodes SET size = $2, mtime_ns = $3, ctime_ns = $4, version = version + 1 "
+            "WHERE ino = $1");
+  c.prepare("ino_set_inline", "UPDATE inodes SET inline_data = $2 WHERE ino = $1");
+  c.prepare("ino_inline_invariant",
+            "UPDATE inodes SET inline_data = NULL WHERE ino = $1 AND inline_data IS NOT NULL "
+            "AND (size > $2 OR EXISTS (SELECT 1 FROM chunks WHERE ino = $1))");
+  c.prepare("tok_expire",
+            "DELETE FROM tokens WHERE id IN (SELECT id FROM tokens WHERE expires_at_ms < $1 "
+            "ORDER BY expires_at_ms LIMIT $2) RETURNING ino");
+  c.prepare("orphans",
+            "SELECT ino FROM inodes i WHERE nlink = 0 AND NOT EXISTS "
+            "(SELECT 1 FROM tokens t WHERE t.ino = i.ino) ORDER BY ino LIMIT $1");
+  c.prepare("tok_count", "SELECT count(*) FROM tokens");
+}
+
+OpenResult PgMetaStore::open(const OpenArgs& a) {
+  check_mode(a.mode);
+  return txn("open", [&](InodeTxn& t) {
+    InodeRow row = t.get(a.ino, write_mode(a.mode) || a.truncate);
+    return open_inode(t, row, a.mode, a.truncate, a.client_id);
+  });
+}
+
+OpenResult PgMetaStore::create(const CreateArgs& a) {
+  check_name(a.name);
+  check_mode(a.access);
+  return txn("create", [&](InodeTxn& t) {
+    InodeRow parent = t.dir(a.parent, true, "parent directory");
+    if (parent.attr.nlink == 0)
+      throw Error(Errc::not_found, fmt::format("directory {} has been removed", a.parent));
+    if (auto existing = t.entry(a.parent, a.name)) {
+      if (a.exclusive)
+        throw Error(Errc::exists, fmt::format("create: '{}' in directory {} already exists",
+                                              printable_name(a.name), a.parent));
+      InodeRow row = t.get(*existing, true);
+      if (row.is_dir())
+        throw Error(Errc::is_dir, fmt::format("create: '{}' in directory {} is a directory",
+                                              printable_name(a.name), a.parent));
+      return open_inode(t, row, a.access, a.truncate, a.client_id);
+    }
+    uint32_t gid = parent.attr.mode & 02000 ? parent.attr.gid : a.caller.gid;
+    InodeRow row = t.insert_inode(proto::FileType::REGULAR, a.mode & 07777, a.caller.uid, gid, 1,
+                                  0, a.parent, {});
+    t.add_entry(a.parent, a.name, row.attr.ino);
+    t.touch_dir(a.parent, 0);
+    return open_inode(t, row, a.access, false, a.client_id);
+  });
+}
+
+OpenResult PgMetaStore::open_inode(InodeTxn& t, InodeRow row, proto::AccessMode mode,
+                                   bool truncate, uint64_t client_id) {
+  const uint64_t ino = row.attr.ino;
+  if (row.is_dir() && (write_mode(mode) || truncate))
+    throw Error(Errc::is_dir, fmt::format("open: inode {} is a directory ({} access)", ino,
+                                          mode_name(mode)));
+  if (truncate && row.attr.type == proto::FileType::REGULAR) {
+    t.drop_chunks_from(ino, 0);
+    t.tx().exec_prepared("ino_truncate_all", static_cast<int64_t>(ino), t.now_ns());
+    row = t.get(ino, false);
+  }
+  OpenResult out;
+  out.attr = row.attr;
+  out.token.fsid = row.attr.fsid;
+  out.token.ino = ino;
+  out.token.mode = mode;
+  out.token.client_id = client_id;
+  out.token.expires_ms = static_cast<uint64_t>(t.now_ms() + options_.token_lifetime_ms);
+  auto r = t.tx().exec_prepared("tok_insert", static_cast<int64_t>(ino),
+                                static_cast<int64_t>(client_id), static_cast<int>(mode),
+                                static_cast<int64_t>(out.token.expires_ms));
+  out.token.token_id = r[0][0].as<uint64_t>();
+  if (row.attr.type == proto::FileType::REGULAR) {
+    out.chunks = load_chunks(t.tx(), ino);
+    out.is_inline = out.chunks.empty() && row.attr.size <= settings_.inline_max;
+    if (out.is_inline) out.inline_data = load_inline(t.tx(), ino, row.attr.size);
+    if (write_mode(mode))
+      out.write_target = choose_write_target(load_backend_candidates(t.tx()), t.now_ms(),
+                                             options_.heartbeat_timeout_ms);
+  }
+  return out;
+}
+
+void PgMetaStore::release(uint64_t token_id) {
+  txn("release", [&](InodeTxn& t) {
+    auto r = t.tx().exec_prepared("tok_delete", static_cast<int64_t>(token_id));
+    if (r.empty()) return;
+    uint64_t ino = r[0][0].as<uint64_t>();
+    if (t.reclaim_if_unused(ino))
+      spdlog::info("event=orphan_reclaimed ino={} token={}", ino, token_id);
+  });
+}
+
+TokenInfo PgMetaStore::renew_token(uint64_t token_id) {
+  return txn("renewToken", [&](InodeTxn& t) {
+    TokenInfo info;
+    info.token_id = token_id;
+    info.expires_ms = static_cast<uint64_t>(t.now_ms() + options_.token_lifetime_ms);
+    auto r = t.tx().exec_prepared("tok_renew", static_cast<int64_t>(token_id),
+                                  static_cast<int64_t>(info.expires_ms));
+    if (r.empty())
+      throw Error(Errc::bad_token,
+                  fmt::format("token {} is unknown (released or expired)", token_id));
+    info.ino = r[0][0].as<uint64_t>();
+    info.client_id = r[0][1].as<uint64_t>();
+    info.mode = static_cast<proto::AccessMode>(r[0][2].as<int>());
+    info.fsid = uuid_of(r[0][3]);
+    return info;
+  });
+}
+
+InodeAttr PgMetaStore::commit_data(const CommitArgs& a) {
+  if (a.size > static_cast<uint64_t>(INT64_MAX))
+    throw Error(Errc::invalid, fmt::format("commitData: size {} too large", a.size));
+  if (a.set_inline && a.drop_inline)
+    throw Error(Errc::invalid, "commitData: setInline and dropInline both set");
+  if (a.set_inline && (a.inline_data.size() > settings_.inline_max || a.size > settings_.inline_max))
+    throw Error(Errc::invalid,
+                fmt::format("commitData: inline data of {} bytes (file size {}) exceeds inline_max {}",
+                            a.inline_data.size(), a.size, settings_.inline_max));
+  if (a.set_inline && !a.chunks.empty())
+    throw Error(Errc::invalid, "commitData: setInline together with chunk updates");
+  for (const auto& u : a.chunks) {
+    if (u.uuid.is_nil() || u.backend.is_nil())
+      throw Error(Errc::invalid, fmt::format("commitData: chunk {} lacks uuid or backend", u.index));
+    if (!u.sha256.empty() && u.sha256.size() != 32)
+      throw Error(Errc::invalid, fmt::format("commitData: chunk {} sha256 has {} bytes", u.index,
+                                             u.sha256.size()));
+    if (u.size > settings_.chunk_size)
+      throw Error(Errc::invalid, fmt::format("commitData: chunk {} size {} exceeds chunk size {}",
+                                             u.index, u.size, settings_.chunk_size));
+    if (u.version == 0 || u.version > static_cast<uint64_t>(INT64_MAX))
+      throw Error(Errc::invalid, fmt::format("commitData: chunk {} version {} out of range",
+                                             u.index, u.version));
+  }
+  return txn("commitData", [&](InodeTxn& t) {
+    auto tok = t.tx().exec_prepared("tok_get", static_cast<int64_t>(a.token_id));
+    if (tok.empty())
+      throw Error(Errc::bad_token, fmt::format("commitData: token {} is unknown", a.token_id));
+    if (tok[0][0].as<uint64_t>() != a.ino)
+      throw Error(Errc::bad_token,
+                  fmt::format("commitData: token {} is not for inode {}", a.token_id, a.ino));
+    if (!write_mode(static_cast<proto::AccessMode>(tok[0][1].as<int>())))
+      throw Error(Errc::bad_token,
+                  fmt::format("commitData: token {} does not grant writing", a.token_id));
+    if (tok[0][2].as<int64_t>() < t.now_ms())
+      throw Error(Errc::token_expired, fmt::format("commitData: token {} expired", a.token_id));
+    InodeRow row = t.get(a.ino, true);
+    if (row.attr.type != proto::FileType::REGULAR)
+      throw Error(Errc::invalid, fmt::format("commitData: inode {} is not a regular file", a.ino));
+    for (const auto& u : a.chunks) apply_chunk_update(t, a.ino, u);
+    const auto ino = static_cast<int64_t>(a.ino);
+    if (a.set_inline) {
+      t.drop_chunks_from(a.ino, 0);
+      std::string data = a.inline_data.substr(0, a.size);
+      t.tx().exec_prepared("ino_set_inline", ino, bytes_param(data));
+    } else if (a.drop_inline) {
+      t.tx().exec_prepared("ino_set_inline", ino, nullptr);
+    }
+    t.tx().exec_prepared("ino_commit", ino, static_cast<int64_t>(a.size), a.mtime_ns, t.now_ns());
+    t.fit_chunks(a.ino, a.size);
+    t.tx().exec_prepared("ino_inline_invariant", ino, static_cast<int64_t>(settings_.inline_max));
+    return t.get(a.ino, false).attr;
+  });
+}
+
+void PgMetaStore::apply_chunk_update(InodeTxn& t, uint64_t ino, const ChunkUpdateArgs& u) {
+  auto& tx = t.tx();
+  const auto key = static_cast<int64_t>(ino);
+  const auto idx = static_cast<int64_t>(u.index);
+  const auto version = static_cast<int64_t>(u.version);
+  if (tx.exec_prepared("backend_exists", uuid_param(u.backend)).empty())
+    throw Error(Errc::invalid, fmt::format("commitData: chunk {} names unknown backend {}",
+                                           u.index, u.backend.str()));
+  auto cur = tx.exec_prepared("chunk_get", key, idx);
+  if (!cur.empty() && uuid_of(cur[0][0]) == u.uuid) {
+    if (cur[0][1].as<int64_t>() >= version) return;  // versions only move forward
+    tx.exec_prepared("chunk_update", key, idx, version, static_cast<int64_t>(u.size),
+                     bytes_param(u.sha256));
+    tx.exec_prepared("copies_outdate", uuid_param(u.uuid), uuid_param(u.backend));
+    tx.exec_prepared("copy_current", uuid_param(u.uuid), uuid_param(u.backend), version);
+    return;
+  }
+  if (!cur.empty()) {  // a new object replaces the old one: its copies go
+    std::string old = cur[0][0].c_str();
+    tx.exec_prepared("copies_enqueue", old, t.now_ms());
+    tx.exec_prepared("chunk_delete", key, idx);
+    spdlog::debug("event=chunk_replaced ino={} index={} old={} new={}", ino, u.index, old,
+                  u.uuid.str());
+  }
+  tx.exec_prepared("chunk_insert", key, idx, uuid_param(u.uuid), version,
+                   static_cast<int64_t>(u.size), bytes_param(u.sha256));
+  tx.exec_prepared("copy_current", uuid_param(u.uuid), uuid_param(u.backend), version);
+}
+
+SweepResult PgMetaStore::sweep() {
+  return txn("sweep", [&](InodeTxn& t) {
+    SweepResult out;
+    std::vector<uint64_t> inos;
+    for (const auto& r : t.tx().exec_prepared("tok_expire", t.now_ms(), kSweepBatch)) {
+      inos.push_back(r[0].as<uint64_t>());
+      ++out.expired_tokens;
+    }
+    for (const auto& r : t.tx().exec_prepared("orphans", kSweepBatch))
+      inos.push_back(r[0].as<uint64_t>());
+    std::sort(inos.begin(), inos.end());
+    inos.erase(std::unique(inos.begin(), inos.end()), inos.end());
+    for (uint64_t ino : inos) {
+      if (t.reclaim_if_unused(ino)) {
+        ++out.reclaimed;
+        spdlog::info("event=orphan_reclaimed ino={} reason=sweep", ino);
+      }
+    }
+    out.open_tokens = t.tx().exec_prepared("tok_count")[0][0].as<uint64_t>();
+    return out;
+  });
+}
+
+}  // namespace zhsm

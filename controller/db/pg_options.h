@@ -1,0 +1,17 @@
+// Tunables of the PostgreSQL metadata store that come from the controller's flags.
+// Free of libpqxx so that code outside controller/db/ can fill them in.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+namespace zhsm {
+
+struct PgStoreOptions {
+  int64_t heartbeat_timeout_ms = 10000;  // a server silent this long is failed
+  int64_t token_lifetime_ms = 300000;    // a token lives this long without renewal
+  int64_t client_recent_ms = 600000;     // clients seen this recently count in cluster status
+  std::function<int64_t()> clock_ns;     // wall clock; the system clock when empty
+};
+
+}  // namespace zhsm

@@ -1,0 +1,145 @@
+// Attribute changes for PgMetaStore: setattr (mode, owner, times, size with truncation
+// or extension of inline data and chunks) and extended attributes.
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "controller/db/pg_meta_store.h"
+#include "controller/db/pg_rows.h"
+#include "controller/names.h"
+
+namespace zhsm {
+namespace {
+
+constexpr size_t kMaxXattrValue = 64 * 1024;
+
+void check_xattr_name(std::string_view name) {
+  if (name.empty()) throw Error(Errc::invalid, "xattr name is empty");
+  if (name.find('\0') != std::string_view::npos)
+    throw Error(Errc::invalid, "xattr name contains a NUL byte");
+  if (name.size() > kMaxNameBytes)
+    throw Error(Errc::name_too_long, fmt::format("xattr name of {} bytes is longer than {}",
+                                                 name.size(), kMaxNameBytes));
+}
+
+}  // namespace
+
+void prepare_setattr_statements(pqxx::connection& c) {
+  // $2..$7 values with $8..$13 saying which apply; $14 ctime; $15 inline_max.
+  c.prepare("ino_setattr",
+            "UPDATE inodes SET "
+            "mode = CASE WHEN $8 THEN $2 ELSE mode END, "
+            "uid = CASE WHEN $9 THEN $3 ELSE uid END, "
+            "gid = CASE WHEN $10 THEN $4 ELSE gid END, "
+            "atime_ns = CASE WHEN $11 THEN $5 ELSE atime_ns END, "
+            "mtime_ns = CASE WHEN $12 THEN $6 ELSE mtime_ns END, "
+            "size = CASE WHEN $13 THEN $7 ELSE size END, "
+            "inline_data = CASE WHEN NOT $13 THEN inline_data "
+            "  WHEN $7 > $15 THEN NULL "
+            "  ELSE substring(inline_data FROM 1 FOR $7::integer) END, "
+            "ctime_ns = $14, version = version + 1 "
+            "WHERE ino = $1 RETURNING " +
+                attr_columns());
+  c.prepare("xattr_insert",
+            "INSERT INTO xattrs (ino, name, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING "
+            "RETURNING 1");
+  c.prepare("xattr_replace",
+            "UPDATE xattrs SET value = $3 WHERE ino = $1 AND name = $2 RETURNING 1");
+  c.prepare("xattr_upsert",
+            "INSERT INTO xattrs (ino, name, value) VALUES ($1, $2, $3) "
+            "ON CONFLICT (ino, name) DO UPDATE SET value = excluded.value");
+  c.prepare("xattr_get", "SELECT value FROM xattrs WHERE ino = $1 AND name = $2");
+  c.prepare("xattr_list", "SELECT name FROM xattrs WHERE ino = $1 ORDER BY name");
+  c.prepare("xattr_remove", "DELETE FROM xattrs WHERE ino = $1 AND name = $2 RETURNING 1");
+}
+
+InodeAttr PgMetaStore::setattr(const SetattrArgs& a) {
+  return txn("setattr", [&](InodeTxn& t) {
+    InodeRow row = t.get(a.ino, true);
+    if (a.mode && (*a.mode & ~07777u))
+      throw Error(Errc::invalid, fmt::format("setattr: mode {:o} has bits beyond 07777", *a.mode));
+    if (a.size) {
+      if (row.is_dir())
+        throw Error(Errc::is_dir, fmt::format("setattr: cannot truncate directory {}", a.ino));
+      if (row.attr.type != proto::FileType::REGULAR)
+        throw Error(Errc::invalid,
+                    fmt::format("setattr: cannot truncate inode {}: not a regular file", a.ino));
+      if (*a.size > static_cast<uint64_t>(INT64_MAX))
+        throw Error(Errc::invalid, fmt::format("setattr: size {} too large", *a.size));
+    }
+    const int64_t now = t.now_ns();
+    std::optional<int64_t> atime = a.atime_now ? std::optional<int64_t>(now) : a.atime_ns;
+    std::optional<int64_t> mtime = a.mtime_now ? std::optional<int64_t>(now) : a.mtime_ns;
+    // A size change is a content change: mtime follows unless the caller set it.
+    if (a.size && *a.size != row.attr.size && !mtime) mtime = now;
+    if (a.size) t.fit_chunks(a.ino, *a.size);
+    auto r = t.tx().exec_prepared(
+        "ino_setattr", static_cast<int64_t>(a.ino), static_cast<int64_t>(a.mode.value_or(0)),
+        static_cast<int64_t>(a.uid.value_or(0)), static_cast<int64_t>(a.gid.value_or(0)),
+        atime.value_or(0), mtime.value_or(0), static_cast<int64_t>(a.size.value_or(0)),
+        a.mode.has_value(), a.uid.has_value(), a.gid.has_value(), atime.has_value(),
+        mtime.has_value(), a.size.has_value(), now,
+        static_cast<int64_t>(settings_.inline_max));
+    return attr_from_row(r[0]);
+  });
+}
+
+void PgMetaStore::setxattr(uint64_t ino, std::string_view name, std::string_view value,
+                           bool create, bool replace) {
+  check_xattr_name(name);
+  if (value.size() > kMaxXattrValue)
+    throw Error(Errc::range, fmt::format("xattr value of {} bytes is larger than {}",
+                                         value.size(), kMaxXattrValue));
+  if (create && replace) throw Error(Errc::invalid, "setxattr: create and replace both set");
+  txn("setxattr", [&](InodeTxn& t) {
+    t.get(ino, true);
+    auto key = static_cast<int64_t>(ino);
+    if (create) {
+      if (t.tx().exec_prepared("xattr_insert", key, bytes_param(name), bytes_param(value)).empty())
+        throw Error(Errc::exists, fmt::format("setxattr: inode {} already has xattr '{}'", ino,
+                                              printable_name(name)));
+    } else if (replace) {
+      if (t.tx().exec_prepared("xattr_replace", key, bytes_param(name), bytes_param(value)).empty())
+        throw Error(Errc::no_data, fmt::format("setxattr: inode {} has no xattr '{}'", ino,
+                                               printable_name(name)));
+    } else {
+      t.tx().exec_prepared("xattr_upsert", key, bytes_param(name), bytes_param(value));
+    }
+    t.touch_inode(ino, 0);
+  });
+}
+
+std::string PgMetaStore::getxattr(uint64_t ino, std::string_view name) {
+  check_xattr_name(name);
+  return txn("getxattr", [&](InodeTxn& t) {
+    auto r = t.tx().exec_prepared("xattr_get", static_cast<int64_t>(ino), bytes_param(name));
+    if (r.empty()) {
+      t.get(ino, false);  // not_found for a missing inode
+      throw Error(Errc::no_data,
+                  fmt::format("inode {} has no xattr '{}'", ino, printable_name(name)));
+    }
+    return bytes_of(r[0][0]);
+  });
+}
+
+std::vector<std::string> PgMetaStore::listxattr(uint64_t ino) {
+  return txn("listxattr", [&](InodeTxn& t) {
+    t.get(ino, false);
+    std::vector<std::string> names;
+    for (const auto& r : t.tx().exec_prepared("xattr_list", static_cast<int64_t>(ino)))
+      names.push_back(bytes_of(r[0]));
+    return names;
+  });
+}
+
+void PgMetaStore::removexattr(uint64_t ino, std::string_view name) {
+  check_xattr_name(name);
+  txn("removexattr", [&](InodeTxn& t) {
+    t.get(ino, true);
+    if (t.tx().exec_prepared("xattr_remove", static_cast<int64_t>(ino), bytes_param(name)).empty())
+      throw Error(Errc::no_data,
+                  fmt::format("removexattr: inode {} has no xattr '{}'", ino, printable_name(name)));
+    t.touch_inode(ino, 0);
+  });
+}
+
+}  // namespace zhsm

@@ -1,0 +1,54 @@
+// Runs one unit of database work as one transaction with zhsm's error policy:
+// serialization failures and deadlocks are retried with capped backoff (then
+// `overloaded`); a unique violation is `exists`; a broken connection is replaced and the
+// work tried again once (then `disconnected`); a commit whose outcome is unknown is
+// `disconnected`; any other database error is `internal`. zhsm::Error thrown by the work
+// rolls back and passes through unchanged. Every conversion is logged once, here.
+#pragma once
+
+#include <string_view>
+#include <type_traits>
+
+#include <pqxx/transaction>
+
+#include "controller/db/connection_pool.h"
+
+namespace zhsm {
+
+class TxnRunner {
+ public:
+  explicit TxnRunner(ConnectionPool& pool) : pool_(pool) {}
+
+  // Runs fn(pqxx::work&) and commits; returns what fn returns. `op` names the work in
+  // log lines and error messages. fn may run more than once (retries): it must not have
+  // effects outside the transaction. Thread-safe.
+  template <class F>
+  auto run(std::string_view op, F&& fn) -> std::invoke_result_t<F, pqxx::work&> {
+    using R = std::invoke_result_t<F, pqxx::work&>;
+    for (int attempt = 0;; ++attempt) {
+      auto lease = pool_.acquire();
+      try {
+        pqxx::work tx(lease.conn());
+        if constexpr (std::is_void_v<R>) {
+          fn(tx);
+          tx.commit();
+          return;
+        } else {
+          R result = fn(tx);
+          tx.commit();
+          return result;
+        }
+      } catch (...) {
+        on_failure(op, attempt, lease);  // rethrows unless the work should run again
+      }
+    }
+  }
+
+ private:
+  // Classifies the exception in flight; returns to retry, throws zhsm::Error otherwise.
+  void on_failure(std::string_view op, int attempt, ConnectionPool::Lease& lease);
+
+  ConnectionPool& pool_;
+};
+
+}  // namespace zhsm

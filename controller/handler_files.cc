@@ -1,0 +1,101 @@
+// Open-file requests of ControllerHandler: create, open, release, renewToken, commitData
+// and statfs. Tokens are signed here with the cluster key (common/token.h) from the
+// fields the store recorded.
+#include "common/error.h"
+#include "common/token.h"
+#include "controller/controller_handler.h"
+#include "controller/proto_convert.h"
+
+namespace zhsm {
+namespace {
+
+constexpr uint32_t kStatfsBlockSize = 4096;
+
+TokenFields token_of(const TokenInfo& t) {
+  TokenFields f;
+  f.token_id = t.token_id;
+  f.fsid = t.fsid;
+  f.ino = t.ino;
+  f.mode = t.mode;
+  f.expires_ms = t.expires_ms;
+  f.client_id = t.client_id;
+  return f;
+}
+
+void fill_open(proto::OpenReply::Builder out, const OpenResult& r, const std::string& key) {
+  fill_attr(out.initAttr(), r.attr);
+  sign_token(key, token_of(r.token), out.initToken());
+  out.setInline(r.is_inline);
+  if (r.is_inline)
+    out.setInlineData(capnp::Data::Reader(
+        reinterpret_cast<const capnp::byte*>(r.inline_data.data()), r.inline_data.size()));
+  fill_chunks(out.initChunks(r.chunks.size()), r.chunks);
+  if (r.write_target) fill_copy(out.initWriteTarget(), *r.write_target);
+}
+
+}  // namespace
+
+awaitable<void> ControllerHandler::handle_files(proto::Request::Reader req,
+                                                proto::Response::Builder resp) {
+  using W = proto::Request::Which;
+  MetaStore& store = service_.store();
+  const std::string& key = service_.options().cluster_key;
+  switch (req.which()) {
+    case W::CREATE: {
+      auto r = req.getCreate();
+      CreateArgs args;
+      args.parent = r.getParent();
+      args.name = bytes_arg(r.getName());
+      args.mode = r.getMode();
+      args.caller = caller_arg(r.getCaller());
+      args.exclusive = r.getExclusive();
+      args.truncate = r.getTruncate();
+      args.access = r.getAccess();
+      args.client_id = client_id_;
+      OpenResult result = co_await service_.db([&] { return store.create(args); });
+      fill_open(resp.initOpen(), result, key);
+      co_return;
+    }
+    case W::OPEN: {
+      auto r = req.getOpen();
+      OpenArgs args;
+      args.ino = r.getIno();
+      args.mode = r.getMode();
+      args.truncate = r.getTruncate();
+      args.client_id = client_id_;
+      OpenResult result = co_await service_.db([&] { return store.open(args); });
+      fill_open(resp.initOpen(), result, key);
+      co_return;
+    }
+    case W::RELEASE: {
+      uint64_t token = req.getRelease().getTokenId();
+      co_await service_.db([&] { store.release(token); });
+      resp.setDone();
+      co_return;
+    }
+    case W::RENEW_TOKEN: {
+      uint64_t token = req.getRenewToken().getTokenId();
+      TokenInfo info = co_await service_.db([&] { return store.renew_token(token); });
+      sign_token(key, token_of(info), resp.initRenewToken());
+      co_return;
+    }
+    case W::COMMIT_DATA: {
+      CommitArgs args = commit_arg(req.getCommitData());
+      fill_attr(resp.initAttr(), co_await service_.db([&] { return store.commit_data(args); }));
+      co_return;
+    }
+    case W::STATFS: {
+      StatfsInfo info = co_await service_.db([&] { return store.statfs(); });
+      auto out = resp.initStatfs();
+      out.setTotalBytes(info.total_bytes);
+      out.setFreeBytes(info.free_bytes);
+      out.setFiles(info.files);
+      out.setBlockSize(kStatfsBlockSize);
+      co_return;
+    }
+    default:
+      throw Error(Errc::internal, "handle_files called for another request kind");
+  }
+}
+
+}  // namespace zhsm
