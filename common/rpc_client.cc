@@ -259,7 +259,7 @@ Reply RpcClient::call(const RequestFiller& fill, std::chrono::milliseconds timeo
   return future.get();
 }
 
-awaitable<Reply> RpcClient::async_call(RequestFiller fill, std::chrono::milliseconds timeout) {
+awaitable<Reply> RpcClient::async_call(const RequestFiller& fill, std::chrono::milliseconds timeout) {
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(Reply)>(
       [this, &fill, timeout](auto handler) {
         using H = decltype(handler);

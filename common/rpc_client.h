@@ -63,8 +63,9 @@ class RpcClient {
   // Blocking call from a non-io thread.
   Reply call(const RequestFiller& fill,
              std::chrono::milliseconds timeout = std::chrono::seconds(30));
-  // Call from a coroutine.
-  awaitable<Reply> async_call(RequestFiller fill,
+  // Call from a coroutine. Name the filler before the co_await (see
+  // common/run_blocking.h on GCC 12 and temporaries in co_await expressions).
+  awaitable<Reply> async_call(const RequestFiller& fill,
                               std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
   // Closes the connection; calls in flight fail with `disconnected`.

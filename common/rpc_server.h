@@ -4,7 +4,7 @@
 //
 // Threading: everything of one connection runs on that connection's strand of the
 // io_context; a handler that needs blocking work (PostgreSQL, disk) moves it to a
-// thread pool with run_blocking() and comes back to the strand.
+// thread pool with run_blocking() (common/run_blocking.h) and comes back to the strand.
 #pragma once
 
 #include <functional>
@@ -58,16 +58,6 @@ class RpcServer {
   struct Impl;
   std::shared_ptr<Impl> impl_;
 };
-
-// Runs `fn` on `pool` and resumes the calling coroutine on its own executor with
-// the result (or the exception fn threw).
-template <class F>
-awaitable<std::invoke_result_t<F>> run_blocking(asio::thread_pool& pool, F fn) {
-  co_return co_await asio::co_spawn(
-      pool.get_executor(),
-      [fn = std::move(fn)]() mutable -> awaitable<std::invoke_result_t<F>> { co_return fn(); },
-      asio::use_awaitable);
-}
 
 // Parses "host:port" / "[v6]:port" into an endpoint (numeric addresses and
 // "localhost"). Throws Error(invalid) with the text in the message.

@@ -13,6 +13,7 @@
 #include "common/asio.h"
 #include "common/metrics.h"
 #include "common/rpc_server.h"
+#include "common/run_blocking.h"
 #include "controller/meta_store.h"
 
 namespace zhsm {
@@ -40,16 +41,16 @@ class ControllerService {
   // Runs fn() (a blocking store call) on the database pool and resumes on the caller's
   // executor with its result or exception. Records db latency.
   template <class F>
-  awaitable<std::invoke_result_t<F>> db(F fn) {
-    return run_blocking(pool_, [this, fn = std::move(fn)]() mutable {
-      auto start = std::chrono::steady_clock::now();
+  awaitable<std::invoke_result_t<F&>> db(F fn) {
+    auto timed = [this, &fn]() -> std::invoke_result_t<F&> {
       struct Record {
         ControllerService* self;
         std::chrono::steady_clock::time_point start;
         ~Record() { self->record_db_time(std::chrono::steady_clock::now() - start); }
-      } record{this, start};
+      } record{this, std::chrono::steady_clock::now()};
       return fn();
-    });
+    };
+    co_return co_await run_blocking(pool_, timed);
   }
 
  private:

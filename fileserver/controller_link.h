@@ -1,0 +1,74 @@
+// The file server's conversation with the controller: registerServer (server UUID,
+// name, data address, backends with capacity), then a heartbeat every intervalMs
+// (backend stats and the objects deleted since the last one). Each answer may ask for
+// objects to be deleted; the link deletes them on the I/O pool and confirms them in
+// the next heartbeat. An unreachable or refusing controller is retried with capped
+// exponential backoff, logged once per change of state, and the server registers
+// again once the controller answers.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/asio.h"
+#include "common/metrics.h"
+#include "common/rpc_client.h"
+#include "common/uuid.h"
+#include "fileserver/object_store.h"
+
+namespace zhsm::fileserver {
+
+struct ControllerLinkOptions {
+  std::string controller;  // "host:port"
+  Uuid server_id;
+  std::string name;
+  std::string address;     // data address clients use ("host:port")
+  std::vector<ObjectStore*> backends;
+  asio::thread_pool* pool = nullptr;  // stats and deletions run here
+  Metrics* metrics = nullptr;
+  std::chrono::milliseconds call_timeout = std::chrono::seconds(10);
+  std::chrono::milliseconds min_backoff = std::chrono::milliseconds(500);
+  std::chrono::milliseconds max_backoff = std::chrono::seconds(30);
+};
+
+class ControllerLink : public std::enable_shared_from_this<ControllerLink> {
+ public:
+  // `io` runs the link's coroutine and its RPC client; nothing happens before start().
+  ControllerLink(asio::io_context& io, ControllerLinkOptions options);
+  ~ControllerLink();
+
+  // Starts registering and heartbeating. Call once.
+  void start();
+  // Stops the link: no more calls; a call in flight is abandoned. Idempotent; call it
+  // on a thread running `io`.
+  void stop();
+
+ private:
+  enum class State { starting, up, down };
+  struct Deleted {
+    Uuid backend;
+    Uuid object;
+  };
+
+  awaitable<void> run();
+  // Stats of every backend, as BackendInfo fields; also refreshes the backend gauges.
+  awaitable<std::vector<std::pair<ObjectStore*, BackendStats>>> collect_stats();
+  // Performs the deletions an answer asks for and records them for the next heartbeat.
+  awaitable<void> apply(proto::HeartbeatReply::Reader reply);
+  void set_state(State state, const std::string& reason);
+  awaitable<void> sleep(std::chrono::milliseconds d);
+
+  asio::io_context& io_;
+  ControllerLinkOptions options_;
+  RpcClient client_;
+  asio::steady_timer timer_;
+  State state_ = State::starting;
+  bool stopped_ = false;
+  std::chrono::milliseconds interval_ = std::chrono::milliseconds(2000);
+  std::vector<Deleted> deleted_;  // done, not yet confirmed to the controller
+};
+
+}  // namespace zhsm::fileserver
