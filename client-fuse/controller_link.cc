@@ -1,0 +1,53 @@
+// Retry with capped exponential backoff (100 ms .. 1.6 s, five tries) for
+// idempotent controller calls; one log line when the controller stays away.
+#include "client-fuse/controller_link.h"
+
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+namespace zhsm::fuse {
+
+ControllerLink::ControllerLink(asio::io_context& io, std::string address, std::string client_name)
+    : rpc_(io, std::move(address)), client_name_(std::move(client_name)) {}
+
+void ControllerLink::rehello() {
+  Reply r = rpc_.call([&](proto::Request::Builder req) { req.initHello().setClientName(client_name_); },
+                      std::chrono::seconds(10));
+  if (!r.ok()) {
+    need_hello_ = true;
+    return;
+  }
+  spdlog::info("event=hello_again controller={} client_id={}", rpc_.address(),
+               r.response().which() == proto::Response::HELLO
+                   ? r.response().getHello().getClientId() : 0);
+}
+
+Reply ControllerLink::call(const RequestFiller& fill, Retry retry,
+                           std::chrono::milliseconds timeout) {
+  constexpr int kTries = 5;
+  auto backoff = std::chrono::milliseconds(100);
+  for (int attempt = 1;; ++attempt) {
+    if (need_hello_.exchange(false)) rehello();
+    Reply r = rpc_.call(fill, timeout);
+    if (r.ok()) return r;
+    bool transport = r.code() == Errc::disconnected || r.code() == Errc::timeout ||
+                     r.code() == Errc::overloaded;
+    if (r.code() == Errc::disconnected && !client_name_.empty()) need_hello_ = true;
+    if (!transport || retry == Retry::once || attempt >= kTries) {
+      if (transport)
+        spdlog::warn("event=controller_unreachable controller={} code={} msg=\"{}\"",
+                     rpc_.address(), errc_name(r.code()), r.message());
+      throw Error(r.code(), r.message());
+    }
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(1600));
+  }
+}
+
+void expect_response(const Reply& reply, proto::Response::Which which) {
+  if (reply.response().which() != which)
+    throw Error(Errc::internal, "controller answered with an unexpected response kind");
+}
+
+}  // namespace zhsm::fuse

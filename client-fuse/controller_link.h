@@ -1,0 +1,46 @@
+// ControllerLink: the client's one connection to the controller, with the retry
+// policy: calls that are safe to repeat (lookup, getattr, readdir, open of an
+// existing file, commitData, renew, release ...) are retried with backoff when
+// the transport failed (disconnected, timeout, overloaded); calls that create or
+// remove something are tried once, and a transport failure is the caller's error.
+// The controller ties the client id from hello to the connection, so after a
+// transport failure the next call first says hello again on the new connection.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "common/rpc_client.h"
+
+namespace zhsm::fuse {
+
+enum class Retry { once, idempotent };
+
+class ControllerLink {
+ public:
+  // `client_name` is what hello tells the controller (empty: never re-hello).
+  ControllerLink(asio::io_context& io, std::string address, std::string client_name = {});
+
+  // Blocking call from a FUSE worker (never from the io thread). Returns the
+  // reply when the controller answered success; throws zhsm::Error otherwise
+  // (after the retries `retry` allows). Thread-safe.
+  Reply call(const RequestFiller& fill, Retry retry,
+             std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+  const std::string& address() const { return rpc_.address(); }
+  void close() { rpc_.close(); }
+
+ private:
+  void rehello();
+
+  RpcClient rpc_;
+  const std::string client_name_;
+  std::atomic<bool> need_hello_{false};
+};
+
+// Throws Error(internal) unless the successful reply carries `which`.
+void expect_response(const Reply& reply, proto::Response::Which which);
+
+}  // namespace zhsm::fuse

@@ -1,0 +1,35 @@
+// flush (every close of a descriptor), fsync and release (the last close of an
+// open): pending writes are committed on the file servers and with the
+// controller before success is answered; a failure is the errno of that call.
+#include "client-fuse/fuse_handlers.h"
+
+namespace zhsm::fuse {
+
+namespace {
+
+void commit_handle(fuse_req_t req, const char* op, fuse_ino_t ino, fuse_file_info* fi) {
+  guarded(req, op, ino, [&] {
+    FileHandle* h = handle_of(fi);
+    if (h->can_write) h->inode->commit(h->token_id);
+    fuse_reply_err(req, 0);
+  });
+}
+
+}  // namespace
+
+void op_flush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  commit_handle(req, "flush", ino, fi);
+}
+
+void op_fsync(fuse_req_t req, fuse_ino_t ino, int, fuse_file_info* fi) {
+  commit_handle(req, "fsync", ino, fi);
+}
+
+void op_release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  guarded(req, "release", ino, [&] {
+    mount_of(req).release_handle(handle_of(fi));
+    fuse_reply_err(req, 0);
+  });
+}
+
+}  // namespace zhsm::fuse

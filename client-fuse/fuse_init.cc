@@ -1,0 +1,22 @@
+// init and destroy: negotiate the connection (atomic O_TRUNC in open, 1 MiB
+// writes, asynchronous reads, no writeback cache: writes reach us when the
+// application makes them, so errors surface at write/flush/close).
+#include "client-fuse/fuse_handlers.h"
+
+namespace zhsm::fuse {
+
+void op_init(void*, fuse_conn_info* conn) {
+  if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC) conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+  if (conn->capable & FUSE_CAP_ASYNC_READ) conn->want |= FUSE_CAP_ASYNC_READ;
+  conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+  // The kernel clears setuid/setgid bits itself (through setattr) on write.
+  conn->want &= ~FUSE_CAP_HANDLE_KILLPRIV;
+  conn->max_write = 1 << 20;
+  conn->max_readahead = std::max<unsigned>(conn->max_readahead, 1 << 20);
+  spdlog::info("event=fuse_init proto={}.{} max_write={} atomic_o_trunc={}", conn->proto_major,
+               conn->proto_minor, conn->max_write, (conn->want & FUSE_CAP_ATOMIC_O_TRUNC) != 0);
+}
+
+void op_destroy(void*) { spdlog::info("event=fuse_destroy"); }
+
+}  // namespace zhsm::fuse

@@ -1,0 +1,25 @@
+// read and write through a handle; the inode's shared state does the work.
+#include "client-fuse/fuse_handlers.h"
+
+namespace zhsm::fuse {
+
+void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
+  guarded(req, "read", ino, [&] {
+    if (off < 0) throw Error(Errc::invalid, "negative offset");
+    FileHandle* h = handle_of(fi);
+    std::string data = h->inode->read(h->token_id, static_cast<uint64_t>(off), size);
+    fuse_reply_buf(req, data.data(), data.size());
+  });
+}
+
+void op_write(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t off,
+              fuse_file_info* fi) {
+  guarded(req, "write", ino, [&] {
+    if (off < 0) throw Error(Errc::invalid, "negative offset");
+    FileHandle* h = handle_of(fi);
+    uint64_t n = h->inode->write(h->token_id, static_cast<uint64_t>(off), buf, size, h->append);
+    fuse_reply_write(req, n);
+  });
+}
+
+}  // namespace zhsm::fuse

@@ -1,0 +1,74 @@
+// open and create: ask the controller for access (a token plus the data layout),
+// attach the handle to the inode's shared state. keep_cache is off so every open
+// re-reads what other mounts committed (close-to-open consistency), and the
+// inode's cached attributes are dropped so its size is asked anew.
+#include <fcntl.h>
+
+#include "client-fuse/fuse_handlers.h"
+
+namespace zhsm::fuse {
+
+namespace {
+
+proto::AccessMode access_mode(int flags) {
+  if (flags & O_APPEND) return proto::AccessMode::APPEND;
+  switch (flags & O_ACCMODE) {
+    case O_WRONLY: return proto::AccessMode::WRITE;
+    case O_RDWR: return proto::AccessMode::READ_WRITE;
+    default: return proto::AccessMode::READ;
+  }
+}
+
+}  // namespace
+
+void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  guarded(req, "open", ino, [&] {
+    auto& m = mount_of(req);
+    bool truncate = (fi->flags & O_TRUNC) != 0 && (fi->flags & O_ACCMODE) != O_RDONLY;
+    Reply r = m.controller().call([&](proto::Request::Builder rq) {
+      auto o = rq.initOpen();
+      o.setIno(ino);
+      o.setMode(access_mode(fi->flags));
+      o.setTruncate(truncate);
+    }, Retry::idempotent);
+    expect_response(r, proto::Response::OPEN);
+    FileHandle* h = m.open_handle(ino, r.response().getOpen(), truncate, (fi->flags & O_APPEND) != 0);
+    fi->fh = reinterpret_cast<uintptr_t>(h);
+    fi->keep_cache = 0;
+    fi->direct_io = 0;
+    // Close-to-open: the kernel may still hold attributes from before another
+    // mount's close; drop them (offset -1: attributes only, no page locks taken).
+    if (fuse_session* se = edge_of(req).session) fuse_lowlevel_notify_inval_inode(se, ino, -1, 0);
+    if (fuse_reply_open(req, fi) != 0) m.release_handle(h);  // interrupted: no release will come
+  });
+}
+
+void op_create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
+               fuse_file_info* fi) {
+  guarded(req, "create", parent, [&] {
+    auto& m = mount_of(req);
+    auto n = checked_name(name);
+    bool truncate = (fi->flags & O_TRUNC) != 0;
+    Reply r = m.controller().call([&](proto::Request::Builder rq) {
+      auto c = rq.initCreate();
+      c.setParent(parent);
+      c.setName(as_data(n));
+      c.setMode(mode & 07777);
+      set_caller(c.initCaller(), req);
+      c.setExclusive((fi->flags & O_EXCL) != 0);
+      c.setTruncate(truncate);
+      c.setAccess(access_mode(fi->flags));
+    }, Retry::once);
+    expect_response(r, proto::Response::OPEN);
+    auto open = r.response().getOpen();
+    uint64_t ino = open.getAttr().getIno();
+    FileHandle* h = m.open_handle(ino, open, truncate, (fi->flags & O_APPEND) != 0);
+    fi->fh = reinterpret_cast<uintptr_t>(h);
+    fi->keep_cache = 0;
+    fi->direct_io = 0;
+    fuse_entry_param e = entry_for(m, open.getAttr());
+    if (fuse_reply_create(req, &e, fi) != 0) m.release_handle(h);
+  });
+}
+
+}  // namespace zhsm::fuse

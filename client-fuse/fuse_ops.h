@@ -1,0 +1,80 @@
+// The FUSE edge: the only code that includes libfuse's low-level API. Each
+// fuse_<op>.cc holds one operation or a small group; this header gives them the
+// shared helpers: the Mount behind a request, the guard that turns an escaped
+// zhsm::Error into its errno (and anything else into EIO plus one log line), the
+// name check, and entry replies. Every handler replies exactly once: the reply is
+// its last statement, after everything that can throw.
+#pragma once
+
+#define FUSE_USE_VERSION 35
+#include <fuse_lowlevel.h>
+
+#include <cstring>
+#include <string_view>
+
+#include <kj/exception.h>
+#include <spdlog/spdlog.h>
+
+#include "client-fuse/attr.h"
+#include "client-fuse/errno_map.h"
+#include "client-fuse/mount.h"
+
+namespace zhsm::fuse {
+
+// The operation table handed to fuse_session_new.
+const fuse_lowlevel_ops& operations();
+
+// The session's user data: the mount, and the session itself (for notifications).
+struct Edge {
+  Mount& mount;
+  fuse_session* session = nullptr;  // set by main() before the loop starts
+};
+
+inline Edge& edge_of(fuse_req_t req) { return *static_cast<Edge*>(fuse_req_userdata(req)); }
+inline Mount& mount_of(fuse_req_t req) { return edge_of(req).mount; }
+
+inline FileHandle* handle_of(const fuse_file_info* fi) {
+  return reinterpret_cast<FileHandle*>(static_cast<uintptr_t>(fi->fh));
+}
+
+// Replies with the errno of a failure; logs what is not an expected outcome.
+void reply_failure(fuse_req_t req, const char* op, uint64_t ino, Errc code, const char* message);
+void reply_exception(fuse_req_t req, const char* op, uint64_t ino, const char* what);
+
+template <class Body>
+void guarded(fuse_req_t req, const char* op, uint64_t ino, Body&& body) noexcept {
+  try {
+    body();
+  } catch (const Error& e) {
+    reply_failure(req, op, ino, e.code(), e.what());
+  } catch (const kj::Exception& e) {
+    reply_exception(req, op, ino, e.getDescription().cStr());
+  } catch (const std::exception& e) {
+    reply_exception(req, op, ino, e.what());
+  } catch (...) {
+    reply_exception(req, op, ino, "unknown exception");
+  }
+}
+
+// Throws Error(name_too_long) for names over 255 bytes.
+inline std::string_view checked_name(const char* name) {
+  std::string_view n(name);
+  if (n.size() > 255) throw Error(Errc::name_too_long, "name longer than 255 bytes");
+  return n;
+}
+
+inline capnp::Data::Reader as_data(std::string_view bytes) {
+  return capnp::Data::Reader(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size());
+}
+
+inline void set_caller(proto::Caller::Builder caller, fuse_req_t req) {
+  const fuse_ctx* ctx = fuse_req_ctx(req);
+  caller.setUid(ctx->uid);
+  caller.setGid(ctx->gid);
+}
+
+// The entry reply for attributes from the controller (generation 0, the
+// mount's timeouts, the pending size overlaid).
+fuse_entry_param entry_for(Mount& mount, proto::Attr::Reader attr);
+
+}  // namespace zhsm::fuse

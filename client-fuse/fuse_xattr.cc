@@ -1,0 +1,85 @@
+// Extended attributes, kept by the controller. getxattr/listxattr with size 0
+// answer the size needed; a buffer too small is ERANGE; an absent name ENODATA.
+#include <sys/xattr.h>
+
+#include <string>
+
+#include "client-fuse/fuse_handlers.h"
+
+namespace zhsm::fuse {
+
+namespace {
+
+void reply_sized(fuse_req_t req, const std::string& value, size_t size) {
+  if (size == 0)
+    fuse_reply_xattr(req, value.size());
+  else if (size < value.size())
+    fuse_reply_err(req, ERANGE);
+  else
+    fuse_reply_buf(req, value.data(), value.size());
+}
+
+}  // namespace
+
+void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size,
+                 int flags) {
+  guarded(req, "setxattr", ino, [&] {
+    auto& m = mount_of(req);
+    std::string_view n(name);
+    if (n.empty() || n.size() > 255) throw Error(Errc::range, "bad xattr name length");
+    m.controller().call([&](proto::Request::Builder rq) {
+      auto x = rq.initSetxattr();
+      x.setIno(ino);
+      x.setName(as_data(n));
+      x.setValue(as_data(std::string_view(value, size)));
+      x.setCreate((flags & XATTR_CREATE) != 0);
+      x.setReplace((flags & XATTR_REPLACE) != 0);
+    }, Retry::once);
+    fuse_reply_err(req, 0);
+  });
+}
+
+void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
+  guarded(req, "getxattr", ino, [&] {
+    auto& m = mount_of(req);
+    std::string_view n(name);
+    Reply r = m.controller().call([&](proto::Request::Builder rq) {
+      auto x = rq.initGetxattr();
+      x.setIno(ino);
+      x.setName(as_data(n));
+    }, Retry::idempotent);
+    expect_response(r, proto::Response::XATTR);
+    auto v = r.response().getXattr();
+    reply_sized(req, std::string(reinterpret_cast<const char*>(v.begin()), v.size()), size);
+  });
+}
+
+void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
+  guarded(req, "listxattr", ino, [&] {
+    auto& m = mount_of(req);
+    Reply r = m.controller().call([&](proto::Request::Builder rq) { rq.initListxattr().setIno(ino); },
+                                  Retry::idempotent);
+    expect_response(r, proto::Response::XATTR_NAMES);
+    std::string names;
+    for (auto n : r.response().getXattrNames()) {
+      names.append(reinterpret_cast<const char*>(n.begin()), n.size());
+      names.push_back('\0');
+    }
+    reply_sized(req, names, size);
+  });
+}
+
+void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
+  guarded(req, "removexattr", ino, [&] {
+    auto& m = mount_of(req);
+    std::string_view n(name);
+    m.controller().call([&](proto::Request::Builder rq) {
+      auto x = rq.initRemovexattr();
+      x.setIno(ino);
+      x.setName(as_data(n));
+    }, Retry::once);
+    fuse_reply_err(req, 0);
+  });
+}
+
+}  // namespace zhsm::fuse

@@ -1,0 +1,163 @@
+// Mount: start/stop of the threads and links, hello, handles and the token
+// renewer (every token_lifetime/3, all tokens of all open inodes).
+#include "client-fuse/mount.h"
+
+#include <spdlog/spdlog.h>
+
+#include "client-fuse/attr.h"
+
+namespace zhsm::fuse {
+
+namespace {
+
+// Dirty data untouched this long is committed in the background: file servers
+// abort write sessions idle for 10 minutes, and the data is safer committed.
+constexpr int64_t kIdleCommitNs = int64_t{60} * 1000000000;
+
+HelloInfo hello_on(ControllerLink& link, const std::string& client_name) {
+  Reply r = link.call([&](proto::Request::Builder req) { req.initHello().setClientName(client_name); },
+                      Retry::idempotent, std::chrono::seconds(10));
+  expect_response(r, proto::Response::HELLO);
+  auto h = r.response().getHello();
+  HelloInfo info;
+  info.client_id = h.getClientId();
+  if (h.getChunkSize() > 0) info.geometry.chunk_size = h.getChunkSize();
+  info.geometry.inline_max = h.getInlineMax();
+  if (h.getTokenLifetimeMs() > 0) info.geometry.token_lifetime_ms = h.getTokenLifetimeMs();
+  return info;
+}
+
+}  // namespace
+
+HelloInfo probe_controller(const std::string& address, const std::string& client_name) {
+  asio::io_context io;
+  auto work = asio::make_work_guard(io);
+  std::thread t([&io] { io.run(); });
+  std::optional<HelloInfo> info;
+  std::optional<Error> error;
+  {
+    ControllerLink link(io, address);
+    try {
+      info = hello_on(link, client_name);
+    } catch (const Error& e) {
+      error = e;
+    }
+    link.close();
+  }
+  work.reset();
+  io.stop();
+  t.join();
+  if (error) throw *error;
+  return *info;
+}
+
+Mount::Mount(MountOptions options, HelloInfo hello, std::string client_name)
+    : options_(std::move(options)), hello_(hello), client_name_(std::move(client_name)) {}
+
+Mount::~Mount() { stop(); }
+
+void Mount::start() {
+  io_ = std::make_unique<asio::io_context>();
+  work_ = std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(
+      io_->get_executor());
+  controller_ = std::make_unique<ControllerLink>(*io_, options_.controller, client_name_);
+  servers_ = std::make_unique<ServerLinks>(*io_);
+  data_ = std::make_unique<DataContext>(DataContext{*controller_, *servers_, hello_.geometry});
+  open_files_ = std::make_unique<OpenTable>(*data_);
+  io_thread_ = std::thread([this] { io_->run(); });
+  say_hello();
+  renew_thread_ = std::thread([this] { renew_loop(); });
+}
+
+void Mount::say_hello() {
+  try {
+    HelloInfo info = hello_on(*controller_, client_name_);
+    hello_.client_id = info.client_id;
+    spdlog::info("event=hello controller={} client_id={} chunk_size={} inline_max={} token_lifetime_ms={}",
+                 options_.controller, info.client_id, info.geometry.chunk_size,
+                 info.geometry.inline_max, info.geometry.token_lifetime_ms);
+  } catch (const Error& e) {
+    spdlog::warn("event=controller_unreachable controller={} code={} msg=\"{}\"",
+                 options_.controller, errc_name(e.code()), e.what());
+  }
+}
+
+void Mount::stop() {
+  {
+    std::lock_guard lock(renew_mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  renew_cv_.notify_all();
+  if (renew_thread_.joinable()) renew_thread_.join();
+  if (!io_) return;
+  controller_->close();
+  servers_->close_all();
+  work_.reset();
+  io_->stop();
+  if (io_thread_.joinable()) io_thread_.join();
+}
+
+void Mount::renew_loop() {
+  auto period = std::chrono::milliseconds(
+      std::max<uint64_t>(1000, hello_.geometry.token_lifetime_ms / 3));
+  std::unique_lock lock(renew_mu_);
+  while (!renew_cv_.wait_for(lock, period, [this] { return stopping_; })) {
+    lock.unlock();
+    for (auto& inode : open_files_->snapshot()) {
+      inode->renew_tokens();
+      inode->commit_if_idle(kIdleCommitNs);
+    }
+    lock.lock();
+  }
+}
+
+FileHandle* Mount::open_handle(uint64_t ino, proto::OpenReply::Reader reply, bool truncated,
+                               bool append) {
+  auto handle = std::make_unique<FileHandle>();
+  handle->inode = open_files_->attach(ino);
+  handle->token_id = reply.getToken().getTokenId();
+  handle->can_write = TokenCopy::from(reply.getToken()).can_write();
+  handle->append = append;
+  try {
+    handle->inode->adopt(reply, truncated);
+  } catch (...) {
+    open_files_->detach(ino);
+    throw;
+  }
+  return handle.release();
+}
+
+void Mount::release_handle(FileHandle* raw) {
+  std::unique_ptr<FileHandle> handle(raw);
+  auto& inode = *handle->inode;
+  if (handle->can_write && inode.dirty()) {
+    try {
+      inode.commit(handle->token_id);
+    } catch (const std::exception& e) {
+      spdlog::warn("event=release_commit_failed ino={} msg=\"{}\"", inode.ino(), e.what());
+    }
+  }
+  inode.forget_token(handle->token_id);
+  if (open_files_->detach(inode.ino()) && inode.dirty()) inode.abandon();
+  uint64_t token_id = handle->token_id;
+  try {
+    controller_->call([&](proto::Request::Builder req) { req.initRelease().setTokenId(token_id); },
+                      Retry::idempotent);
+  } catch (const Error& e) {
+    if (e.code() != Errc::not_found)
+      spdlog::warn("event=release_failed ino={} token={} code={} msg=\"{}\"", inode.ino(), token_id,
+                   errc_name(e.code()), e.what());
+  }
+}
+
+void Mount::overlay(struct stat& st) {
+  if (auto inode = open_files_->find(st.st_ino)) {
+    if (auto size = inode->pending_size()) {
+      st.st_size = static_cast<off_t>(*size);
+      st.st_blocks = static_cast<blkcnt_t>((*size + 511) / 512);
+    }
+  }
+}
+
+}  // namespace zhsm::fuse

@@ -1,0 +1,105 @@
+// Mount: everything one zhsm-fuse mount owns, built by main() and reached by the
+// FUSE handlers through the session's user data: the options, the cluster
+// geometry from hello, the Asio thread with the controller and file-server
+// links, the open-inode table and the token renewer. It also holds the policy
+// the handlers share: opening and releasing handles, setattr with truncation,
+// and showing the locally pending size in attributes.
+//
+// Thread-safety: after start(), every method may be called from any FUSE worker.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "client-fuse/controller_link.h"
+#include "client-fuse/mount_options.h"
+#include "client-fuse/open_table.h"
+#include "client-fuse/server_links.h"
+
+namespace zhsm::fuse {
+
+struct HelloInfo {
+  uint64_t client_id = 0;
+  Geometry geometry;
+};
+
+// Says hello to the controller on a connection of its own (before the mount, so
+// an unreachable controller fails the command instead of the mount). Retries
+// for a few seconds; throws zhsm::Error.
+HelloInfo probe_controller(const std::string& address, const std::string& client_name);
+
+// What a setattr asks, without libfuse types.
+struct SetattrArgs {
+  uint32_t caller_uid = 0, caller_gid = 0;
+  bool set_mode = false; uint32_t mode = 0;
+  bool set_uid = false; uint32_t uid = 0;
+  bool set_gid = false; uint32_t gid = 0;
+  bool set_size = false; uint64_t size = 0;
+  bool set_atime = false, atime_now = false; int64_t atime_ns = 0;
+  bool set_mtime = false, mtime_now = false; int64_t mtime_ns = 0;
+};
+
+class Mount {
+ public:
+  Mount(MountOptions options, HelloInfo hello, std::string client_name);
+  ~Mount();
+  Mount(const Mount&) = delete;
+  Mount& operator=(const Mount&) = delete;
+
+  // Starts the Asio thread and the token renewer and says hello on the real
+  // controller connection. Call after daemonizing (threads do not survive fork).
+  void start();
+  // Stops the threads and closes the links. Idempotent.
+  void stop();
+
+  const MountOptions& options() const { return options_; }
+  const Geometry& geometry() const { return hello_.geometry; }
+  ControllerLink& controller() { return *controller_; }
+  OpenTable& open_files() { return *open_files_; }
+
+  // A handle for an open reply (open or create of inode `ino`). Owned by the
+  // caller until release_handle().
+  FileHandle* open_handle(uint64_t ino, proto::OpenReply::Reader reply, bool truncated,
+                          bool append);
+  // Last close of a handle: commits what is pending (errors are logged, the
+  // kernel ignores release errors), releases the token, frees the handle.
+  void release_handle(FileHandle* handle);
+
+  // setattr; `via` is the handle of an ftruncate/futimens, or null. Returns the
+  // new attributes.
+  struct stat setattr(uint64_t ino, const SetattrArgs& args, FileHandle* via);
+
+  // The attributes to show for `st`: the pending size wins while this mount has
+  // uncommitted changes.
+  void overlay(struct stat& st);
+
+ private:
+  void truncate(uint64_t ino, const SetattrArgs& args, FileHandle* via);
+  void renew_loop();
+  void say_hello();
+
+  MountOptions options_;
+  HelloInfo hello_;
+  std::string client_name_;
+
+  std::unique_ptr<asio::io_context> io_;
+  std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::thread io_thread_;
+  std::unique_ptr<ControllerLink> controller_;
+  std::unique_ptr<ServerLinks> servers_;
+  std::unique_ptr<DataContext> data_;
+  std::unique_ptr<OpenTable> open_files_;
+
+  std::mutex renew_mu_;  // guards stopping_
+  std::condition_variable renew_cv_;
+  bool stopping_ = false;
+  std::thread renew_thread_;
+};
+
+}  // namespace zhsm::fuse

@@ -1,0 +1,81 @@
+// Option parsing with fuse_opt: a processing function takes zhsm's keys and keeps
+// everything else (returns 1) so libfuse sees it later.
+#define FUSE_USE_VERSION 35
+#include "client-fuse/mount_options.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include <fuse_opt.h>
+
+namespace zhsm::fuse {
+namespace {
+
+enum Key { kController, kAttrTimeout, kEntryTimeout, kLogFile, kLogLevel };
+
+const fuse_opt kOpts[] = {
+    FUSE_OPT_KEY("controller=", kController),
+    FUSE_OPT_KEY("attr_timeout=", kAttrTimeout),
+    FUSE_OPT_KEY("entry_timeout=", kEntryTimeout),
+    FUSE_OPT_KEY("log_file=", kLogFile),
+    FUSE_OPT_KEY("log_level=", kLogLevel),
+    FUSE_OPT_END,
+};
+
+struct Parse {
+  MountOptions* out;
+  std::string error;
+};
+
+bool parse_seconds(const char* text, double& out) {
+  char* end = nullptr;
+  errno = 0;
+  double v = std::strtod(text, &end);
+  if (errno != 0 || end == text || *end != '\0' || !(v >= 0) || v > 1e9) return false;
+  out = v;
+  return true;
+}
+
+int process(void* data, const char* arg, int key, fuse_args*) {
+  auto* p = static_cast<Parse*>(data);
+  const char* eq = std::strchr(arg, '=');
+  const char* value = eq ? eq + 1 : "";
+  switch (key) {
+    case kController:
+      p->out->controller = value;
+      return 0;
+    case kAttrTimeout:
+      if (!parse_seconds(value, p->out->attr_timeout))
+        p->error = std::string("bad attr_timeout '") + value + "'";
+      return 0;
+    case kEntryTimeout:
+      if (!parse_seconds(value, p->out->entry_timeout))
+        p->error = std::string("bad entry_timeout '") + value + "'";
+      return 0;
+    case kLogFile:
+      p->out->log_file = value;
+      return 0;
+    case kLogLevel:
+      p->out->log_level = value;
+      return 0;
+    default:
+      return 1;  // not ours: keep it for libfuse
+  }
+}
+
+}  // namespace
+
+std::string parse_mount_options(fuse_args* args, MountOptions& out) {
+  Parse p{&out, {}};
+  if (fuse_opt_parse(args, &p, kOpts, process) != 0) return "cannot parse the options";
+  if (!p.error.empty()) return p.error;
+  if (out.controller.empty()) return "missing -o controller=HOST:PORT";
+  if (out.controller.find(':') == std::string::npos)
+    return "controller address '" + out.controller + "' is not HOST:PORT";
+  if (args->argc < 1 || fuse_opt_insert_arg(args, 1, "-odefault_permissions,fsname=zhsm,subtype=zhsm") != 0)
+    return "out of memory";
+  return {};
+}
+
+}  // namespace zhsm::fuse

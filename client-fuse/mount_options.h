@@ -1,0 +1,27 @@
+// zhsm-fuse's own -o options (controller=, attr_timeout=, entry_timeout=,
+// log_file=, log_level=), taken out of the argument list with libfuse's
+// fuse_opt; every other option stays in the list for libfuse (allow_other,
+// fsname=, -f, -d, the mount point ...). See doc/operator-guide.md.
+#pragma once
+
+#include <string>
+
+struct fuse_args;
+
+namespace zhsm::fuse {
+
+struct MountOptions {
+  std::string controller;      // "host:port" of the controller; required
+  double attr_timeout = 1.0;   // seconds the kernel may cache attributes
+  double entry_timeout = 1.0;  // seconds the kernel may cache name lookups
+  std::string log_file;        // empty: standard error
+  std::string log_level = "info";
+};
+
+// Removes zhsm's options from `args` into `out` and adds the options zhsm always
+// mounts with (default_permissions, fsname=zhsm, subtype=zhsm; ones the user
+// gave come later and win). Returns an empty string on success, else a message
+// for the user. Not thread-safe (fuse_opt is not); call once from main.
+std::string parse_mount_options(fuse_args* args, MountOptions& out);
+
+}  // namespace zhsm::fuse

@@ -1,0 +1,163 @@
+// OpenInode: adopting open replies, tokens and their renewal, and the one helper
+// through which every file-server call goes (token_expired -> renew, retry once).
+#include "client-fuse/open_inode.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace zhsm::fuse {
+
+namespace {
+constexpr auto kServerTimeout = std::chrono::seconds(120);
+}
+
+void OpenInode::adopt(proto::OpenReply::Reader reply, bool reset) {
+  auto token = TokenCopy::from(reply.getToken());
+  {
+    std::lock_guard lock(token_mu_);
+    tokens_[token.id] = token;
+  }
+  std::unique_lock lock(mu_);
+  if (token.can_write()) {
+    // The controller's latest choice; none means no backend can take new data.
+    write_target_.reset();
+    if (reply.hasWriteTarget()) {
+      auto wt = reply.getWriteTarget();
+      auto backend = Uuid::from_data(wt.getBackend());
+      if (backend && !backend->is_nil() && wt.getAddress().size() > 0)
+        write_target_ = Copy{*backend, wt.getAddress()};
+    }
+  }
+  if (reset) {
+    for (auto& [index, s] : sessions_) drop_session(s);
+    sessions_.clear();
+    pending_.clear();
+    dirty_ = false;
+    drop_inline_ = false;
+  }
+  if (dirty_ || !sessions_.empty() || !pending_.empty()) return;
+
+  size_ = reply.getAttr().getSize();
+  inline_ = reply.getInline();
+  chunks_.clear();
+  inline_data_.clear();
+  if (inline_) {
+    auto data = reply.getInlineData();
+    inline_data_.assign(reinterpret_cast<const char*>(data.begin()),
+                        std::min<uint64_t>(data.size(), size_));
+    inline_data_.resize(size_, '\0');
+  } else {
+    for (auto c : reply.getChunks()) {
+      auto uuid = Uuid::from_data(c.getUuid());
+      if (!uuid) continue;
+      Chunk chunk{*uuid, c.getVersion(), c.getSize(), {}};
+      for (auto copy : c.getCopies()) {
+        auto backend = Uuid::from_data(copy.getBackend());
+        if (copy.getState() == proto::CopyState::CURRENT && backend && copy.getAddress().size() > 0)
+          chunk.copies.push_back(Copy{*backend, copy.getAddress()});
+      }
+      chunks_[c.getIndex()] = std::move(chunk);
+    }
+  }
+  publish();
+}
+
+void OpenInode::forget_token(uint64_t token_id) {
+  std::lock_guard lock(token_mu_);
+  tokens_.erase(token_id);
+}
+
+uint64_t OpenInode::write_token() {
+  std::lock_guard lock(token_mu_);
+  for (auto& [id, t] : tokens_)
+    if (t.can_write()) return id;
+  return 0;
+}
+
+std::optional<uint64_t> OpenInode::pending_size() const {
+  if (!dirty_shown_.load()) return std::nullopt;
+  return size_shown_.load();
+}
+
+void OpenInode::publish() {
+  size_shown_.store(size_);
+  dirty_shown_.store(dirty_ || !sessions_.empty() || !pending_.empty());
+}
+
+TokenCopy OpenInode::token_for(uint64_t token_id, bool write) {
+  std::lock_guard lock(token_mu_);
+  auto it = tokens_.find(token_id);
+  if (it != tokens_.end() && (!write || it->second.can_write())) return it->second;
+  for (auto& [id, t] : tokens_)
+    if (!write || t.can_write()) return t;
+  throw Error(Errc::bad_token, fmt::format("ino {} has no open token allowing {}", ino_,
+                                           write ? "writes" : "reads"));
+}
+
+void OpenInode::renew(uint64_t token_id) {
+  Reply r = ctx_.controller.call(
+      [&](proto::Request::Builder req) { req.initRenewToken().setTokenId(token_id); },
+      Retry::idempotent);
+  expect_response(r, proto::Response::RENEW_TOKEN);
+  auto t = TokenCopy::from(r.response().getRenewToken());
+  spdlog::debug("event=token_renewed ino={} token={} expires_ms={}", ino_, token_id, t.expires_ms);
+  std::lock_guard lock(token_mu_);
+  if (tokens_.count(token_id)) tokens_[token_id] = t;
+}
+
+void OpenInode::renew_tokens() {
+  std::vector<uint64_t> ids;
+  {
+    std::lock_guard lock(token_mu_);
+    for (auto& [id, t] : tokens_) ids.push_back(id);
+  }
+  for (uint64_t id : ids) {
+    try {
+      renew(id);
+    } catch (const std::exception& e) {
+      spdlog::warn("event=token_renew_failed ino={} token={} msg=\"{}\"", ino_, id, e.what());
+    }
+  }
+}
+
+Reply OpenInode::server_call(RpcClient& link, uint64_t token_id, bool write,
+                             const TokenFill& fill) {
+  for (int attempt = 0;; ++attempt) {
+    TokenCopy t = token_for(token_id, write);
+    Reply r = link.call([&](proto::Request::Builder req) { fill(req, t); }, kServerTimeout);
+    if (r.code() == Errc::token_expired && attempt == 0) {
+      renew(t.id);
+      continue;
+    }
+    return r;
+  }
+}
+
+void OpenInode::data_failure(const char* op, Errc code, const std::string& message,
+                             const Uuid& uuid, const std::string& server) {
+  spdlog::warn("event=data_error op={} ino={} uuid={} server={} code={} msg=\"{}\"", op, ino_,
+               uuid.str(), server, errc_name(code), message);
+  throw Error(code == Errc::no_space ? Errc::no_space : Errc::io,
+              fmt::format("{} of ino {} failed: {}", op, ino_, message));
+}
+
+void OpenInode::drop_session(Session& s) {
+  uint64_t id = s.id;
+  s.link->start_call([id](proto::Request::Builder req) { req.initAbortWrite().setSessionId(id); },
+                     std::chrono::seconds(10), [](Reply) {});
+}
+
+void OpenInode::abandon() {
+  std::unique_lock lock(mu_);
+  if (!sessions_.empty() || !pending_.empty() || dirty_)
+    spdlog::warn("event=uncommitted_data_dropped ino={} sessions={} size={}", ino_,
+                 sessions_.size(), size_);
+  for (auto& [index, s] : sessions_) drop_session(s);
+  sessions_.clear();
+  pending_.clear();
+  dirty_ = false;
+  drop_inline_ = false;
+  publish();
+}
+
+}  // namespace zhsm::fuse

@@ -1,0 +1,165 @@
+// OpenInode: the data state of one file while this mount has it open, shared by
+// every handle of that inode (doc/architecture.md, "Data path"). It holds the
+// size, the inline bytes or the chunk list from the open reply, the tokens of
+// the handles, the write sessions per chunk on the file servers, and what has
+// been committed on file servers but not yet recorded by the controller.
+//
+// Thread-safety: every public method may be called from any FUSE worker. Reads
+// take mu_ shared; writes, commits, truncates and adopt take it exclusively.
+// Lock order: mu_ before token_mu_; token_mu_ is never held across a call.
+// Errors are thrown as zhsm::Error: data failures are logged here once (ino,
+// uuid, server) and thrown as io (or no_space).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "client-fuse/controller_link.h"
+#include "client-fuse/server_links.h"
+#include "client-fuse/token_copy.h"
+#include "common/uuid.h"
+
+namespace zhsm::fuse {
+
+// Cluster geometry from the hello reply.
+struct Geometry {
+  uint64_t chunk_size = 16 << 20;
+  uint64_t inline_max = 64 << 10;
+  uint64_t token_lifetime_ms = 300000;
+};
+
+// What an OpenInode needs from the mount. Outlives every OpenInode.
+struct DataContext {
+  ControllerLink& controller;
+  ServerLinks& servers;
+  Geometry geometry;
+};
+
+class OpenInode {
+ public:
+  OpenInode(DataContext& ctx, uint64_t ino) : ctx_(ctx), ino_(ino) {}
+  OpenInode(const OpenInode&) = delete;
+  OpenInode& operator=(const OpenInode&) = delete;
+
+  uint64_t ino() const { return ino_; }
+
+  // Takes the token of an open reply, and its view of the data when nothing is
+  // pending locally (close-to-open: a new open sees what others committed) or
+  // when `reset` (the open truncated the file: local pending changes are void).
+  void adopt(proto::OpenReply::Reader reply, bool reset);
+  // Forgets a handle's token (after its release was decided).
+  void forget_token(uint64_t token_id);
+  // Some token of this inode that allows writing, if any (0: none).
+  uint64_t write_token();
+
+  // Bytes [offset, offset+length) clipped to the file size, holes as zeros.
+  std::string read(uint64_t token_id, uint64_t offset, uint64_t length);
+  // Writes at `offset` (at the end of file as known here when `append`);
+  // returns the bytes written (all of them, or it throws).
+  uint64_t write(uint64_t token_id, uint64_t offset, const char* data, uint64_t length,
+                 bool append);
+  // Flush: commits every open write session on its file server, then records the
+  // result with the controller (commitData). Returns only when both are done.
+  // A failure of an earlier background commit (commit_if_idle) is reported here.
+  // Nothing to do when nothing changed. `token_id` must allow writing, or another
+  // write token of the inode is used.
+  void commit(uint64_t token_id);
+  // After the controller cut the file to `size`: clips or extends the local view,
+  // rewrites the chunk the cut falls into (so its stored SHA-256 is right) and
+  // commits.
+  void truncate(uint64_t token_id, uint64_t size);
+  // Abandons open write sessions (best effort): the last handle went away with
+  // uncommitted data after a failed commit.
+  void abandon();
+
+  // True while changes are not yet committed. Lock-free.
+  bool dirty() const { return dirty_shown_.load(); }
+  // The size as this mount knows it, while changes are pending; lock-free.
+  std::optional<uint64_t> pending_size() const;
+
+  // Renews every token of this inode with the controller (errors are logged).
+  void renew_tokens();
+  // Commits (errors logged) when changes are pending and the last one is older
+  // than `idle_ns`. Does not wait for a busy inode.
+  void commit_if_idle(int64_t idle_ns);
+
+ private:
+  struct Copy {
+    Uuid backend;
+    std::string address;
+  };
+  struct Chunk {
+    Uuid uuid;
+    uint64_t version = 0;
+    uint64_t size = 0;
+    std::vector<Copy> copies;  // current copies only
+  };
+  struct Session {
+    std::shared_ptr<RpcClient> link;
+    uint64_t id = 0;
+    Uuid backend;
+    Uuid uuid;
+    uint64_t length = 0;  // bytes of the session's object as written so far
+  };
+  struct Update {
+    Uuid uuid;
+    uint64_t version = 0;
+    uint64_t size = 0;
+    std::string sha256;
+    Uuid backend;
+  };
+  using TokenFill = std::function<void(proto::Request::Builder, const TokenCopy&)>;
+
+  // Token handling (take token_mu_ briefly).
+  TokenCopy token_for(uint64_t token_id, bool write);
+  void renew(uint64_t token_id);
+  // One file-server call under a token; on token_expired renews and retries once.
+  Reply server_call(RpcClient& link, uint64_t token_id, bool write, const TokenFill& fill);
+  [[noreturn]] void data_failure(const char* op, Errc code, const std::string& message,
+                                 const Uuid& uuid, const std::string& server);
+
+  // All below: require mu_ (shared for reads, exclusive otherwise).
+  void read_piece(uint64_t token_id, uint64_t index, uint64_t chunk_offset, uint64_t length,
+                  char* out);
+  uint64_t read_object(RpcClient& link, uint64_t token_id, const Uuid& backend, const Uuid& uuid,
+                       uint64_t offset, uint64_t length, uint64_t session_id, char* out,
+                       Errc& error, std::string& message);
+  void write_chunks(uint64_t token_id, uint64_t offset, const char* data, uint64_t length);
+  Session& ensure_session(uint64_t token_id, uint64_t index);
+  void convert_to_chunks(uint64_t token_id);
+  void drop_session(Session& s);
+  void commit_locked(uint64_t token_id);
+  void publish();  // refreshes the lock-free copies
+
+  DataContext& ctx_;
+  const uint64_t ino_;
+
+  std::shared_mutex mu_;  // guards everything down to tokens
+  bool inline_ = true;
+  std::string inline_data_;  // when inline_: exactly size_ bytes
+  uint64_t size_ = 0;
+  std::map<uint64_t, Chunk> chunks_;
+  std::map<uint64_t, Session> sessions_;
+  std::map<uint64_t, Update> pending_;  // committed on file servers, not yet with the controller
+  std::optional<Copy> write_target_;
+  bool dirty_ = false;
+  bool drop_inline_ = false;
+  int64_t mtime_ns_ = 0;  // time of the last local change
+  std::optional<Errc> deferred_error_;  // a background commit failed: the next flush reports it
+
+  std::atomic<bool> dirty_shown_{false};
+  std::atomic<uint64_t> size_shown_{0};
+
+  std::mutex token_mu_;  // guards tokens_
+  std::map<uint64_t, TokenCopy> tokens_;
+};
+
+}  // namespace zhsm::fuse

@@ -1,0 +1,118 @@
+// OpenInode commit (flush, fsync, last close, truncate): first commitWrite every
+// open session on its file server (durable there), then commitData with the
+// controller (size, mtime, the new chunk versions, the inline bytes or
+// dropInline). Success only when both are done; what the file servers committed
+// is kept in pending_ so a later attempt still records it.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "client-fuse/open_inode.h"
+#include "common/clock.h"
+
+namespace zhsm::fuse {
+
+void OpenInode::commit(uint64_t token_id) {
+  std::unique_lock lock(mu_);
+  std::optional<Errc> earlier = deferred_error_;
+  deferred_error_.reset();
+  commit_locked(token_id);
+  if (earlier)
+    throw Error(*earlier, fmt::format("an earlier background commit of ino {} failed", ino_));
+}
+
+void OpenInode::commit_if_idle(int64_t idle_ns) {
+  std::unique_lock lock(mu_, std::try_to_lock);
+  if (!lock.owns_lock()) return;
+  if (!dirty_ && sessions_.empty() && pending_.empty()) return;
+  if (mtime_ns_ != 0 && now_ns() - mtime_ns_ < idle_ns) return;
+  uint64_t token = write_token();
+  if (token == 0) return;
+  try {
+    commit_locked(token);
+    spdlog::info("event=idle_commit ino={} size={}", ino_, size_);
+  } catch (const std::exception& e) {
+    spdlog::warn("event=idle_commit_failed ino={} msg=\"{}\"", ino_, e.what());
+    const auto* err = dynamic_cast<const Error*>(&e);
+    deferred_error_ = err && err->code() == Errc::no_space ? Errc::no_space : Errc::io;
+  }
+}
+
+void OpenInode::commit_locked(uint64_t token_id) {
+  if (!dirty_ && sessions_.empty() && pending_.empty()) return;
+  const int64_t mtime = mtime_ns_ != 0 ? mtime_ns_ : now_ns();
+  std::optional<Error> failure;
+  for (auto it = sessions_.begin(); it != sessions_.end(); it = sessions_.erase(it)) {
+    const uint64_t index = it->first;
+    Session& s = it->second;
+    Reply r = s.link->call([&](proto::Request::Builder req) {
+      auto c = req.initCommitWrite();
+      c.setSessionId(s.id);
+      c.setMtimeNs(mtime);
+    }, std::chrono::seconds(300));
+    if (!r.ok() || r.response().which() != proto::Response::COMMIT_WRITE) {
+      Errc code = r.ok() ? Errc::internal : r.code();
+      spdlog::warn("event=data_error op=commit_write ino={} uuid={} server={} code={} msg=\"{}\"",
+                   ino_, s.uuid.str(), s.link->address(), errc_name(code), r.message());
+      if (!failure)
+        failure = Error(code == Errc::no_space ? Errc::no_space : Errc::io,
+                        fmt::format("commit of ino {} chunk {} failed: {}", ino_, index, r.message()));
+      continue;
+    }
+    auto cw = r.response().getCommitWrite();
+    auto sha = cw.getSha256();
+    Update u{s.uuid, cw.getVersion(), cw.getSize(),
+             std::string(reinterpret_cast<const char*>(sha.begin()), sha.size()), s.backend};
+    pending_[index] = u;
+    chunks_[index] = Chunk{s.uuid, u.version, u.size, {Copy{s.backend, s.link->address()}}};
+  }
+  publish();
+  if (failure) throw *failure;
+
+  for (int attempt = 0;; ++attempt) {
+    TokenCopy t = token_for(token_id, true);
+    try {
+      Reply r = ctx_.controller.call([&](proto::Request::Builder req) {
+        auto cd = req.initCommitData();
+        cd.setIno(ino_);
+        cd.setTokenId(t.id);
+        cd.setSize(size_);
+        cd.setMtimeNs(mtime);
+        auto list = cd.initChunks(static_cast<unsigned>(pending_.size()));
+        unsigned i = 0;
+        for (const auto& [index, u] : pending_) {
+          auto cu = list[i++];
+          cu.setIndex(index);
+          cu.setUuid(u.uuid.data());
+          cu.setVersion(u.version);
+          cu.setSize(u.size);
+          cu.setSha256(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(u.sha256.data()),
+                                           u.sha256.size()));
+          cu.setBackend(u.backend.data());
+        }
+        if (inline_) {
+          cd.setSetInline(true);
+          cd.setInlineData(capnp::Data::Reader(
+              reinterpret_cast<const kj::byte*>(inline_data_.data()), inline_data_.size()));
+        }
+        if (drop_inline_) cd.setDropInline(true);
+      }, Retry::idempotent);
+      break;
+    } catch (const Error& e) {
+      if (e.code() == Errc::token_expired && attempt == 0) {
+        renew(t.id);
+        continue;
+      }
+      spdlog::warn("event=data_error op=commit_data ino={} code={} msg=\"{}\"", ino_,
+                   errc_name(e.code()), e.what());
+      throw Error(e.code() == Errc::no_space ? Errc::no_space : Errc::io,
+                  fmt::format("commitData of ino {} failed: {}", ino_, e.what()));
+    }
+  }
+  pending_.clear();
+  dirty_ = false;
+  drop_inline_ = false;
+  mtime_ns_ = 0;
+  publish();
+}
+
+}  // namespace zhsm::fuse
