@@ -18,7 +18,7 @@ class HandlerTest : public PgStoreTest {
  protected:
   void SetUp() override {
     PgStoreTest::SetUp();
-    if (IsSkipped()) return;
+    if (HasFatalFailure()) return;
     ServiceOptions o;
     o.cluster_key = kKey;
     o.token_lifetime_ms = kTokenLifetimeMs;

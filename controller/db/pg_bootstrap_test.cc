@@ -59,11 +59,5 @@ TEST_F(BootstrapTest, ChunkSizeIsFixedAndInlineMaxOnlyGrows) {
   EXPECT_EQ(store().settings().inline_max, kInlineMax * 2);
 }
 
-TEST_F(BootstrapTest, RootIsInodeOneAndNumbersContinue) {
-  EXPECT_EQ(store().getattr(1).type, proto::FileType::DIRECTORY);
-  EXPECT_EQ(mkdir(1, "x").ino, 2u);
-  EXPECT_GE(store().readdir(1, 0, 1).entries.at(0).cookie, 3u);
-}
-
 }  // namespace
 }  // namespace zhsm

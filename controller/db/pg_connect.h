@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "controller/db/pg_options.h"
+#include "controller/store_options.h"
 #include "controller/meta_store.h"
 
 namespace zhsm {
@@ -17,7 +17,7 @@ struct PgConnectOptions {
   size_t connections = 4;       // pool size = database worker threads
   uint64_t chunk_size = 16777216;  // for a new cluster
   uint64_t inline_max = 65536;
-  PgStoreOptions store;
+  StoreOptions store;
 };
 
 struct PgConnected {

@@ -16,11 +16,11 @@ void PgMetaStore::prepare(pqxx::connection& conn) {
   prepare_server_statements(conn);
 }
 
-PgMetaStore::PgMetaStore(ConnectionPool& pool, Settings settings, PgStoreOptions options)
+PgMetaStore::PgMetaStore(ConnectionPool& pool, Settings settings, StoreOptions options)
     : runner_(pool), settings_(std::move(settings)), options_(std::move(options)) {}
 
 PgMetaStore::PgMetaStore(std::unique_ptr<ConnectionPool> pool, Settings settings,
-                         PgStoreOptions options)
+                         StoreOptions options)
     : owned_pool_(std::move(pool)),
       runner_(*owned_pool_),
       settings_(std::move(settings)),

@@ -14,7 +14,7 @@
 
 #include "controller/db/connection_pool.h"
 #include "controller/db/inode_txn.h"
-#include "controller/db/pg_options.h"
+#include "controller/store_options.h"
 #include "controller/db/pg_txn.h"
 #include "controller/meta_store.h"
 
@@ -26,9 +26,9 @@ class PgMetaStore : public MetaStore {
   static void prepare(pqxx::connection& conn);
 
   // `pool` must outlive the store; its connections must have been set up with prepare().
-  PgMetaStore(ConnectionPool& pool, Settings settings, PgStoreOptions options);
+  PgMetaStore(ConnectionPool& pool, Settings settings, StoreOptions options);
   // The same, owning the pool.
-  PgMetaStore(std::unique_ptr<ConnectionPool> pool, Settings settings, PgStoreOptions options);
+  PgMetaStore(std::unique_ptr<ConnectionPool> pool, Settings settings, StoreOptions options);
 
   const Settings& settings() const override { return settings_; }
 
@@ -91,7 +91,7 @@ class PgMetaStore : public MetaStore {
   std::unique_ptr<ConnectionPool> owned_pool_;  // set by the owning constructor
   TxnRunner runner_;
   const Settings settings_;
-  const PgStoreOptions options_;
+  const StoreOptions options_;
 };
 
 // Statement preparation of each part (called by PgMetaStore::prepare).

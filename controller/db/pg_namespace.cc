@@ -8,23 +8,16 @@
 #include "common/error.h"
 #include "controller/db/pg_meta_store.h"
 #include "controller/db/pg_rows.h"
+#include "controller/meta_checks.h"
 #include "controller/names.h"
 
 namespace zhsm {
 namespace {
 
-constexpr uint32_t kMaxLinks = 65000;
-constexpr size_t kMaxSymlinkBytes = 4095;
-constexpr uint32_t kMaxReaddirEntries = 1000;
-
 // A directory that was removed while a token kept it: nothing may be created in it.
 void check_live_dir(const InodeRow& dir) {
   if (dir.attr.nlink == 0)
     throw Error(Errc::not_found, fmt::format("directory {} has been removed", dir.attr.ino));
-}
-
-std::string entry_text(uint64_t parent, std::string_view name) {
-  return fmt::format("'{}' in directory {}", printable_name(name), parent);
 }
 
 }  // namespace
@@ -53,17 +46,7 @@ InodeAttr PgMetaStore::getattr(uint64_t ino) {
 }
 
 InodeAttr PgMetaStore::mknod(const NodeArgs& args) {
-  switch (args.type) {
-    case proto::FileType::REGULAR:
-    case proto::FileType::FIFO:
-    case proto::FileType::SOCKET:
-    case proto::FileType::CHAR_DEVICE:
-    case proto::FileType::BLOCK_DEVICE:
-      break;
-    default:
-      throw Error(Errc::invalid, fmt::format("mknod cannot create file type {}",
-                                             static_cast<int>(args.type)));
-  }
+  check_mknod_type(args.type);
   return make_node(args, "mknod");
 }
 
@@ -75,13 +58,7 @@ InodeAttr PgMetaStore::mkdir(const NodeArgs& args) {
 }
 
 InodeAttr PgMetaStore::symlink(const NodeArgs& args) {
-  if (args.symlink_target.empty()) throw Error(Errc::not_found, "symlink target is empty");
-  if (args.symlink_target.size() > kMaxSymlinkBytes)
-    throw Error(Errc::name_too_long,
-                fmt::format("symlink target of {} bytes is longer than {}",
-                            args.symlink_target.size(), kMaxSymlinkBytes));
-  if (args.symlink_target.find('\0') != std::string::npos)
-    throw Error(Errc::invalid, "symlink target contains a NUL byte");
+  check_symlink_target(args.symlink_target);
   NodeArgs a = args;
   a.type = proto::FileType::SYMLINK;
   a.mode = 0777;

@@ -10,31 +10,10 @@
 #include "controller/db/pg_layout.h"
 #include "controller/db/pg_meta_store.h"
 #include "controller/db/pg_rows.h"
+#include "controller/meta_checks.h"
 #include "controller/names.h"
 
 namespace zhsm {
-namespace {
-
-constexpr int64_t kSweepBatch = 1000;
-
-bool write_mode(proto::AccessMode mode) { return mode != proto::AccessMode::READ; }
-
-std::string mode_name(proto::AccessMode mode) {
-  switch (mode) {
-    case proto::AccessMode::READ: return "read";
-    case proto::AccessMode::WRITE: return "write";
-    case proto::AccessMode::READ_WRITE: return "readWrite";
-    case proto::AccessMode::APPEND: return "append";
-  }
-  return "unknown";
-}
-
-void check_mode(proto::AccessMode mode) {
-  if (static_cast<uint16_t>(mode) > static_cast<uint16_t>(proto::AccessMode::APPEND))
-    throw Error(Errc::invalid, fmt::format("unknown access mode {}", static_cast<int>(mode)));
-}
-
-}  // namespace
 
 void prepare_open_statements(pqxx::connection& c) {
   c.prepare("ino_truncate_all",
@@ -81,16 +60,16 @@ void prepare_open_statements(pqxx::connection& c) {
 }
 
 OpenResult PgMetaStore::open(const OpenArgs& a) {
-  check_mode(a.mode);
+  check_access_mode(a.mode);
   return txn("open", [&](InodeTxn& t) {
-    InodeRow row = t.get(a.ino, write_mode(a.mode) || a.truncate);
+    InodeRow row = t.get(a.ino, grants_write(a.mode) || a.truncate);
     return open_inode(t, row, a.mode, a.truncate, a.client_id);
   });
 }
 
 OpenResult PgMetaStore::create(const CreateArgs& a) {
   check_name(a.name);
-  check_mode(a.access);
+  check_access_mode(a.access);
   return txn("create", [&](InodeTxn& t) {
     InodeRow parent = t.dir(a.parent, true, "parent directory");
     if (parent.attr.nlink == 0)
@@ -117,9 +96,9 @@ OpenResult PgMetaStore::create(const CreateArgs& a) {
 OpenResult PgMetaStore::open_inode(InodeTxn& t, InodeRow row, proto::AccessMode mode,
                                    bool truncate, uint64_t client_id) {
   const uint64_t ino = row.attr.ino;
-  if (row.is_dir() && (write_mode(mode) || truncate))
+  if (row.is_dir() && (grants_write(mode) || truncate))
     throw Error(Errc::is_dir, fmt::format("open: inode {} is a directory ({} access)", ino,
-                                          mode_name(mode)));
+                                          access_mode_name(mode)));
   if (truncate && row.attr.type == proto::FileType::REGULAR) {
     t.drop_chunks_from(ino, 0);
     t.tx().exec_prepared("ino_truncate_all", static_cast<int64_t>(ino), t.now_ns());
@@ -140,7 +119,7 @@ OpenResult PgMetaStore::open_inode(InodeTxn& t, InodeRow row, proto::AccessMode 
     out.chunks = load_chunks(t.tx(), ino);
     out.is_inline = out.chunks.empty() && row.attr.size <= settings_.inline_max;
     if (out.is_inline) out.inline_data = load_inline(t.tx(), ino, row.attr.size);
-    if (write_mode(mode))
+    if (grants_write(mode))
       out.write_target = choose_write_target(load_backend_candidates(t.tx()), t.now_ms(),
                                              options_.heartbeat_timeout_ms);
   }
@@ -176,29 +155,7 @@ TokenInfo PgMetaStore::renew_token(uint64_t token_id) {
 }
 
 InodeAttr PgMetaStore::commit_data(const CommitArgs& a) {
-  if (a.size > static_cast<uint64_t>(INT64_MAX))
-    throw Error(Errc::invalid, fmt::format("commitData: size {} too large", a.size));
-  if (a.set_inline && a.drop_inline)
-    throw Error(Errc::invalid, "commitData: setInline and dropInline both set");
-  if (a.set_inline && (a.inline_data.size() > settings_.inline_max || a.size > settings_.inline_max))
-    throw Error(Errc::invalid,
-                fmt::format("commitData: inline data of {} bytes (file size {}) exceeds inline_max {}",
-                            a.inline_data.size(), a.size, settings_.inline_max));
-  if (a.set_inline && !a.chunks.empty())
-    throw Error(Errc::invalid, "commitData: setInline together with chunk updates");
-  for (const auto& u : a.chunks) {
-    if (u.uuid.is_nil() || u.backend.is_nil())
-      throw Error(Errc::invalid, fmt::format("commitData: chunk {} lacks uuid or backend", u.index));
-    if (!u.sha256.empty() && u.sha256.size() != 32)
-      throw Error(Errc::invalid, fmt::format("commitData: chunk {} sha256 has {} bytes", u.index,
-                                             u.sha256.size()));
-    if (u.size > settings_.chunk_size)
-      throw Error(Errc::invalid, fmt::format("commitData: chunk {} size {} exceeds chunk size {}",
-                                             u.index, u.size, settings_.chunk_size));
-    if (u.version == 0 || u.version > static_cast<uint64_t>(INT64_MAX))
-      throw Error(Errc::invalid, fmt::format("commitData: chunk {} version {} out of range",
-                                             u.index, u.version));
-  }
+  check_commit(a, settings_);
   return txn("commitData", [&](InodeTxn& t) {
     auto tok = t.tx().exec_prepared("tok_get", static_cast<int64_t>(a.token_id));
     if (tok.empty())
@@ -206,7 +163,7 @@ InodeAttr PgMetaStore::commit_data(const CommitArgs& a) {
     if (tok[0][0].as<uint64_t>() != a.ino)
       throw Error(Errc::bad_token,
                   fmt::format("commitData: token {} is not for inode {}", a.token_id, a.ino));
-    if (!write_mode(static_cast<proto::AccessMode>(tok[0][1].as<int>())))
+    if (!grants_write(static_cast<proto::AccessMode>(tok[0][1].as<int>())))
       throw Error(Errc::bad_token,
                   fmt::format("commitData: token {} does not grant writing", a.token_id));
     if (tok[0][2].as<int64_t>() < t.now_ms())
@@ -263,11 +220,11 @@ SweepResult PgMetaStore::sweep() {
   return txn("sweep", [&](InodeTxn& t) {
     SweepResult out;
     std::vector<uint64_t> inos;
-    for (const auto& r : t.tx().exec_prepared("tok_expire", t.now_ms(), kSweepBatch)) {
+    for (const auto& r : t.tx().exec_prepared("tok_expire", t.now_ms(), static_cast<int64_t>(kSweepBatch))) {
       inos.push_back(r[0].as<uint64_t>());
       ++out.expired_tokens;
     }
-    for (const auto& r : t.tx().exec_prepared("orphans", kSweepBatch))
+    for (const auto& r : t.tx().exec_prepared("orphans", static_cast<int64_t>(kSweepBatch)))
       inos.push_back(r[0].as<uint64_t>());
     std::sort(inos.begin(), inos.end());
     inos.erase(std::unique(inos.begin(), inos.end()), inos.end());

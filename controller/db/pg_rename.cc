@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "controller/db/pg_meta_store.h"
 #include "controller/db/pg_rows.h"
+#include "controller/meta_checks.h"
 #include "controller/names.h"
 
 namespace zhsm {
@@ -14,22 +15,18 @@ namespace {
 
 // Key of the transaction-level advisory lock serializing cross-directory directory moves.
 constexpr int64_t kDirMoveLockKey = 0x7a68736d0001;  // "zhsm" 0001
-constexpr int kMaxDepth = 100000;
-
-std::string entry_text(uint64_t parent, std::string_view name) {
-  return fmt::format("'{}' in directory {}", printable_name(name), parent);
-}
 
 // Whether `ino` is `ancestor` or lies below it.
 bool within(InodeTxn& t, uint64_t ino, uint64_t ancestor) {
-  for (int depth = 0; depth < kMaxDepth; ++depth) {
+  for (int depth = 0; depth < kMaxDirectoryDepth; ++depth) {
     if (ino == ancestor) return true;
     if (ino == 1) return false;
     auto r = t.tx().exec_prepared("ino_parent", static_cast<int64_t>(ino));
     if (r.empty()) return false;
     ino = r[0][0].as<uint64_t>();
   }
-  throw Error(Errc::internal, fmt::format("directory {} is nested deeper than {}", ino, kMaxDepth));
+  throw Error(Errc::internal,
+              fmt::format("directory {} is nested deeper than {}", ino, kMaxDirectoryDepth));
 }
 
 bool is_dir_entry(InodeTxn& t, uint64_t parent, std::string_view name) {
@@ -52,10 +49,7 @@ void prepare_rename_statements(pqxx::connection& c) {
 }
 
 void PgMetaStore::rename(const RenameArgs& a) {
-  check_name(a.name);
-  check_name(a.new_name, "new name");
-  if (a.exchange && a.no_replace)
-    throw Error(Errc::invalid, "rename: exchange and noReplace exclude each other");
+  check_rename(a);
   txn("rename", [&](InodeTxn& t) {
     const bool cross = a.parent != a.new_parent;
     bool move_locked = false;

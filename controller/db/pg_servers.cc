@@ -7,31 +7,15 @@
 #include "controller/db/pg_layout.h"
 #include "controller/db/pg_meta_store.h"
 #include "controller/db/pg_rows.h"
+#include "controller/meta_checks.h"
 #include "controller/names.h"
 #include "controller/placement.h"
 
 namespace zhsm {
 namespace {
 
-constexpr int64_t kMaxDeletionsPerBeat = 1000;
-
 int64_t as_bigint(uint64_t v) {
   return v > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(v);
-}
-
-void check_report(const ServerReport& r, bool registering) {
-  if (r.id.is_nil()) throw Error(Errc::invalid, "server report lacks a server UUID");
-  if (registering && r.name.empty())
-    throw Error(Errc::invalid, fmt::format("server {} registers without a name", r.id.str()));
-  if (registering && r.address.empty())
-    throw Error(Errc::invalid, fmt::format("server {} registers without an address", r.id.str()));
-  for (const auto& b : r.backends) {
-    if (b.id.is_nil())
-      throw Error(Errc::invalid, fmt::format("server {} reports a backend without UUID", r.id.str()));
-    if (registering && b.name.empty())
-      throw Error(Errc::invalid,
-                  fmt::format("server {} reports backend {} without a name", r.id.str(), b.id.str()));
-  }
 }
 
 }  // namespace
@@ -118,13 +102,14 @@ void PgMetaStore::upsert_backends(InodeTxn& t, const ServerReport& report) {
 std::vector<ObjectAddr> PgMetaStore::pending_deletions(InodeTxn& t, const Uuid& server) {
   std::vector<ObjectAddr> out;
   for (const auto& r :
-       t.tx().exec_prepared("deletions_pending", uuid_param(server), kMaxDeletionsPerBeat))
+       t.tx().exec_prepared("deletions_pending", uuid_param(server),
+                            static_cast<int64_t>(kMaxDeletionsPerBeat)))
     out.push_back(ObjectAddr{uuid_of(r[0]), uuid_of(r[1])});
   return out;
 }
 
 std::vector<ObjectAddr> PgMetaStore::register_server(const ServerReport& report) {
-  check_report(report, true);
+  check_server_report(report, true);
   return txn("registerServer", [&](InodeTxn& t) {
     auto owner = t.tx().exec_prepared("server_name_owner", report.name, uuid_param(report.id));
     if (!owner.empty())
@@ -140,7 +125,7 @@ std::vector<ObjectAddr> PgMetaStore::register_server(const ServerReport& report)
 }
 
 std::vector<ObjectAddr> PgMetaStore::heartbeat(const ServerReport& report) {
-  check_report(report, false);
+  check_server_report(report, false);
   return txn("heartbeat", [&](InodeTxn& t) {
     if (t.tx().exec_prepared("server_beat", uuid_param(report.id), t.now_ms()).empty())
       throw Error(Errc::not_found,

@@ -5,23 +5,10 @@
 #include "common/error.h"
 #include "controller/db/pg_meta_store.h"
 #include "controller/db/pg_rows.h"
+#include "controller/meta_checks.h"
 #include "controller/names.h"
 
 namespace zhsm {
-namespace {
-
-constexpr size_t kMaxXattrValue = 64 * 1024;
-
-void check_xattr_name(std::string_view name) {
-  if (name.empty()) throw Error(Errc::invalid, "xattr name is empty");
-  if (name.find('\0') != std::string_view::npos)
-    throw Error(Errc::invalid, "xattr name contains a NUL byte");
-  if (name.size() > kMaxNameBytes)
-    throw Error(Errc::name_too_long, fmt::format("xattr name of {} bytes is longer than {}",
-                                                 name.size(), kMaxNameBytes));
-}
-
-}  // namespace
 
 void prepare_setattr_statements(pqxx::connection& c) {
   // $2..$7 values with $8..$13 saying which apply; $14 ctime; $15 inline_max.
@@ -55,17 +42,7 @@ void prepare_setattr_statements(pqxx::connection& c) {
 InodeAttr PgMetaStore::setattr(const SetattrArgs& a) {
   return txn("setattr", [&](InodeTxn& t) {
     InodeRow row = t.get(a.ino, true);
-    if (a.mode && (*a.mode & ~07777u))
-      throw Error(Errc::invalid, fmt::format("setattr: mode {:o} has bits beyond 07777", *a.mode));
-    if (a.size) {
-      if (row.is_dir())
-        throw Error(Errc::is_dir, fmt::format("setattr: cannot truncate directory {}", a.ino));
-      if (row.attr.type != proto::FileType::REGULAR)
-        throw Error(Errc::invalid,
-                    fmt::format("setattr: cannot truncate inode {}: not a regular file", a.ino));
-      if (*a.size > static_cast<uint64_t>(INT64_MAX))
-        throw Error(Errc::invalid, fmt::format("setattr: size {} too large", *a.size));
-    }
+    check_setattr(a, row.attr);
     const int64_t now = t.now_ns();
     std::optional<int64_t> atime = a.atime_now ? std::optional<int64_t>(now) : a.atime_ns;
     std::optional<int64_t> mtime = a.mtime_now ? std::optional<int64_t>(now) : a.mtime_ns;
@@ -85,11 +62,7 @@ InodeAttr PgMetaStore::setattr(const SetattrArgs& a) {
 
 void PgMetaStore::setxattr(uint64_t ino, std::string_view name, std::string_view value,
                            bool create, bool replace) {
-  check_xattr_name(name);
-  if (value.size() > kMaxXattrValue)
-    throw Error(Errc::range, fmt::format("xattr value of {} bytes is larger than {}",
-                                         value.size(), kMaxXattrValue));
-  if (create && replace) throw Error(Errc::invalid, "setxattr: create and replace both set");
+  check_setxattr(name, value, create, replace);
   txn("setxattr", [&](InodeTxn& t) {
     t.get(ino, true);
     auto key = static_cast<int64_t>(ino);

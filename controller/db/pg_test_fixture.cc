@@ -1,5 +1,5 @@
-// The private PostgreSQL and per-test store of the controller-db tests (see
-// pg_test_fixture.h).
+// The private PostgreSQL, the conformance backend and the per-test store of the
+// controller-db tests (see pg_test_fixture.h).
 #include "controller/db/pg_test_fixture.h"
 
 #include <sys/stat.h>
@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 
@@ -48,16 +50,24 @@ class PgEnvironment : public ::testing::Environment {
       return;
     }
     const char* root = std::getenv("ZHSM_SOURCE_ROOT");
-    if (!root) return;
+    if (!root || !*root) {
+      failure_ = "no PostgreSQL for the controller-db tests: set ZHSM_SOURCE_ROOT (meson test "
+                 "does) so that tools/zhsm-pg can start one, or ZHSM_TEST_DB to a database "
+                 "the tests may wipe";
+      return;
+    }
     script_ = std::string(root) + "/tools/zhsm-pg";
     if (::access(script_.c_str(), X_OK) != 0) {
-      std::fprintf(stderr, "controller-db: %s not found; tests will be skipped\n",
-                   script_.c_str());
+      failure_ = "no PostgreSQL for the controller-db tests: " + script_ +
+                 " is missing or not executable (set ZHSM_TEST_DB to use an existing database)";
       script_.clear();
       return;
     }
     char tmpl[] = "/tmp/zhsm-controller-db-XXXXXX";
-    if (!::mkdtemp(tmpl)) return;
+    if (!::mkdtemp(tmpl)) {
+      failure_ = std::string("cannot create a directory for PostgreSQL: ") + std::strerror(errno);
+      return;
+    }
     dir_ = tmpl;
     ::chmod(dir_.c_str(), 0755);  // the postgres user (when running as root) must reach it
     int status = 0;
@@ -68,6 +78,7 @@ class PgEnvironment : public ::testing::Environment {
       return;
     }
     conninfo_ = last_line(out);
+    if (conninfo_.empty()) failure_ = "'" + script_ + " start " + dir_ + "' printed no conninfo";
   }
 
   void TearDown() override {
@@ -101,10 +112,59 @@ PgEnvironment* environment() {
 
 const std::string& test_conninfo() { return environment()->conninfo(); }
 
+namespace {
+
+void wipe_database() {
+  pqxx::connection conn(test_conninfo());
+  pqxx::nontransaction tx(conn);
+  tx.exec("SET client_min_messages = warning");
+  tx.exec("DROP SCHEMA public CASCADE");
+  tx.exec("CREATE SCHEMA public");
+}
+
+std::unique_ptr<MetaStore> open_postgres(const StoreConfig& config) {
+  PgConnectOptions o;
+  o.conninfo = test_conninfo();
+  o.connections = 2;
+  o.chunk_size = config.chunk_size;
+  o.inline_max = config.inline_max;
+  o.store = config.options;
+  return connect_postgres(o).store;
+}
+
+long count(const std::string& sql) {
+  pqxx::connection conn(test_conninfo());
+  pqxx::nontransaction tx(conn);
+  return tx.exec(sql)[0][0].as<long>();
+}
+
+class PostgresBackend : public StoreBackend {
+ public:
+  std::string name() const override { return "postgres"; }
+  std::string unavailable() override { return environment()->failure(); }
+  std::unique_ptr<MetaStore> open_fresh(const StoreConfig& config) override {
+    wipe_database();
+    return open_postgres(config);
+  }
+  StoreCounts counts(MetaStore&) override {
+    StoreCounts c;
+    c.deletions = count("SELECT count(*) FROM deletions");
+    c.chunks = count("SELECT count(*) FROM chunks");
+    c.inline_files = count("SELECT count(*) FROM inodes WHERE inline_data IS NOT NULL");
+    return c;
+  }
+};
+
+}  // namespace
+
+StoreBackend* postgres_backend() {
+  static PostgresBackend backend;
+  return &backend;
+}
+
 void PgStoreTest::SetUp() {
-  if (!environment()->failure().empty()) FAIL() << environment()->failure();
-  if (test_conninfo().empty())
-    GTEST_SKIP() << "no PostgreSQL: set ZHSM_TEST_DB or provide tools/zhsm-pg";
+  if (auto why = environment()->failure(); !why.empty()) FAIL() << why;
+  now_ns_ = zhsm::now_ns();
   reset_database();
   open_store();
   now_ns_ = zhsm::now_ns();  // after the migration stamped the root directory
@@ -114,106 +174,14 @@ void PgStoreTest::TearDown() { store_.reset(); }
 
 void PgStoreTest::reset_database() {
   store_.reset();
-  pqxx::connection conn(test_conninfo());
-  pqxx::nontransaction tx(conn);
-  tx.exec("SET client_min_messages = warning");
-  tx.exec("DROP SCHEMA public CASCADE");
-  tx.exec("CREATE SCHEMA public");
+  wipe_database();
 }
 
 void PgStoreTest::open_store(uint64_t chunk_size, uint64_t inline_max) {
   store_.reset();
-  PgConnectOptions o;
-  o.conninfo = test_conninfo();
-  o.connections = 2;
-  o.chunk_size = chunk_size;
-  o.inline_max = inline_max;
-  o.store.heartbeat_timeout_ms = kHeartbeatTimeoutMs;
-  o.store.token_lifetime_ms = kTokenLifetimeMs;
-  o.store.clock_ns = [this] { return now_ns_.load(); };
-  store_ = connect_postgres(o).store;
+  store_ = open_postgres(config(chunk_size, inline_max));
 }
 
-Errc PgStoreTest::code_of(const std::function<void()>& fn) {
-  try {
-    fn();
-    return Errc::ok;
-  } catch (const Error& e) {
-    return e.code();
-  }
-}
-
-InodeAttr PgStoreTest::mkdir(uint64_t parent, const std::string& name, uint32_t mode) {
-  NodeArgs a;
-  a.parent = parent;
-  a.name = name;
-  a.mode = mode;
-  a.caller = caller_;
-  return store().mkdir(a);
-}
-
-InodeAttr PgStoreTest::mknod(uint64_t parent, const std::string& name) {
-  NodeArgs a;
-  a.parent = parent;
-  a.name = name;
-  a.type = proto::FileType::REGULAR;
-  a.mode = 0644;
-  a.caller = caller_;
-  return store().mknod(a);
-}
-
-OpenResult PgStoreTest::create(uint64_t parent, const std::string& name, proto::AccessMode mode) {
-  CreateArgs a;
-  a.parent = parent;
-  a.name = name;
-  a.mode = 0644;
-  a.caller = caller_;
-  a.access = mode;
-  a.client_id = 7;
-  return store().create(a);
-}
-
-Uuid PgStoreTest::register_backend(const std::string& server_name,
-                                   const std::string& backend_name, uint64_t free_bytes) {
-  ServerReport r;
-  r.id = Uuid::random();
-  r.name = server_name;
-  r.address = "127.0.0.1:9000";
-  BackendReport b;
-  b.id = Uuid::random();
-  b.name = backend_name;
-  b.tier = "ssd";
-  b.path = "/srv/" + backend_name;
-  b.total_bytes = 2ull << 30;
-  b.free_bytes = free_bytes;
-  r.backends.push_back(b);
-  store().register_server(r);
-  return b.id;
-}
-
-InodeAttr PgStoreTest::commit_chunk(const OpenResult& open, uint64_t index, const Uuid& uuid,
-                                    uint64_t version, uint64_t chunk_bytes, uint64_t file_size,
-                                    const Uuid& backend) {
-  CommitArgs c;
-  c.ino = open.attr.ino;
-  c.token_id = open.token.token_id;
-  c.size = file_size;
-  c.mtime_ns = 12345;
-  ChunkUpdateArgs u;
-  u.index = index;
-  u.uuid = uuid;
-  u.version = version;
-  u.size = chunk_bytes;
-  u.sha256 = std::string(32, 'h');
-  u.backend = backend;
-  c.chunks.push_back(u);
-  return store().commit_data(c);
-}
-
-long PgStoreTest::count_rows(const std::string& sql) {
-  pqxx::connection conn(test_conninfo());
-  pqxx::nontransaction tx(conn);
-  return tx.exec(sql)[0][0].as<long>();
-}
+long PgStoreTest::count_rows(const std::string& sql) { return count(sql); }
 
 }  // namespace zhsm

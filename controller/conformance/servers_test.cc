@@ -1,12 +1,10 @@
-// controller-db tests of clients, file servers and cluster views on PostgreSQL:
-// registration conflicts, heartbeats with the deletion queue, statfs, cluster status and
-// file info by path.
-#include "controller/db/pg_test_fixture.h"
+// Conformance tests of clients, file servers and cluster views (every MetaStore must
+// pass them, see store_fixture.h): registration conflicts, heartbeats with the deletion
+// queue, statfs, cluster status and file info by path.
+#include "controller/conformance/store_fixture.h"
 
 namespace zhsm {
 namespace {
-
-using ServersTest = PgStoreTest;
 
 ServerReport report(const Uuid& id, const std::string& name, const Uuid& backend,
                     const std::string& backend_name) {
@@ -27,7 +25,7 @@ ServerReport report(const Uuid& id, const std::string& name, const Uuid& backend
   return r;
 }
 
-TEST_F(ServersTest, ClientsGetDistinctIds) {
+TEST_P(ServersTest, ClientsGetDistinctIds) {
   auto a = store().add_client("host:/mnt");
   auto b = store().add_client("host:/mnt");
   EXPECT_GT(a, 0u);
@@ -35,7 +33,7 @@ TEST_F(ServersTest, ClientsGetDistinctIds) {
   store().touch_client(a);
 }
 
-TEST_F(ServersTest, RegistrationAndNameConflicts) {
+TEST_P(ServersTest, RegistrationAndNameConflicts) {
   auto s1 = Uuid::random(), b1 = Uuid::random();
   EXPECT_TRUE(store().register_server(report(s1, "fs1", b1, "b1")).empty());
   store().register_server(report(s1, "fs1", b1, "b1"));  // again: an upsert
@@ -63,7 +61,31 @@ TEST_F(ServersTest, RegistrationAndNameConflicts) {
             Errc::invalid);
 }
 
-TEST_F(ServersTest, HeartbeatsCarryDeletions) {
+TEST_P(ServersTest, ARefusedRegistrationChangesNothing) {
+  auto s1 = Uuid::random(), b1 = Uuid::random();
+  store().register_server(report(s1, "fs1", b1, "b1"));
+  // A new server whose second backend takes a name in use: nothing of it is kept.
+  auto s2 = Uuid::random();
+  auto r = report(s2, "fs2", Uuid::random(), "b2");
+  r.backends.push_back(report(s2, "fs2", Uuid::random(), "b1").backends[0]);
+  EXPECT_EQ(code_of([&] { store().register_server(r); }), Errc::exists);
+  auto servers = store().servers();
+  ASSERT_EQ(servers.size(), 1u);
+  EXPECT_EQ(servers[0].backends.size(), 1u);
+  // A known server renaming a backend to a taken name keeps its old state.
+  auto again = report(s1, "fs1-renamed", Uuid::random(), "b1");
+  EXPECT_EQ(code_of([&] { store().register_server(again); }), Errc::exists);
+  EXPECT_EQ(store().servers().at(0).name, "fs1");
+  // A backend moves with a registration of another server.
+  store().register_server(report(s2, "fs2", b1, "b1"));
+  servers = store().servers();
+  ASSERT_EQ(servers.size(), 2u);
+  EXPECT_TRUE(servers[0].backends.empty());
+  ASSERT_EQ(servers[1].backends.size(), 1u);
+  EXPECT_EQ(servers[1].backends[0].id, b1);
+}
+
+TEST_P(ServersTest, HeartbeatsCarryDeletions) {
   auto s1 = Uuid::random(), b1 = Uuid::random();
   store().register_server(report(s1, "fs1", b1, "b1"));
   ServerReport unknown;
@@ -100,7 +122,7 @@ TEST_F(ServersTest, HeartbeatsCarryDeletions) {
   EXPECT_EQ(store().servers()[0].backends[0].name, "b1");
 }
 
-TEST_F(ServersTest, StatfsCountsLiveServersOnly) {
+TEST_P(ServersTest, StatfsCountsLiveServersOnly) {
   store().register_server(report(Uuid::random(), "fs1", Uuid::random(), "b1"));
   advance_ms(kHeartbeatTimeoutMs / 2);
   store().register_server(report(Uuid::random(), "fs2", Uuid::random(), "b2"));
@@ -113,7 +135,7 @@ TEST_F(ServersTest, StatfsCountsLiveServersOnly) {
   EXPECT_EQ(s.total_bytes, 1000u);
 }
 
-TEST_F(ServersTest, ClusterInfoCounts) {
+TEST_P(ServersTest, ClusterInfoCounts) {
   auto b = register_backend();
   auto d = mkdir(1, "d");
   auto r = create(d.ino, "f");
@@ -129,7 +151,7 @@ TEST_F(ServersTest, ClusterInfoCounts) {
   EXPECT_EQ(info.open_tokens, 1u);
 }
 
-TEST_F(ServersTest, FileInfoWalksPaths) {
+TEST_P(ServersTest, FileInfoWalksPaths) {
   auto b = register_backend();
   auto d = mkdir(1, "d");
   auto r = create(d.ino, "f");

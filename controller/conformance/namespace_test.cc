@@ -1,13 +1,12 @@
-// controller-db tests of the namespace operations on PostgreSQL: lookup, create, link,
-// unlink, rmdir, readdir paging, setattr and xattrs, with every error case.
-#include "controller/db/pg_test_fixture.h"
+// Conformance tests of the namespace operations (every MetaStore must pass them, see
+// store_fixture.h): lookup, create, link, unlink, rmdir, readdir paging, setattr and
+// xattrs, with every error case.
+#include "controller/conformance/store_fixture.h"
 
 namespace zhsm {
 namespace {
 
-using NamespaceTest = PgStoreTest;
-
-TEST_F(NamespaceTest, RootExists) {
+TEST_P(NamespaceTest, RootExists) {
   auto root = store().getattr(1);
   EXPECT_EQ(root.type, proto::FileType::DIRECTORY);
   EXPECT_EQ(root.nlink, 2u);
@@ -16,7 +15,14 @@ TEST_F(NamespaceTest, RootExists) {
   EXPECT_EQ(code_of([&] { store().getattr(999); }), Errc::not_found);
 }
 
-TEST_F(NamespaceTest, MkdirSetsOwnerLinksAndParentTimes) {
+TEST_P(NamespaceTest, RootIsInodeOneAndNumbersContinue) {
+  EXPECT_EQ(store().getattr(1).type, proto::FileType::DIRECTORY);
+  EXPECT_EQ(store().readdir(1, 0, 10).parent_ino, 1u);
+  EXPECT_EQ(mkdir(1, "x").ino, 2u);
+  EXPECT_GE(store().readdir(1, 0, 1).entries.at(0).cookie, 3u);
+}
+
+TEST_P(NamespaceTest, MkdirSetsOwnerLinksAndParentTimes) {
   auto before = store().getattr(1);
   advance_ms(10);
   auto d = mkdir(1, "d", 0750);
@@ -34,7 +40,7 @@ TEST_F(NamespaceTest, MkdirSetsOwnerLinksAndParentTimes) {
   EXPECT_NE(d.fsid, root.fsid);
 }
 
-TEST_F(NamespaceTest, NameErrors) {
+TEST_P(NamespaceTest, NameErrors) {
   for (const char* bad : {"", ".", ".."})
     EXPECT_EQ(code_of([&] { mkdir(1, bad); }), Errc::invalid) << bad;
   EXPECT_EQ(code_of([&] { mkdir(1, "a/b"); }), Errc::invalid);
@@ -44,7 +50,7 @@ TEST_F(NamespaceTest, NameErrors) {
   mkdir(1, std::string(255, 'n'));
 }
 
-TEST_F(NamespaceTest, CreationUnderNonDirectoryAndOnExistingNames) {
+TEST_P(NamespaceTest, CreationUnderNonDirectoryAndOnExistingNames) {
   auto f = mknod(1, "f");
   mkdir(1, "d");
   EXPECT_EQ(code_of([&] { store().lookup(f.ino, "x"); }), Errc::not_dir);
@@ -60,7 +66,7 @@ TEST_F(NamespaceTest, CreationUnderNonDirectoryAndOnExistingNames) {
   EXPECT_EQ(code_of([&] { mkdir(999, "x"); }), Errc::not_found);
 }
 
-TEST_F(NamespaceTest, SetgidDirectoriesPassOnTheirGroup) {
+TEST_P(NamespaceTest, SetgidDirectoriesPassOnTheirGroup) {
   auto d = mkdir(1, "shared", 02775);
   SetattrArgs group;
   group.ino = d.ino;
@@ -84,7 +90,7 @@ TEST_F(NamespaceTest, SetgidDirectoriesPassOnTheirGroup) {
   EXPECT_EQ(store().create(c).attr.gid, 555u);
 }
 
-TEST_F(NamespaceTest, SymlinksAndSpecialFiles) {
+TEST_P(NamespaceTest, SymlinksAndSpecialFiles) {
   NodeArgs s{1, "l", proto::FileType::SYMLINK, 0, 0, "some/where", caller_};
   auto l = store().symlink(s);
   EXPECT_EQ(l.type, proto::FileType::SYMLINK);
@@ -104,7 +110,7 @@ TEST_F(NamespaceTest, SymlinksAndSpecialFiles) {
   EXPECT_NE(code_of([&] { store().symlink(empty); }), Errc::ok);
 }
 
-TEST_F(NamespaceTest, HardLinks) {
+TEST_P(NamespaceTest, HardLinks) {
   auto f = mknod(1, "f");
   auto d = mkdir(1, "d");
   advance_ms(5);
@@ -122,7 +128,7 @@ TEST_F(NamespaceTest, HardLinks) {
   EXPECT_EQ(code_of([&] { store().getattr(f.ino); }), Errc::not_found);
 }
 
-TEST_F(NamespaceTest, UnlinkAndRmdirErrors) {
+TEST_P(NamespaceTest, UnlinkAndRmdirErrors) {
   auto d = mkdir(1, "d");
   mknod(d.ino, "f");
   EXPECT_EQ(code_of([&] { store().unlink(1, "d"); }), Errc::is_dir);
@@ -140,7 +146,7 @@ TEST_F(NamespaceTest, UnlinkAndRmdirErrors) {
   EXPECT_EQ(code_of([&] { store().lookup(1, "d"); }), Errc::not_found);
 }
 
-TEST_F(NamespaceTest, ReaddirPagesByCookie) {
+TEST_P(NamespaceTest, ReaddirPagesByCookie) {
   auto d = mkdir(1, "d");
   for (int i = 0; i < 25; ++i) mknod(d.ino, "f" + std::to_string(i));
   mkdir(d.ino, "sub");
@@ -175,7 +181,7 @@ TEST_F(NamespaceTest, ReaddirPagesByCookie) {
   EXPECT_TRUE(store().readdir(1, 0, 100).eof);
 }
 
-TEST_F(NamespaceTest, SetattrChangesAndBumps) {
+TEST_P(NamespaceTest, SetattrChangesAndBumps) {
   auto f = mknod(1, "f");
   advance_ms(3);
   SetattrArgs a;
@@ -210,7 +216,7 @@ TEST_F(NamespaceTest, SetattrChangesAndBumps) {
   EXPECT_EQ(code_of([&] { store().setattr(missing); }), Errc::not_found);
 }
 
-TEST_F(NamespaceTest, Xattrs) {
+TEST_P(NamespaceTest, Xattrs) {
   auto f = mknod(1, "f");
   store().setxattr(f.ino, "user.a", "1", false, false);
   store().setxattr(f.ino, "user.b", std::string("\0\1", 2), false, false);

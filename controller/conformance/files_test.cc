@@ -1,14 +1,13 @@
-// controller-db tests of open files on PostgreSQL: create and open (truncation, access
-// checks), tokens (renewal, release, expiry), commitData with chunk versions and
-// replacement, inline data, truncation through setattr, and orphans.
-#include "controller/db/pg_test_fixture.h"
+// Conformance tests of open files (every MetaStore must pass them, see store_fixture.h):
+// create and open (truncation, access checks), tokens (renewal, release, expiry),
+// commitData with chunk versions and replacement, inline data, truncation through
+// setattr, and orphans.
+#include "controller/conformance/store_fixture.h"
 
 namespace zhsm {
 namespace {
 
-using FilesTest = PgStoreTest;
-
-TEST_F(FilesTest, CreateReturnsTokenInlineAndWriteTarget) {
+TEST_P(FilesTest, CreateReturnsTokenInlineAndWriteTarget) {
   auto none = create(1, "before-servers");
   EXPECT_FALSE(none.write_target);  // no backend: the client answers ENOSPC when it needs one
   auto backend = register_backend();
@@ -34,7 +33,7 @@ TEST_F(FilesTest, CreateReturnsTokenInlineAndWriteTarget) {
   EXPECT_FALSE(store().open(OpenArgs{r.attr.ino, proto::AccessMode::WRITE, false, 7}).write_target);
 }
 
-TEST_F(FilesTest, CreateOnExistingNames) {
+TEST_P(FilesTest, CreateOnExistingNames) {
   auto first = create(1, "f");
   mkdir(1, "d");
   CreateArgs c;
@@ -66,7 +65,7 @@ TEST_F(FilesTest, CreateOnExistingNames) {
   EXPECT_EQ(code_of([&] { store().create(c); }), Errc::invalid);
 }
 
-TEST_F(FilesTest, OpenChecksTypeAndMode) {
+TEST_P(FilesTest, OpenChecksTypeAndMode) {
   auto d = mkdir(1, "d");
   EXPECT_EQ(code_of([&] { store().open(OpenArgs{d.ino, proto::AccessMode::WRITE, false, 1}); }),
             Errc::is_dir);
@@ -77,7 +76,7 @@ TEST_F(FilesTest, OpenChecksTypeAndMode) {
             Errc::not_found);
 }
 
-TEST_F(FilesTest, InlineCommitAndPadding) {
+TEST_P(FilesTest, InlineCommitAndPadding) {
   auto r = create(1, "f");
   CommitArgs c;
   c.ino = r.attr.ino;
@@ -118,7 +117,7 @@ TEST_F(FilesTest, InlineCommitAndPadding) {
   EXPECT_EQ(o.inline_data, std::string(5, '\0'));  // the old bytes never come back
 }
 
-TEST_F(FilesTest, CommitChecksTheToken) {
+TEST_P(FilesTest, CommitChecksTheToken) {
   auto backend = register_backend();
   auto r = create(1, "f");
   auto other = create(1, "g");
@@ -138,7 +137,7 @@ TEST_F(FilesTest, CommitChecksTheToken) {
   EXPECT_EQ(code_of([&] { commit_chunk(r, 0, Uuid::random(), 1, 10, 10, backend); }), Errc::ok);
 }
 
-TEST_F(FilesTest, ChunkVersionsMoveForwardAndReplacedObjectsAreDeleted) {
+TEST_P(FilesTest, ChunkVersionsMoveForwardAndReplacedObjectsAreDeleted) {
   auto b1 = register_backend("fs1", "b1");
   auto b2 = register_backend("fs2", "b2", 1 << 20);
   auto r = create(1, "f");
@@ -175,10 +174,10 @@ TEST_F(FilesTest, ChunkVersionsMoveForwardAndReplacedObjectsAreDeleted) {
   o = store().open(OpenArgs{r.attr.ino, proto::AccessMode::READ, false, 7});
   EXPECT_EQ(o.chunks[0].uuid, u2);
   EXPECT_EQ(o.chunks[0].copies.size(), 1u);
-  EXPECT_EQ(count_rows("SELECT count(*) FROM deletions"), 2);
+  EXPECT_EQ(counts().deletions, 2);
 }
 
-TEST_F(FilesTest, ShrinkingDropsAndClipsChunks) {
+TEST_P(FilesTest, ShrinkingDropsAndClipsChunks) {
   auto b = register_backend();
   auto r = create(1, "f");
   commit_chunk(r, 0, Uuid::random(), 1, kChunkSize, 3 * kChunkSize, b);
@@ -191,7 +190,7 @@ TEST_F(FilesTest, ShrinkingDropsAndClipsChunks) {
   EXPECT_EQ(o.chunks[1].size, 10u);
   EXPECT_TRUE(o.chunks[1].sha256.empty());
   EXPECT_EQ(o.chunks[0].sha256.size(), 32u);
-  EXPECT_EQ(count_rows("SELECT count(*) FROM deletions"), 2);  // chunk 2 and the old chunk 0
+  EXPECT_EQ(counts().deletions, 2);  // chunk 2 and the old chunk 0
   // Truncation through setattr does the same.
   SetattrArgs t;
   t.ino = r.attr.ino;
@@ -208,10 +207,62 @@ TEST_F(FilesTest, ShrinkingDropsAndClipsChunks) {
   EXPECT_EQ(w.attr.size, 0u);
   EXPECT_TRUE(w.chunks.empty());
   EXPECT_TRUE(w.is_inline);
-  EXPECT_EQ(count_rows("SELECT count(*) FROM deletions"), 4);
+  EXPECT_EQ(counts().deletions, 4);
 }
 
-TEST_F(FilesTest, DropInlineWhenDataMovesToAChunk) {
+TEST_P(FilesTest, ARefusedCommitChangesNothing) {
+  auto b = register_backend();
+  auto r = create(1, "f");
+  auto other = create(1, "g");
+  auto taken = Uuid::random();
+  commit_chunk(other, 0, taken, 1, 10, 10, b);
+  // One object for two chunks: refused as a whole, the first update included.
+  CommitArgs c;
+  c.ino = r.attr.ino;
+  c.token_id = r.token.token_id;
+  c.size = kChunkSize + 10;
+  auto shared = Uuid::random();
+  c.chunks.push_back(ChunkUpdateArgs{0, shared, 1, kChunkSize, "", b});
+  c.chunks.push_back(ChunkUpdateArgs{1, shared, 1, 10, "", b});
+  EXPECT_EQ(code_of([&] { store().commit_data(c); }), Errc::exists);
+  // An object of another file.
+  c.chunks = {ChunkUpdateArgs{0, Uuid::random(), 1, kChunkSize, "", b},
+              ChunkUpdateArgs{1, taken, 1, 10, "", b}};
+  EXPECT_EQ(code_of([&] { store().commit_data(c); }), Errc::exists);
+  // A backend nobody registered, after a good update.
+  c.chunks = {ChunkUpdateArgs{0, Uuid::random(), 1, kChunkSize, "", b},
+              ChunkUpdateArgs{1, Uuid::random(), 1, 10, "", Uuid::random()}};
+  EXPECT_EQ(code_of([&] { store().commit_data(c); }), Errc::invalid);
+  EXPECT_EQ(store().getattr(r.attr.ino).size, 0u);
+  EXPECT_EQ(store().getattr(r.attr.ino).version, r.attr.version);
+  EXPECT_EQ(counts().chunks, 1u);
+  EXPECT_EQ(counts().deletions, 0u);
+}
+
+TEST_P(FilesTest, CommitNeedsALiveRegularFileAndToken) {
+  auto b = register_backend();
+  auto r = create(1, "f");
+  advance_ms(kTokenLifetimeMs + 1);
+  EXPECT_EQ(code_of([&] { commit_chunk(r, 0, Uuid::random(), 1, 10, 10, b); }),
+            Errc::token_expired);
+  NodeArgs fifo{1, "p", proto::FileType::FIFO, 0600, 0, "", caller_};
+  auto p = store().mknod(fifo);
+  auto w = store().open(OpenArgs{p.ino, proto::AccessMode::WRITE, false, 7});
+  EXPECT_FALSE(w.write_target);
+  EXPECT_TRUE(w.chunks.empty());
+  EXPECT_EQ(code_of([&] { commit_chunk(w, 0, Uuid::random(), 1, 10, 10, b); }), Errc::invalid);
+  CommitArgs both;
+  both.ino = w.attr.ino;
+  both.token_id = w.token.token_id;
+  both.set_inline = true;
+  both.drop_inline = true;
+  EXPECT_EQ(code_of([&] { store().commit_data(both); }), Errc::invalid);
+  EXPECT_EQ(code_of([&] { commit_chunk(w, 0, Uuid::random(), 0, 10, 10, b); }), Errc::invalid);
+  EXPECT_EQ(code_of([&] { commit_chunk(w, 0, Uuid::random(), 1, kChunkSize + 1, 10, b); }),
+            Errc::invalid);
+}
+
+TEST_P(FilesTest, DropInlineWhenDataMovesToAChunk) {
   auto b = register_backend();
   auto r = create(1, "f");
   CommitArgs c;
@@ -231,10 +282,10 @@ TEST_F(FilesTest, DropInlineWhenDataMovesToAChunk) {
   auto o = store().open(OpenArgs{r.attr.ino, proto::AccessMode::READ, false, 7});
   EXPECT_FALSE(o.is_inline);
   EXPECT_EQ(o.chunks.size(), 1u);
-  EXPECT_EQ(count_rows("SELECT count(*) FROM inodes WHERE inline_data IS NOT NULL"), 0);
+  EXPECT_EQ(counts().inline_files, 0);
 }
 
-TEST_F(FilesTest, TokensRenewAndRelease) {
+TEST_P(FilesTest, TokensRenewAndRelease) {
   auto r = create(1, "f");
   advance_ms(1000);
   auto t = store().renew_token(r.token.token_id);
@@ -248,7 +299,7 @@ TEST_F(FilesTest, TokensRenewAndRelease) {
   EXPECT_EQ(code_of([&] { store().renew_token(r.token.token_id); }), Errc::bad_token);
 }
 
-TEST_F(FilesTest, UnlinkedWhileOpenLivesUntilRelease) {
+TEST_P(FilesTest, UnlinkedWhileOpenLivesUntilRelease) {
   auto b = register_backend();
   auto r = create(1, "f");
   commit_chunk(r, 0, Uuid::random(), 1, 100, 100, b);
@@ -260,11 +311,11 @@ TEST_F(FilesTest, UnlinkedWhileOpenLivesUntilRelease) {
   EXPECT_EQ(store().getattr(r.attr.ino).nlink, 0u);  // a live token keeps it
   store().release(r.token.token_id);
   EXPECT_EQ(code_of([&] { store().getattr(r.attr.ino); }), Errc::not_found);
-  EXPECT_EQ(count_rows("SELECT count(*) FROM deletions"), 2);
-  EXPECT_EQ(count_rows("SELECT count(*) FROM chunks"), 0);
+  EXPECT_EQ(counts().deletions, 2);
+  EXPECT_EQ(counts().chunks, 0);
 }
 
-TEST_F(FilesTest, ExpiredTokensAreSweptAndOrphansReclaimed) {
+TEST_P(FilesTest, ExpiredTokensAreSweptAndOrphansReclaimed) {
   auto r = create(1, "f");
   auto kept = create(1, "kept");
   store().unlink(1, "f");
@@ -280,7 +331,7 @@ TEST_F(FilesTest, ExpiredTokensAreSweptAndOrphansReclaimed) {
   EXPECT_EQ(store().getattr(kept.attr.ino).nlink, 1u);
 }
 
-TEST_F(FilesTest, RemovedDirectoryAcceptsNoNewEntries) {
+TEST_P(FilesTest, RemovedDirectoryAcceptsNoNewEntries) {
   auto d = mkdir(1, "d");
   auto tok = store().open(OpenArgs{d.ino, proto::AccessMode::READ, false, 7});
   store().rmdir(1, "d");
