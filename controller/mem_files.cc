@@ -144,6 +144,7 @@ InodeAttr MemMetaStore::commit_data(const CommitArgs& a) {
   } else if (a.drop_inline) {
     inode.inline_data.reset();
   }
+  if (inode.inline_data && inode.inline_data->size() > a.size) inode.inline_data->resize(a.size);
   inode.attr.size = a.size;
   inode.attr.mtime_ns = a.mtime_ns;
   inode.attr.ctime_ns = now_ns();

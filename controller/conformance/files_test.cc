@@ -117,6 +117,29 @@ TEST_P(FilesTest, InlineCommitAndPadding) {
   EXPECT_EQ(o.inline_data, std::string(5, '\0'));  // the old bytes never come back
 }
 
+TEST_P(FilesTest, CommitThatShrinksInlineDataCutsIt) {
+  auto r = create(1, "f");
+  CommitArgs c;
+  c.ino = r.attr.ino;
+  c.token_id = r.token.token_id;
+  c.size = 5;
+  c.mtime_ns = 1;
+  c.set_inline = true;
+  c.inline_data = "hello";
+  store().commit_data(c);
+  // A commit that only shrinks (no new inline bytes), then one that grows again:
+  // the cut bytes must read as zeros, never come back.
+  c.set_inline = false;
+  c.inline_data.clear();
+  c.size = 2;
+  store().commit_data(c);
+  c.size = 5;
+  store().commit_data(c);
+  auto o = store().open(OpenArgs{r.attr.ino, proto::AccessMode::READ, false, 7});
+  EXPECT_TRUE(o.is_inline);
+  EXPECT_EQ(o.inline_data, std::string("he\0\0\0", 5));
+}
+
 TEST_P(FilesTest, CommitChecksTheToken) {
   auto backend = register_backend();
   auto r = create(1, "f");

@@ -47,6 +47,9 @@ void prepare_open_statements(pqxx::connection& c) {
             "UPDATE inodes SET size = $2, mtime_ns = $3, ctime_ns = $4, version = version + 1 "
             "WHERE ino = $1");
   c.prepare("ino_set_inline", "UPDATE inodes SET inline_data = $2 WHERE ino = $1");
+  c.prepare("ino_clip_inline",
+            "UPDATE inodes SET inline_data = substring(inline_data from 1 for $2::int) "
+            "WHERE ino = $1 AND inline_data IS NOT NULL AND length(inline_data) > $2::int");
   c.prepare("ino_inline_invariant",
             "UPDATE inodes SET inline_data = NULL WHERE ino = $1 AND inline_data IS NOT NULL "
             "AND (size > $2 OR EXISTS (SELECT 1 FROM chunks WHERE ino = $1))");
@@ -180,6 +183,8 @@ InodeAttr PgMetaStore::commit_data(const CommitArgs& a) {
     } else if (a.drop_inline) {
       t.tx().exec_prepared("ino_set_inline", ino, nullptr);
     }
+    if (a.size < settings_.inline_max)  // cut bytes must never come back
+      t.tx().exec_prepared("ino_clip_inline", ino, static_cast<int64_t>(a.size));
     t.tx().exec_prepared("ino_commit", ino, static_cast<int64_t>(a.size), a.mtime_ns, t.now_ns());
     t.fit_chunks(a.ino, a.size);
     t.tx().exec_prepared("ino_inline_invariant", ino, static_cast<int64_t>(settings_.inline_max));
