@@ -1,0 +1,136 @@
+// Two client mounts of the same cluster (the main one and one added with
+// `zhsm-cluster mount`): what one mount creates, writes (once closed), renames,
+// changes or deletes, the other sees. Attribute and entry caches may hold old
+// answers for about a second, so the second mount is polled with a bound.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "test/integration/cluster.h"
+#include "test/integration/syscalls.h"
+
+namespace zhsm::test {
+namespace {
+
+constexpr auto kVisible = std::chrono::seconds(10);
+
+bool present(const fs::path& p) {
+  struct stat st {};
+  return ::lstat(p.c_str(), &st) == 0;
+}
+
+class TwoMounts : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    try {
+      second_ = Cluster::get().add_mount("mnt2");
+    } catch (const std::exception& e) {
+      mount_error_ = e.what();
+    }
+  }
+
+  void SetUp() override {
+    ASSERT_FALSE(second_.empty()) << mount_error_;
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    a_ = Cluster::get().scratch(name);
+    b_ = second_ / name;
+    ASSERT_TRUE(eventually([&] { return present(b_); }, kVisible))
+        << "the test directory made on the first mount never appeared on the second";
+  }
+
+  static fs::path second_;
+  static std::string mount_error_;
+  fs::path a_;  // on the main mount
+  fs::path b_;  // the same directory on the second mount
+};
+
+fs::path TwoMounts::second_;
+std::string TwoMounts::mount_error_;
+
+TEST_F(TwoMounts, CreateWriteDeleteAreSeenOnTheOther) {
+  ASSERT_TRUE(write_file(a_ / "f", "version one"));
+  EXPECT_TRUE(eventually([&] { return file_text(b_ / "f") == "version one"; }, kVisible))
+      << "second mount reads " << show(file_text(b_ / "f"));
+
+  // A write that grows the file, visible after close.
+  int fd = ::open((a_ / "f").c_str(), O_WRONLY | O_TRUNC);
+  ASSERT_GE(fd, 0) << errno_text(errno);
+  ASSERT_EQ(write_all(fd, "version two, longer than one"), 28);
+  ASSERT_EQ(::close(fd), 0) << errno_text(errno);
+  EXPECT_TRUE(eventually([&] { return file_text(b_ / "f") == "version two, longer than one"; }, kVisible))
+      << "second mount reads " << show(file_text(b_ / "f"));
+
+  // A write that shrinks it.
+  ASSERT_TRUE(write_file(a_ / "f", "3"));
+  EXPECT_TRUE(eventually([&] { return file_text(b_ / "f") == "3"; }, kVisible))
+      << "second mount reads " << show(file_text(b_ / "f"));
+
+  ASSERT_EQ(::unlink((a_ / "f").c_str()), 0);
+  EXPECT_TRUE(eventually([&] { return !present(b_ / "f"); }, kVisible))
+      << "a file deleted on the first mount is still on the second";
+}
+
+TEST_F(TwoMounts, BothDirections) {
+  ASSERT_TRUE(write_file(b_ / "from-b", "written on the second mount"));
+  EXPECT_TRUE(eventually([&] { return file_text(a_ / "from-b") == "written on the second mount"; }, kVisible));
+  ASSERT_EQ(::mkdir((b_ / "dir").c_str(), 0755), 0);
+  EXPECT_TRUE(eventually([&] { return present(a_ / "dir"); }, kVisible));
+  ASSERT_EQ(::rename((a_ / "from-b").c_str(), (a_ / "dir" / "moved").c_str()), 0);
+  EXPECT_TRUE(eventually([&] { return present(b_ / "dir" / "moved") && !present(b_ / "from-b"); }, kVisible));
+  ASSERT_EQ(::unlink((b_ / "dir" / "moved").c_str()), 0);
+  ASSERT_EQ(::rmdir((b_ / "dir").c_str()), 0);
+  EXPECT_TRUE(eventually([&] { return !present(a_ / "dir"); }, kVisible));
+}
+
+TEST_F(TwoMounts, AttributesAndXattrs) {
+  ASSERT_TRUE(write_file(a_ / "f", "attrs"));
+  ASSERT_TRUE(eventually([&] { return present(b_ / "f"); }, kVisible));
+  ASSERT_EQ(::chmod((a_ / "f").c_str(), 0600), 0);
+  EXPECT_TRUE(eventually([&] {
+    struct stat st {};
+    return ::stat((b_ / "f").c_str(), &st) == 0 && (st.st_mode & 07777) == 0600;
+  }, kVisible)) << "chmod on the first mount not seen on the second";
+  ASSERT_EQ(::setxattr((a_ / "f").c_str(), "user.k", "v", 1, 0), 0) << errno_text(errno);
+  EXPECT_TRUE(eventually([&] {
+    char buf[8];
+    return ::getxattr((b_ / "f").c_str(), "user.k", buf, sizeof buf) == 1 && buf[0] == 'v';
+  }, kVisible)) << "xattr set on the first mount not seen on the second";
+  ASSERT_EQ(::symlink("f", (b_ / "l").c_str()), 0);
+  EXPECT_TRUE(eventually([&] {
+    char buf[8];
+    return ::readlink((a_ / "l").c_str(), buf, sizeof buf) == 1 && buf[0] == 'f';
+  }, kVisible));
+}
+
+TEST_F(TwoMounts, LargeFileWrittenOnOneReadOnTheOther) {
+  std::string data = pattern_bytes(77, 20 << 20);
+  ASSERT_TRUE(write_file(b_ / "big", data));
+  EXPECT_TRUE(eventually([&] { return file_text(a_ / "big") == data; }, kVisible))
+      << "20 MiB written on the second mount read differently on the first";
+  // Overwrite the middle on the first mount; the second sees it after close.
+  int fd = ::open((a_ / "big").c_str(), O_WRONLY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::pwrite(fd, "MIDDLE", 6, 10 << 20), 6);
+  ASSERT_EQ(::close(fd), 0) << errno_text(errno);
+  data.replace(10 << 20, 6, "MIDDLE");
+  EXPECT_TRUE(eventually([&] { return file_text(b_ / "big") == data; }, kVisible))
+      << "an overwrite on the first mount not seen on the second";
+}
+
+// A reader that opens after the writer closed sees the new data, even if it had
+// the file open (and cached) before.
+TEST_F(TwoMounts, CloseToOpenConsistency) {
+  ASSERT_TRUE(write_file(a_ / "c2o", std::string(100000, 'a')));
+  ASSERT_TRUE(eventually([&] { return file_text(b_ / "c2o") == std::string(100000, 'a'); }, kVisible));
+  int reader = ::open((b_ / "c2o").c_str(), O_RDONLY);
+  ASSERT_GE(reader, 0);
+  EXPECT_EQ(pread_text(reader, 10, 0), "aaaaaaaaaa");
+  ASSERT_TRUE(write_file(a_ / "c2o", std::string(100000, 'b')));
+  EXPECT_TRUE(eventually([&] { return file_text(b_ / "c2o") == std::string(100000, 'b'); }, kVisible))
+      << "a fresh open on the second mount does not see data closed on the first";
+  ::close(reader);
+}
+
+}  // namespace
+}  // namespace zhsm::test
