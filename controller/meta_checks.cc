@@ -130,4 +130,20 @@ std::string entry_text(uint64_t parent, std::string_view name) {
   return fmt::format("'{}' in directory {}", printable_name(name), parent);
 }
 
+NodeArgs directory_node(const NodeArgs& args) {
+  NodeArgs a = args;
+  a.type = proto::FileType::DIRECTORY;
+  a.rdev = 0;
+  return a;
+}
+
+NodeArgs symlink_node(const NodeArgs& args) {
+  check_symlink_target(args.symlink_target);
+  NodeArgs a = args;
+  a.type = proto::FileType::SYMLINK;
+  a.mode = 0777;
+  a.rdev = 0;
+  return a;
+}
+
 }  // namespace zhsm

@@ -34,6 +34,11 @@ void check_mknod_type(proto::FileType type);
 // not_found when empty, name_too_long past 4095 bytes, invalid with a NUL byte.
 void check_symlink_target(std::string_view target);
 
+// What mkdir and symlink store: the type fixed, rdev 0, a symlink's mode 0777.
+// symlink_node() also checks the target (check_symlink_target).
+NodeArgs directory_node(const NodeArgs& args);
+NodeArgs symlink_node(const NodeArgs& args);
+
 // invalid when empty or with a NUL byte, name_too_long past 255 bytes.
 void check_xattr_name(std::string_view name);
 // The name, range for a value past 64 KiB, invalid for create together with replace.

@@ -51,19 +51,11 @@ InodeAttr PgMetaStore::mknod(const NodeArgs& args) {
 }
 
 InodeAttr PgMetaStore::mkdir(const NodeArgs& args) {
-  NodeArgs a = args;
-  a.type = proto::FileType::DIRECTORY;
-  a.rdev = 0;
-  return make_node(a, "mkdir");
+  return make_node(directory_node(args), "mkdir");
 }
 
 InodeAttr PgMetaStore::symlink(const NodeArgs& args) {
-  check_symlink_target(args.symlink_target);
-  NodeArgs a = args;
-  a.type = proto::FileType::SYMLINK;
-  a.mode = 0777;
-  a.rdev = 0;
-  return make_node(a, "symlink");
+  return make_node(symlink_node(args), "symlink");
 }
 
 InodeAttr PgMetaStore::make_node(const NodeArgs& args, std::string_view op) {
