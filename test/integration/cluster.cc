@@ -69,6 +69,13 @@ void remove_on_signal(const fs::path& p, bool add) {
   publish_removals();
 }
 
+// The socket directory tools/zhsm-pg makes for the cluster in `dir`:
+// /tmp/zhsm-pg-<first 16 hex digits of sha256(DIR/pg)>. It outlives `down`.
+fs::path pg_socket_dir(const fs::path& dir) {
+  std::string pg = (dir / "pg").string();
+  return "/tmp/zhsm-pg-" + to_hex(sha256(pg.data(), pg.size())).substr(0, 16);
+}
+
 // fork + execve + wait, as a signal handler may.
 void run_from_handler(char* const* argv) {
   pid_t pid = ::fork();
@@ -211,6 +218,7 @@ class ClusterEnvironment : public ::testing::Environment {
     // PostgreSQL runs as its own user and keeps its data below DIR when it can.
     ::chmod(dir_.c_str(), 0755);
     remove_on_signal(dir_, true);
+    remove_on_signal(pg_socket_dir(dir_), true);
     cluster_ = std::make_unique<Cluster>(dir_);
     g_cluster = cluster_.get();
     cluster_->prepare_emergency_down();
@@ -244,13 +252,9 @@ class ClusterEnvironment : public ::testing::Environment {
     } else {
       fs::remove_all(dir_, ec);
     }
-    if (!keep) {
-      // tools/zhsm-pg's socket directory, /tmp/zhsm-pg-<16 hex of sha256(DIR/pg)>.
-      std::string pg = (dir_ / "pg").string();
-      fs::path socket_dir = "/tmp/zhsm-pg-" + to_hex(sha256(pg.data(), pg.size())).substr(0, 16);
-      fs::remove(socket_dir, ec);  // only when empty
-    }
+    if (!keep) fs::remove(pg_socket_dir(dir_), ec);  // only when empty
     remove_on_signal(dir_, false);
+    remove_on_signal(pg_socket_dir(dir_), false);
     g_cluster = nullptr;
     cluster_.reset();
   }

@@ -341,7 +341,7 @@ TEST_F(PosixOps, ReaddirListsEveryEntryOnce) {
     t.note("made but not listed", static_cast<long long>(missing));
     // d_type matches lstat, and "." / ".." come once each.
     DIR* dp = ::opendir(dir.c_str());
-    int dots = 0, wrong_type = 0;
+    int dots = 0, wrong_type = 0, wrong_ino = 0;
     while (dirent* e = dp ? ::readdir(dp) : nullptr) {
       std::string name = e->d_name;
       if (name == "." || name == "..") {
@@ -351,10 +351,12 @@ TEST_F(PosixOps, ReaddirListsEveryEntryOnce) {
       struct stat st {};
       ::lstat((dir / name).c_str(), &st);
       if (e->d_type != DT_UNKNOWN && DTTOIF(e->d_type) != static_cast<int>(st.st_mode & S_IFMT)) ++wrong_type;
+      if (e->d_ino != st.st_ino) ++wrong_ino;
     }
     if (dp) ::closedir(dp);
     t.note("dot entries", dots);
     t.note("wrong d_type", wrong_type);
+    t.note("d_ino differs from st_ino", wrong_ino);
   });
 }
 
