@@ -13,9 +13,7 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
       l.setParent(parent);
       l.setName(as_data(n));
     }, Retry::idempotent);
-    expect_response(r, proto::Response::ATTR);
-    fuse_entry_param e = entry_for(m, r.response().getAttr());
-    fuse_reply_entry(req, &e);
+    reply_entry(req, m, r);
   });
 }
 

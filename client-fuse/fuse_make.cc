@@ -17,9 +17,7 @@ void op_mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, 
       k.setRdev(rdev);
       set_caller(k.initCaller(), req);
     }, Retry::once);
-    expect_response(r, proto::Response::ATTR);
-    fuse_entry_param e = entry_for(m, r.response().getAttr());
-    fuse_reply_entry(req, &e);
+    reply_entry(req, m, r);
   });
 }
 
@@ -34,9 +32,7 @@ void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) 
       k.setMode(mode & 07777);
       set_caller(k.initCaller(), req);
     }, Retry::once);
-    expect_response(r, proto::Response::ATTR);
-    fuse_entry_param e = entry_for(m, r.response().getAttr());
-    fuse_reply_entry(req, &e);
+    reply_entry(req, m, r);
   });
 }
 
@@ -50,9 +46,7 @@ void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char* n
       k.setNewParent(newparent);
       k.setNewName(as_data(n));
     }, Retry::once);
-    expect_response(r, proto::Response::ATTR);
-    fuse_entry_param e = entry_for(m, r.response().getAttr());
-    fuse_reply_entry(req, &e);
+    reply_entry(req, m, r);
   });
 }
 

@@ -29,6 +29,12 @@ fuse_entry_param entry_for(Mount& mount, proto::Attr::Reader attr) {
   return e;
 }
 
+void reply_entry(fuse_req_t req, Mount& mount, const Reply& reply) {
+  expect_response(reply, proto::Response::ATTR);
+  fuse_entry_param e = entry_for(mount, reply.response().getAttr());
+  fuse_reply_entry(req, &e);
+}
+
 const fuse_lowlevel_ops& operations() {
   static const fuse_lowlevel_ops ops = [] {
     fuse_lowlevel_ops o;

@@ -77,4 +77,8 @@ inline void set_caller(proto::Caller::Builder caller, fuse_req_t req) {
 // mount's timeouts, the pending size overlaid).
 fuse_entry_param entry_for(Mount& mount, proto::Attr::Reader attr);
 
+// Replies to an entry-creating request (lookup, mknod, mkdir, symlink, link) with
+// the attributes the controller answered; throws when the answer is not an Attr.
+void reply_entry(fuse_req_t req, Mount& mount, const Reply& reply);
+
 }  // namespace zhsm::fuse

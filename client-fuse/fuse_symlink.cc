@@ -18,9 +18,7 @@ void op_symlink(fuse_req_t req, const char* link, fuse_ino_t parent, const char*
       k.setTarget(as_data(target));
       set_caller(k.initCaller(), req);
     }, Retry::once);
-    expect_response(r, proto::Response::ATTR);
-    fuse_entry_param e = entry_for(m, r.response().getAttr());
-    fuse_reply_entry(req, &e);
+    reply_entry(req, m, r);
   });
 }
 
