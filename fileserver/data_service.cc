@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <exception>
+#include <optional>
+#include <type_traits>
 
 #include <spdlog/spdlog.h>
 
@@ -253,6 +255,28 @@ awaitable<void> DataService::begin_write(proto::BeginWrite::Reader req,
                 peer_, store->identity().name, uuid.str(), id, s->base_version(), keep);
 }
 
+template <class F>
+awaitable<std::invoke_result_t<F&>> DataService::in_session(uint64_t sid, F& work) {
+  using R = std::invoke_result_t<F&>;
+  std::optional<std::conditional_t<std::is_void_v<R>, bool, R>> result;
+  std::exception_ptr failure;
+  {
+    Use use(*this, sid);
+    try {
+      if constexpr (std::is_void_v<R>) {
+        co_await run_blocking(*context_->pool, work);
+      } else {
+        result.emplace(co_await run_blocking(*context_->pool, work));
+      }
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  }
+  forget(sid, false);
+  if (failure) std::rethrow_exception(failure);
+  if constexpr (!std::is_void_v<R>) co_return std::move(*result);
+}
+
 awaitable<void> DataService::write_object(proto::WriteObject::Reader req,
                                           proto::Response::Builder resp) {
   uint64_t sid = req.getSessionId();
@@ -265,26 +289,16 @@ awaitable<void> DataService::write_object(proto::WriteObject::Reader req,
   auto* store = open.store;
   uint64_t offset = req.getOffset();
   uint32_t crc = req.getCrc32();
-  std::exception_ptr failure;
-  {
-    Use use(*this, sid);
-    try {
-      auto work = [&] {
-        uint32_t actual = static_cast<uint32_t>(
-            ::crc32(::crc32(0L, Z_NULL, 0), data.begin(), static_cast<uInt>(data.size())));
-        if (actual != crc)
-          throw Error(Errc::invalid, "crc32 of the " + std::to_string(data.size()) +
-                                         " bytes at offset " + std::to_string(offset) +
-                                         " does not match: damaged in transit, nothing written");
-        store->write(*s, offset, data.begin(), data.size());
-      };
-      co_await run_blocking(*context_->pool, work);
-    } catch (...) {
-      failure = std::current_exception();
-    }
-  }
-  forget(sid, false);
-  if (failure) std::rethrow_exception(failure);
+  auto work = [&] {
+    uint32_t actual = static_cast<uint32_t>(
+        ::crc32(::crc32(0L, Z_NULL, 0), data.begin(), static_cast<uInt>(data.size())));
+    if (actual != crc)
+      throw Error(Errc::invalid, "crc32 of the " + std::to_string(data.size()) +
+                                     " bytes at offset " + std::to_string(offset) +
+                                     " does not match: damaged in transit, nothing written");
+    store->write(*s, offset, data.begin(), data.size());
+  };
+  co_await in_session(sid, work);
   context_->metrics->add(metric::kBytesWritten, static_cast<double>(data.size()));
   resp.setDone();
 }
@@ -296,18 +310,8 @@ awaitable<void> DataService::truncate_object(proto::TruncateObject::Reader req,
   auto s = open.session;
   auto* store = open.store;
   uint64_t length = req.getLength();
-  std::exception_ptr failure;
-  {
-    Use use(*this, sid);
-    try {
-      auto work = [&] { store->truncate(*s, length); };
-      co_await run_blocking(*context_->pool, work);
-    } catch (...) {
-      failure = std::current_exception();
-    }
-  }
-  forget(sid, false);
-  if (failure) std::rethrow_exception(failure);
+  auto work = [&] { store->truncate(*s, length); };
+  co_await in_session(sid, work);
   resp.setDone();
 }
 
@@ -318,19 +322,8 @@ awaitable<void> DataService::commit_write(proto::CommitWrite::Reader req,
   auto s = open.session;
   auto* store = open.store;
   int64_t mtime = req.getMtimeNs();
-  std::exception_ptr failure;
-  CommitResult result;
-  {
-    Use use(*this, sid);
-    try {
-      auto work = [&] { return store->commit(*s, mtime); };
-      result = co_await run_blocking(*context_->pool, work);
-    } catch (...) {
-      failure = std::current_exception();
-    }
-  }
-  forget(sid, false);
-  if (failure) std::rethrow_exception(failure);
+  auto work = [&] { return store->commit(*s, mtime); };
+  CommitResult result = co_await in_session(sid, work);
   context_->metrics->add(metric::kCommits);
   spdlog::debug("event=write_committed peer={} backend={} uuid={} version={} size={} sha256={}",
                 peer_, store->identity().name, s->uuid().str(), result.version, result.size,

@@ -66,6 +66,10 @@ class DataService : public RpcHandler, public std::enable_shared_from_this<DataS
   OpenSession& session(uint64_t id);
   // Forgets session `id` if the store has ended it (or `always`).
   void forget(uint64_t id, bool always);
+  // Runs `work` (blocking) on the I/O pool with session `sid` marked busy, then
+  // forgets the session if it was closed meanwhile; rethrows what work threw.
+  template <class F>
+  awaitable<std::invoke_result_t<F&>> in_session(uint64_t sid, F& work);
   void start_idle_reaper(const asio::any_io_executor& executor);
   awaitable<void> reap_idle();
   // Hands the session's abort to the I/O pool (on_close cannot wait for it).
