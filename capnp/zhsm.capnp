@@ -154,6 +154,8 @@ struct BackendInfo {
   freeBytes @5 :UInt64;
   usedBytes @6 :UInt64;   # bytes held by zhsm objects
   objectCount @7 :UInt64;
+  deviceId @8 :UInt64;    # st_dev of the backend's filesystem on its server: backends of
+                          # one server on one device share their space (statfs counts it once)
 }
 
 # ---------------------------------------------------------------- requests
@@ -200,6 +202,11 @@ struct Request {
     # ---- admin -> controller
     clusterStatus @31 :Void;
     fileInfo @32 :FileInfo;
+
+    # ---- client -> controller (locks and appends; see doc/protocol.md, "Locks")
+    setLock @33 :Lock;      # take, change or drop a flock or POSIX lock; never waits
+    getLock @34 :Lock;      # F_GETLK: the first lock held by another owner that conflicts
+    dataMap @35 :DataMap;   # the current data of a file already open (appends)
   }
 }
 
@@ -410,6 +417,37 @@ struct FileInfo {
   path @0 :Data;        # absolute path inside the zhsm namespace, "/" is the root
 }
 
+# Locks are held by the controller for the whole cluster, in memory: they
+# vanish with the controller, and are dropped when the holder's token is
+# released (close), expires, or its client goes away.
+enum LockKind {
+  posix @0;   # fcntl byte-range lock; owner = the kernel's lock owner (per process)
+  flock @1;   # whole-file flock; owner = the open file description
+  append @2;  # whole-file, exclusive, taken by a client around one O_APPEND write
+}
+
+enum LockType {
+  read @0;    # shared
+  write @1;   # exclusive
+  unlock @2;  # setLock: drop this range; in a reply: no conflicting lock
+}
+
+struct Lock {
+  ino @0 :UInt64;
+  tokenId @1 :UInt64;   # the open the lock is taken through (must be the caller's)
+  owner @2 :UInt64;     # lock owner, unique within the calling client
+  kind @3 :LockKind;
+  type @4 :LockType;
+  start @5 :UInt64;     # first byte
+  end @6 :UInt64;       # last byte, inclusive; 0xffffffffffffffff = to end of file
+  pid @7 :UInt32;       # process of the holder, reported by getLock
+}
+
+struct DataMap {
+  ino @0 :UInt64;
+  tokenId @1 :UInt64;   # an open token of the caller for this inode
+}
+
 # ---------------------------------------------------------------- responses
 
 struct Response {
@@ -432,6 +470,8 @@ struct Response {
     commitWrite @15 :CommitWriteReply;
     clusterStatus @16 :ClusterStatus;
     fileInfo @17 :FileInfoReply;
+    lock @18 :LockReply;            # setLock, getLock
+    dataMap @19 :OpenReply;         # dataMap: `token` is the caller's own token, unchanged
   }
 }
 
@@ -461,6 +501,11 @@ struct OpenReply {
   inlineData @3 :Data;
   chunks @4 :List(ChunkRef);
   writeTarget @5 :CopyRef;  # where new chunks of this file go (for write modes)
+}
+
+struct LockReply {
+  granted @0 :Bool;     # setLock: the lock is held (or dropped) now
+  conflict @1 :Lock;    # not granted, or getLock: the conflicting lock; type `unlock` if none
 }
 
 struct StatfsReply {
