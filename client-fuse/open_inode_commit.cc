@@ -6,6 +6,10 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <future>
+#include <map>
+#include <memory>
+
 #include "client-fuse/open_inode.h"
 #include "common/clock.h"
 
@@ -41,21 +45,43 @@ void OpenInode::commit_locked(uint64_t token_id) {
   if (!dirty_ && sessions_.empty() && pending_.empty()) return;
   const int64_t mtime = mtime_ns_ != 0 ? mtime_ns_ : now_ns();
   std::optional<Error> failure;
+  auto fail = [&](Errc code, uint64_t index, const Session& s, const std::string& message) {
+    spdlog::warn("event=data_error op=commit_write ino={} uuid={} server={} code={} msg=\"{}\"",
+                 ino_, s.uuid.str(), s.link->address(), errc_name(code), message);
+    if (!failure)
+      failure = Error(code == Errc::no_space ? Errc::no_space : Errc::io,
+                      fmt::format("commit of ino {} chunk {} failed: {}", ino_, index, message));
+  };
+  // Every session's writes first, then all commits at once: the file servers
+  // hash, fsync and rename the chunks in parallel.
+  std::map<uint64_t, std::future<Reply>> commits;
+  for (auto& [index, s] : sessions_) {
+    try {
+      s.pipe.drain();
+    } catch (const Error& e) {
+      fail(e.code(), index, s, e.what());
+      continue;
+    }
+    auto promise = std::make_shared<std::promise<Reply>>();
+    commits.emplace(index, promise->get_future());
+    const uint64_t id = s.id;
+    auto fill = [&](proto::Request::Builder req) {
+      auto c = req.initCommitWrite();
+      c.setSessionId(id);
+      c.setMtimeNs(mtime);
+    };
+    s.link->start_call(fill, std::chrono::seconds(300),
+                       [promise](Reply r) { promise->set_value(std::move(r)); });
+  }
   for (auto it = sessions_.begin(); it != sessions_.end(); it = sessions_.erase(it)) {
     const uint64_t index = it->first;
     Session& s = it->second;
-    Reply r = s.link->call([&](proto::Request::Builder req) {
-      auto c = req.initCommitWrite();
-      c.setSessionId(s.id);
-      c.setMtimeNs(mtime);
-    }, std::chrono::seconds(300));
+    auto c = commits.find(index);
+    if (c == commits.end()) continue;  // its writes failed: reported above
+    Reply r = c->second.get();
     if (!r.ok() || r.response().which() != proto::Response::COMMIT_WRITE) {
-      Errc code = r.ok() ? Errc::internal : r.code();
-      spdlog::warn("event=data_error op=commit_write ino={} uuid={} server={} code={} msg=\"{}\"",
-                   ino_, s.uuid.str(), s.link->address(), errc_name(code), r.message());
-      if (!failure)
-        failure = Error(code == Errc::no_space ? Errc::no_space : Errc::io,
-                        fmt::format("commit of ino {} chunk {} failed: {}", ino_, index, r.message()));
+      fail(r.ok() ? Errc::internal : r.code(), index, s,
+           r.ok() ? "unexpected answer to commitWrite" : r.message());
       continue;
     }
     auto cw = r.response().getCommitWrite();
@@ -96,6 +122,9 @@ void OpenInode::commit_locked(uint64_t token_id) {
         }
         if (drop_inline_) cd.setDropInline(true);
       }, Retry::idempotent);
+      // The kernel's pages hold exactly what this commit recorded.
+      if (r.response().which() == proto::Response::ATTR)
+        cache_version_.store(r.response().getAttr().getVersion());
       break;
     } catch (const Error& e) {
       if (e.code() == Errc::token_expired && attempt == 0) {

@@ -36,6 +36,11 @@ void OpenInode::read_piece(uint64_t token_id, uint64_t index, uint64_t chunk_off
   if (auto s = sessions_.find(index); s != sessions_.end()) {
     uint64_t want = clip_to_size(chunk_offset, length, s->second.length);
     if (want == 0) return;
+    try {
+      s->second.pipe.drain();  // the read must see every write sent before it
+    } catch (const Error& e) {
+      data_failure("write", e.code(), e.what(), s->second.uuid, s->second.link->address());
+    }
     read_object(*s->second.link, token_id, s->second.backend, s->second.uuid, chunk_offset, want,
                 s->second.id, out, error, message);
     if (error != Errc::ok)

@@ -3,8 +3,6 @@
 // write target. Chunked writes go into one write session per chunk, begun on
 // first use (beginWrite keeps the chunk's current bytes, or starts a new object
 // with a fresh UUID on the write target) and fed with writeObject.
-#include <zlib.h>
-
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -71,19 +69,11 @@ void OpenInode::write_chunks(uint64_t token_id, uint64_t offset, const char* dat
                              uint64_t length) {
   for (const auto& p : map_range(offset, length, ctx_.geometry.chunk_size, kMaxWriteObject)) {
     Session& s = ensure_session(token_id, p.index);
-    const char* bytes = data + p.range_offset;
-    uint32_t crc = static_cast<uint32_t>(
-        crc32(0, reinterpret_cast<const Bytef*>(bytes), static_cast<uInt>(p.length)));
-    Reply r = s.link->call(
-        [&](proto::Request::Builder req) {
-          auto w = req.initWriteObject();
-          w.setSessionId(s.id);
-          w.setOffset(p.chunk_offset);
-          w.setData(capnp::Data::Reader(reinterpret_cast<const kj::byte*>(bytes), p.length));
-          w.setCrc32(crc);
-        },
-        std::chrono::seconds(120));
-    if (!r.ok()) data_failure("write", r.code(), r.message(), s.uuid, s.link->address());
+    try {
+      s.pipe.send(*s.link, s.id, p.chunk_offset, data + p.range_offset, p.length);
+    } catch (const Error& e) {
+      data_failure("write", e.code(), e.what(), s.uuid, s.link->address());
+    }
     s.length = std::max(s.length, p.chunk_offset + p.length);
   }
 }
@@ -158,6 +148,11 @@ void OpenInode::truncate(uint64_t token_id, uint64_t size) {
         if (auto s = sessions_.find(k); s != sessions_.end()) {
           if (s->second.length > keep) {
             Session& ss = s->second;
+            try {
+              ss.pipe.drain();
+            } catch (const Error& e) {
+              data_failure("write", e.code(), e.what(), ss.uuid, ss.link->address());
+            }
             Reply r = ss.link->call([&](proto::Request::Builder req) {
               auto t = req.initTruncateObject();
               t.setSessionId(ss.id);

@@ -206,13 +206,14 @@ awaitable<void> DataService::read_object(proto::ReadObject::Reader req,
       throw Error(Errc::bad_token, "write session " + std::to_string(sid) +
                                        " belongs to another file");
     auto s = open.session;
+    auto order = *open.order;
     Use use(*this, sid);
     auto work = [&] {
       ReadBuffer b{std::make_unique_for_overwrite<uint8_t[]>(length), 0};
       b.size = store->read(*s, offset, b.bytes.get(), length);
       return b;
     };
-    data = co_await run_blocking(*context_->pool, work);
+    data = co_await run_blocking(order, work);
   } else {
     auto work = [&] {
       ReadBuffer b{std::make_unique_for_overwrite<uint8_t[]>(length), 0};
@@ -237,7 +238,7 @@ awaitable<void> DataService::begin_write(proto::BeginWrite::Reader req,
                                       " write sessions open: commit or abort some first");
   auto work = [&] { return store->begin_write(uuid, owner, index, keep); };
   std::shared_ptr<WriteSession> s = co_await run_blocking(*context_->pool, work);
-  OpenSession open{s, store, Clock::now(), 0};
+  OpenSession open{s, store, Clock::now(), 0, asio::make_strand(context_->pool->get_executor())};
   if (closed_) {
     abort_in_background(open);
     throw Error(Errc::disconnected, "connection closed while the write session started");
@@ -260,13 +261,14 @@ awaitable<std::invoke_result_t<F&>> DataService::in_session(uint64_t sid, F& wor
   using R = std::invoke_result_t<F&>;
   std::optional<std::conditional_t<std::is_void_v<R>, bool, R>> result;
   std::exception_ptr failure;
+  auto order = *session(sid).order;
   {
     Use use(*this, sid);
     try {
       if constexpr (std::is_void_v<R>) {
-        co_await run_blocking(*context_->pool, work);
+        co_await run_blocking(order, work);
       } else {
-        result.emplace(co_await run_blocking(*context_->pool, work));
+        result.emplace(co_await run_blocking(order, work));
       }
     } catch (...) {
       failure = std::current_exception();

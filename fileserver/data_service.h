@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -48,6 +49,10 @@ class DataService : public RpcHandler, public std::enable_shared_from_this<DataS
     ObjectStore* store = nullptr;
     std::chrono::steady_clock::time_point last_used;
     int busy = 0;  // operations in flight; a busy session is never idle
+    // The session's disk work runs here, one piece at a time in arrival order:
+    // a client sends writes without waiting (client-fuse/write_pipeline.h), and
+    // overlapping writes must land in the order they were sent.
+    std::optional<asio::strand<asio::thread_pool::executor_type>> order;
   };
   class Use;  // marks a session busy for the length of one operation
 
