@@ -1,7 +1,8 @@
 // open and create: ask the controller for access (a token plus the data layout),
-// attach the handle to the inode's shared state. keep_cache is off so every open
-// re-reads what other mounts committed (close-to-open consistency), and the
-// inode's cached attributes are dropped so its size is asked anew.
+// attach the handle to the inode's shared state. Close-to-open consistency: the
+// kernel keeps its cached pages only when the inode's version is the one they
+// were filled at (Mount::open_handle); otherwise they are dropped and so are
+// the inode's cached attributes, so its size is asked anew.
 #include <fcntl.h>
 
 #include "client-fuse/fuse_handlers.h"
@@ -34,11 +35,12 @@ void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     expect_response(r, proto::Response::OPEN);
     FileHandle* h = m.open_handle(ino, r.response().getOpen(), truncate, (fi->flags & O_APPEND) != 0);
     fi->fh = reinterpret_cast<uintptr_t>(h);
-    fi->keep_cache = 0;
+    fi->keep_cache = h->keep_cache ? 1 : 0;
     fi->direct_io = 0;
-    // Close-to-open: the kernel may still hold attributes from before another
-    // mount's close; drop them (offset -1: attributes only, no page locks taken).
-    if (fuse_session* se = edge_of(req).session) fuse_lowlevel_notify_inval_inode(se, ino, -1, 0);
+    // The kernel may still hold attributes from before another mount's close;
+    // drop them (offset -1: attributes only, no page locks taken).
+    if (!h->keep_cache)
+      if (fuse_session* se = edge_of(req).session) fuse_lowlevel_notify_inval_inode(se, ino, -1, 0);
     if (fuse_reply_open(req, fi) != 0) m.release_handle(h);  // interrupted: no release will come
   });
 }

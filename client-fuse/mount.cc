@@ -115,6 +115,8 @@ void Mount::renew_loop() {
 FileHandle* Mount::open_handle(uint64_t ino, proto::OpenReply::Reader reply, bool truncated,
                                bool append) {
   auto handle = std::make_unique<FileHandle>();
+  std::shared_ptr<OpenInode> already = open_files_->find(ino);
+  uint64_t cached = already ? already->cache_version() : remembered_version(ino);
   handle->inode = open_files_->attach(ino);
   handle->token_id = reply.getToken().getTokenId();
   handle->can_write = TokenCopy::from(reply.getToken()).can_write();
@@ -125,6 +127,10 @@ FileHandle* Mount::open_handle(uint64_t ino, proto::OpenReply::Reader reply, boo
     open_files_->detach(ino);
     throw;
   }
+  // Close-to-open with the page cache kept: the pages the kernel holds are
+  // still right when the inode's version is the one they were filled at.
+  handle->keep_cache = !truncated && cached != 0 && cached == reply.getAttr().getVersion() &&
+                       handle->inode->cache_version() == cached;
   return handle.release();
 }
 
@@ -139,7 +145,12 @@ void Mount::release_handle(FileHandle* raw) {
     }
   }
   inode.forget_token(handle->token_id);
-  if (open_files_->detach(inode.ino()) && inode.dirty()) inode.abandon();
+  if (open_files_->detach(inode.ino())) {
+    if (inode.dirty())
+      inode.abandon();
+    else
+      remember_version(inode.ino(), inode.cache_version());
+  }
   uint64_t token_id = handle->token_id;
   try {
     controller_->call([&](proto::Request::Builder req) { req.initRelease().setTokenId(token_id); },
@@ -149,6 +160,19 @@ void Mount::release_handle(FileHandle* raw) {
       spdlog::warn("event=release_failed ino={} token={} code={} msg=\"{}\"", inode.ino(), token_id,
                    errc_name(e.code()), e.what());
   }
+}
+
+uint64_t Mount::remembered_version(uint64_t ino) {
+  std::lock_guard lock(cache_mu_);
+  auto it = cache_versions_.find(ino);
+  return it == cache_versions_.end() ? 0 : it->second;
+}
+
+void Mount::remember_version(uint64_t ino, uint64_t version) {
+  std::lock_guard lock(cache_mu_);
+  // Bounded: forgetting only costs a re-read of pages that may still be right.
+  if (cache_versions_.size() >= kRememberedVersions) cache_versions_.clear();
+  cache_versions_[ino] = version;
 }
 
 void Mount::overlay(struct stat& st) {

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 
 #include "client-fuse/controller_link.h"
 #include "client-fuse/mount_options.h"
@@ -81,6 +82,11 @@ class Mount {
 
  private:
   void truncate(uint64_t ino, const SetattrArgs& args, FileHandle* via);
+  // The inode version whose data the kernel's page cache holds for a file no
+  // longer open here (0: unknown), and recording it at the last close.
+  uint64_t remembered_version(uint64_t ino);
+  void remember_version(uint64_t ino, uint64_t version);
+  static constexpr size_t kRememberedVersions = 1 << 16;
   void renew_loop();
   void say_hello();
 
@@ -95,6 +101,9 @@ class Mount {
   std::unique_ptr<ServerLinks> servers_;
   std::unique_ptr<DataContext> data_;
   std::unique_ptr<OpenTable> open_files_;
+
+  std::mutex cache_mu_;  // guards cache_versions_
+  std::unordered_map<uint64_t, uint64_t> cache_versions_;
 
   std::mutex renew_mu_;  // guards stopping_
   std::condition_variable renew_cv_;

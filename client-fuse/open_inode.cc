@@ -37,6 +37,7 @@ void OpenInode::adopt(proto::OpenReply::Reader reply, bool reset) {
   }
   if (dirty_ || !sessions_.empty() || !pending_.empty()) return;
 
+  cache_version_.store(reply.getAttr().getVersion());
   size_ = reply.getAttr().getSize();
   inline_ = reply.getInline();
   chunks_.clear();

@@ -25,6 +25,7 @@
 #include "client-fuse/controller_link.h"
 #include "client-fuse/server_links.h"
 #include "client-fuse/token_copy.h"
+#include "client-fuse/write_pipeline.h"
 #include "common/uuid.h"
 
 namespace zhsm::fuse {
@@ -80,6 +81,11 @@ class OpenInode {
   // uncommitted data after a failed commit.
   void abandon();
 
+  // The inode version whose data the kernel's page cache holds for this file:
+  // the version of the last open reply this state adopted, or of the last
+  // commit made here. Lock-free.
+  uint64_t cache_version() const { return cache_version_.load(); }
+
   // True while changes are not yet committed. Lock-free.
   bool dirty() const { return dirty_shown_.load(); }
   // The size as this mount knows it, while changes are pending; lock-free.
@@ -108,7 +114,10 @@ class OpenInode {
     Uuid backend;
     Uuid uuid;
     uint64_t length = 0;  // bytes of the session's object as written so far
+    WritePipeline pipe{kWriteWindow};  // pieces on their way to the file server
   };
+  // Bytes of one session in flight before a write waits (8 pieces of 1 MiB).
+  static constexpr uint64_t kWriteWindow = 8 << 20;
   struct Update {
     Uuid uuid;
     uint64_t version = 0;
@@ -156,6 +165,7 @@ class OpenInode {
   std::optional<Errc> deferred_error_;  // a background commit failed: the next flush reports it
 
   std::atomic<bool> dirty_shown_{false};
+  std::atomic<uint64_t> cache_version_{0};
   std::atomic<uint64_t> size_shown_{0};
 
   std::mutex token_mu_;  // guards tokens_

@@ -19,6 +19,9 @@ struct FileHandle {
   uint64_t token_id = 0;
   bool can_write = false;
   bool append = false;
+  // The kernel may keep the file's cached pages: the data did not change since
+  // they were read or written here (see Mount::open_handle).
+  bool keep_cache = false;
 };
 
 class OpenTable {
