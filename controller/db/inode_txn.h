@@ -33,6 +33,11 @@ class InodeTxn {
       : tx_(tx), settings_(settings), now_ns_(now_ns) {}
 
   pqxx::work& tx() { return tx_; }
+  // This transaction's commit does not wait for its WAL to reach the disk. Only for
+  // work whose loss in a PostgreSQL crash harms nothing (token rows: see
+  // doc/durability.md): a later synchronous commit flushes the WAL up to itself,
+  // so every earlier relaxed commit is durable once any later change is.
+  void relax_durability() { tx_.exec0("SET LOCAL synchronous_commit TO OFF"); }
   const Settings& settings() const { return settings_; }
   int64_t now_ns() const { return now_ns_; }
   int64_t now_ms() const { return now_ns_ / 1000000; }

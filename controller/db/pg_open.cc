@@ -65,6 +65,7 @@ void prepare_open_statements(pqxx::connection& c) {
 OpenResult PgMetaStore::open(const OpenArgs& a) {
   check_access_mode(a.mode);
   return txn("open", [&](InodeTxn& t) {
+    if (!a.truncate) t.relax_durability();  // only a token row is written
     InodeRow row = t.get(a.ino, grants_write(a.mode) || a.truncate);
     return open_inode(t, row, a.mode, a.truncate, a.client_id);
   });
@@ -131,6 +132,7 @@ OpenResult PgMetaStore::open_inode(InodeTxn& t, InodeRow row, proto::AccessMode 
 
 void PgMetaStore::release(uint64_t token_id) {
   txn("release", [&](InodeTxn& t) {
+    t.relax_durability();  // lost: the token expires later, the orphan is reclaimed then
     auto r = t.tx().exec_prepared("tok_delete", static_cast<int64_t>(token_id));
     if (r.empty()) return;
     uint64_t ino = r[0][0].as<uint64_t>();
@@ -141,6 +143,7 @@ void PgMetaStore::release(uint64_t token_id) {
 
 TokenInfo PgMetaStore::renew_token(uint64_t token_id) {
   return txn("renewToken", [&](InodeTxn& t) {
+    t.relax_durability();
     TokenInfo info;
     info.token_id = token_id;
     info.expires_ms = static_cast<uint64_t>(t.now_ms() + options_.token_lifetime_ms);
