@@ -104,7 +104,7 @@ std::vector<std::string> tree_listing(const fs::path& root, const ListingOptions
     } else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) {
       os << " rdev=" << st.st_rdev;
     }
-    if (options.mtime && (options.dir_mtime || !S_ISDIR(st.st_mode))) {
+    if (S_ISREG(st.st_mode) ? options.mtime : options.nonfile_mtime) {
       char ns[16];
       std::snprintf(ns, sizeof ns, "%09ld", static_cast<long>(st.st_mtim.tv_nsec));
       os << " mtime=" << st.st_mtim.tv_sec << "." << ns;

@@ -22,8 +22,8 @@ CommandResult shell(const fs::path& cwd, const std::string& script,
 
 // What a tree listing shows of each entry.
 struct ListingOptions {
-  bool mtime = true;      // modification times (ns) of every entry
-  bool dir_mtime = true;  // ... including directories'
+  bool mtime = true;          // modification times (ns) of regular files
+  bool nonfile_mtime = true;  // ... and of directories, symlinks, fifos, devices
   bool owner = true;      // uid and gid
 };
 
