@@ -1,5 +1,6 @@
 // Extended attributes, kept by the controller. getxattr/listxattr with size 0
 // answer the size needed; a buffer too small is ERANGE; an absent name ENODATA.
+// POSIX ACLs are not supported: their xattr names answer EOPNOTSUPP.
 #include <sys/xattr.h>
 
 #include <string>
@@ -19,6 +20,21 @@ void reply_sized(fuse_req_t req, const std::string& value, size_t size) {
     fuse_reply_buf(req, value.data(), value.size());
 }
 
+// zhsm has no POSIX ACLs. The kernel hands the ACL xattrs of a FUSE file system
+// that did not negotiate FUSE_POSIX_ACL to the file system as they are; stored as
+// plain xattrs they would make programs believe an ACL was applied while nothing
+// enforces it or keeps it in step with the mode. `cp -a` then skips its chmod (the
+// ACL carries the mode) and every copy keeps its creation mode, 0600 or 0700.
+// EOPNOTSUPP is what a file system without ACLs answers; cp, tar and rsync then
+// fall back to chmod.
+bool is_posix_acl(std::string_view name) {
+  return name == "system.posix_acl_access" || name == "system.posix_acl_default";
+}
+
+void refuse_posix_acl(std::string_view name) {
+  if (is_posix_acl(name)) throw Error(Errc::not_supported, "POSIX ACLs are not supported");
+}
+
 }  // namespace
 
 void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size,
@@ -27,6 +43,7 @@ void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* v
     auto& m = mount_of(req);
     std::string_view n(name);
     if (n.empty() || n.size() > 255) throw Error(Errc::range, "bad xattr name length");
+    refuse_posix_acl(n);
     m.controller().call([&](proto::Request::Builder rq) {
       auto x = rq.initSetxattr();
       x.setIno(ino);
@@ -43,6 +60,7 @@ void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) 
   guarded(req, "getxattr", ino, [&] {
     auto& m = mount_of(req);
     std::string_view n(name);
+    refuse_posix_acl(n);
     Reply r = m.controller().call([&](proto::Request::Builder rq) {
       auto x = rq.initGetxattr();
       x.setIno(ino);
@@ -73,6 +91,7 @@ void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
   guarded(req, "removexattr", ino, [&] {
     auto& m = mount_of(req);
     std::string_view n(name);
+    refuse_posix_acl(n);
     m.controller().call([&](proto::Request::Builder rq) {
       auto x = rq.initRemovexattr();
       x.setIno(ino);

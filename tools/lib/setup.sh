@@ -10,6 +10,9 @@ ZHSM_PACKAGES=(
   libpq-dev postgresql fuse3 libfuse3-dev zlib1g-dev libssl-dev uuid-dev libgtest-dev
   libgmock-dev libfmt-dev libspdlog-dev libcli11-dev libtomlplusplus-dev
   nlohmann-json3-dev attr sqlite3 git
+  # The real-program tests (test/integration/programs_test.cc) and the benchmark
+  # (tools/zhsm-bench compiles libfuse3-dev's passthrough_ll example with cc).
+  rsync make gcc
 )
 
 # zhsm_missing_packages PKG...: prints the packages dpkg does not have installed.
