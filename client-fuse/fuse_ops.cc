@@ -71,6 +71,9 @@ const fuse_lowlevel_ops& operations() {
     o.removexattr = op_removexattr;
     o.create = op_create;
     o.readdirplus = op_readdirplus;
+    o.getlk = op_getlk;
+    o.setlk = op_setlk;
+    o.flock = op_flock;
     return o;
   }();
   return ops;

@@ -75,8 +75,9 @@ class Mount {
   // new attributes.
   struct stat setattr(uint64_t ino, const SetattrArgs& args, FileHandle* via);
 
-  // The attributes to show for `st`: the pending size wins while this mount has
-  // uncommitted changes.
+  // The attributes to show for `st` (fresh from the controller): the pending size wins
+  // while this mount has uncommitted changes. An open inode also learns from them that
+  // another mount changed the file (OpenInode::notice_attr).
   void overlay(struct stat& st);
 
  private:

@@ -96,6 +96,10 @@ void OpenInode::commit_locked(uint64_t token_id) {
         }
         if (drop_inline_) cd.setDropInline(true);
       }, Retry::idempotent);
+      if (r.response().which() == proto::Response::ATTR) {  // the view others will see
+        view_size_.store(r.response().getAttr().getSize());
+        view_mtime_ns_.store(r.response().getAttr().getMtimeNs());
+      }
       break;
     } catch (const Error& e) {
       if (e.code() == Errc::token_expired && attempt == 0) {
