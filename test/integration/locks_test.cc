@@ -4,8 +4,11 @@
 // the holder's range, type and pid, a blocked F_SETLKW completes once the other mount
 // unlocks and returns EINTR when interrupted), the locks of one process through two
 // descriptors (compared with a native directory), and locks dropped when the holder's
-// mount goes away (its client killed, the mount removed). Lock owners are processes, so
-// the other holders are forked children (test/integration/child_process.h).
+// mount goes away (its client killed, the mount removed; a new client there inherits
+// nothing). Lock owners are processes, so
+// the other holders are forked children (test/integration/child_process.h). Descriptors
+// are opened O_CLOEXEC: a daemon that zhsm-cluster starts meanwhile must not inherit one
+// and keep its open file description (and so its flock lock) alive.
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -146,14 +149,14 @@ TEST_F(Locks, FlockIsExclusiveAcrossMountsUntilTheHolderCloses) {
   int hfd = -1;
   const char* path = path_a_.c_str();
   Child holder({
-      [&] { return (hfd = ::open(path, O_RDWR)) < 0 ? errno : 0; },
+      [&] { return (hfd = ::open(path, O_RDWR | O_CLOEXEC)) < 0 ? errno : 0; },
       [&] { return flock_err(hfd, LOCK_EX); },
       [&] { return ::close(hfd) == 0 ? 0 : errno; },
   });
   ASSERT_EQ(holder.run(0), 0);
   ASSERT_EQ(holder.run(1), 0);
 
-  int fd = ::open((b_ / "f").c_str(), O_RDWR);
+  int fd = ::open((b_ / "f").c_str(), O_RDWR | O_CLOEXEC);
   ASSERT_GE(fd, 0) << errno_text(errno);
   EXPECT_EQ(flock_err(fd, LOCK_EX | LOCK_NB), EWOULDBLOCK);
   EXPECT_EQ(flock_err(fd, LOCK_SH | LOCK_NB), EWOULDBLOCK);
@@ -163,7 +166,7 @@ TEST_F(Locks, FlockIsExclusiveAcrossMountsUntilTheHolderCloses) {
       << "the second mount never got the lock the first one closed";
 
   // Now the first mount is refused, until the second unlocks.
-  int afd = ::open(path, O_RDWR);
+  int afd = ::open(path, O_RDWR | O_CLOEXEC);
   ASSERT_GE(afd, 0) << errno_text(errno);
   EXPECT_EQ(flock_err(afd, LOCK_SH | LOCK_NB), EWOULDBLOCK);
   EXPECT_EQ(flock_err(fd, LOCK_UN), 0);
@@ -176,13 +179,13 @@ TEST_F(Locks, FlockSharedAcrossMountsAndConversionAsOnLinux) {
   int hfd = -1;
   const char* path = path_a_.c_str();
   Child holder({
-      [&] { return (hfd = ::open(path, O_RDONLY)) < 0 ? errno : 0; },
+      [&] { return (hfd = ::open(path, O_RDONLY | O_CLOEXEC)) < 0 ? errno : 0; },
       [&] { return flock_err(hfd, LOCK_SH); },
       [&] { return flock_err(hfd, LOCK_EX | LOCK_NB); },
   });
   ASSERT_EQ(holder.run(0), 0);
   ASSERT_EQ(holder.run(1), 0);
-  int fd = ::open((b_ / "f").c_str(), O_RDONLY);
+  int fd = ::open((b_ / "f").c_str(), O_RDONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0) << errno_text(errno);
   EXPECT_EQ(flock_err(fd, LOCK_SH | LOCK_NB), 0);  // readers share across mounts
   EXPECT_EQ(holder.run(2), EWOULDBLOCK);            // a conversion another reader blocks
@@ -198,7 +201,7 @@ TEST_F(Locks, FcntlRangesAcrossMounts) {
   int hfd = -1;
   const char* path = path_a_.c_str();
   Child holder({
-      [&] { return (hfd = ::open(path, O_RDWR)) < 0 ? errno : 0; },
+      [&] { return (hfd = ::open(path, O_RDWR | O_CLOEXEC)) < 0 ? errno : 0; },
       [&] { return setlk(hfd, F_WRLCK, 0, 100); },
       [&] { return setlk(hfd, F_RDLCK, 1000, 0); },
       [&] { return ::close(hfd) == 0 ? 0 : errno; },
@@ -207,7 +210,7 @@ TEST_F(Locks, FcntlRangesAcrossMounts) {
   ASSERT_EQ(holder.run(1), 0);
   ASSERT_EQ(holder.run(2), 0);
 
-  int fd = ::open((b_ / "f").c_str(), O_RDWR);
+  int fd = ::open((b_ / "f").c_str(), O_RDWR | O_CLOEXEC);
   ASSERT_GE(fd, 0) << errno_text(errno);
   EXPECT_EQ(setlk(fd, F_WRLCK, 100, 100), 0);  // disjoint
   EXPECT_EQ(setlk(fd, F_WRLCK, 50, 10), EAGAIN);
@@ -239,7 +242,7 @@ TEST_F(Locks, BlockedSetlkwCompletesWhenTheOtherMountUnlocks) {
   const char* path = path_a_.c_str();
   const pid_t me = ::getpid();
   Child holder({
-      [&] { return (hfd = ::open(path, O_RDWR)) < 0 ? errno : 0; },
+      [&] { return (hfd = ::open(path, O_RDWR | O_CLOEXEC)) < 0 ? errno : 0; },
       [&] { return setlk(hfd, F_WRLCK, 0, 100); },
       [&] { return setlk(hfd, F_UNLCK, 0, 100); },
       // What the first mount sees afterwards: the waiter's range, held by this test.
@@ -248,7 +251,7 @@ TEST_F(Locks, BlockedSetlkwCompletesWhenTheOtherMountUnlocks) {
   ASSERT_EQ(holder.run(0), 0);
   ASSERT_EQ(holder.run(1), 0);
 
-  int fd = ::open((b_ / "f").c_str(), O_RDWR);
+  int fd = ::open((b_ / "f").c_str(), O_RDWR | O_CLOEXEC);
   ASSERT_GE(fd, 0) << errno_text(errno);
   std::atomic<bool> done{false};
   std::atomic<int> result{-1};
@@ -270,13 +273,13 @@ TEST_F(Locks, InterruptedSetlkwReturnsEintr) {
   int hfd = -1;
   const char* path = path_a_.c_str();
   Child holder({
-      [&] { return (hfd = ::open(path, O_RDWR)) < 0 ? errno : 0; },
+      [&] { return (hfd = ::open(path, O_RDWR | O_CLOEXEC)) < 0 ? errno : 0; },
       [&] { return setlk(hfd, F_WRLCK, 0, 0); },
   });
   ASSERT_EQ(holder.run(0), 0);
   ASSERT_EQ(holder.run(1), 0);
 
-  int fd = ::open((b_ / "f").c_str(), O_RDWR);
+  int fd = ::open((b_ / "f").c_str(), O_RDWR | O_CLOEXEC);
   ASSERT_GE(fd, 0) << errno_text(errno);
   const int signals_before = g_signals.load();
   std::atomic<bool> done{false};
@@ -303,11 +306,13 @@ TEST_F(Locks, OneProcessThroughTwoDescriptorsAsOnLinux) {
     const char* path = p.c_str();
     const pid_t me = ::getpid();
     t.call("create", [&] { return write_file(dir / "g", "some bytes to lock") ? 0L : -1L; });
-    int fd1 = static_cast<int>(t.call("open fd1", [&] { return ::open(path, O_RDWR); }));
-    int fd2 = static_cast<int>(t.call("open fd2", [&] { return ::open(path, O_RDONLY); }));
+    int fd1 = static_cast<int>(
+        t.call("open fd1", [&] { return ::open(path, O_RDWR | O_CLOEXEC); }));
+    int fd2 = static_cast<int>(
+        t.call("open fd2", [&] { return ::open(path, O_RDONLY | O_CLOEXEC); }));
     int cfd = -1;
     Child other({
-        [&] { return (cfd = ::open(path, O_RDWR)) < 0 ? errno : 0; },
+        [&] { return (cfd = ::open(path, O_RDWR | O_CLOEXEC)) < 0 ? errno : 0; },
         [&] { return getlk_code(cfd, F_WRLCK, 0, 0, me); },
         [&] { return setlk(cfd, F_WRLCK, 20, 10); },
         [&] { return setlk(cfd, F_WRLCK, 0, 10); },
@@ -345,12 +350,12 @@ TEST_F(Locks, LocksGoWhenTheHoldersMountGoesAway) {
   }
   fs::path c = third / name_;
   ASSERT_TRUE(eventually([&] { return present(c / "f"); }, kVisible));
-  int cfd = ::open((c / "f").c_str(), O_RDWR);
+  int cfd = ::open((c / "f").c_str(), O_RDWR | O_CLOEXEC);
   ASSERT_GE(cfd, 0) << errno_text(errno);
   ASSERT_EQ(flock_err(cfd, LOCK_EX), 0);
   ASSERT_EQ(setlk(cfd, F_WRLCK, 0, 0), 0);
 
-  int fd = ::open(path_a_.c_str(), O_RDWR);
+  int fd = ::open(path_a_.c_str(), O_RDWR | O_CLOEXEC);
   ASSERT_GE(fd, 0) << errno_text(errno);
   EXPECT_EQ(flock_err(fd, LOCK_EX | LOCK_NB), EWOULDBLOCK);
   EXPECT_EQ(setlk(fd, F_WRLCK, 0, 1), EAGAIN);
@@ -371,7 +376,20 @@ TEST_F(Locks, LocksGoWhenTheHoldersMountGoesAway) {
       std::chrono::seconds(60), std::chrono::milliseconds(500)))
       << "the locks of the vanished mount were never dropped\n"
       << Cluster::get().log_tails(20);
+
+  // A new client on the same mount point is a new holder: it inherits nothing and waits
+  // for this one like anybody else. (It also leaves the cluster whole for the next tests.)
+  try {
+    Cluster::get().add_mount("mnt3");
+  } catch (const std::exception& e) {
+    FAIL() << e.what();
+  }
+  int again = ::open((c / "f").c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(again, 0) << errno_text(errno);
+  EXPECT_EQ(flock_err(again, LOCK_EX | LOCK_NB), EWOULDBLOCK);
   ::close(fd);
+  EXPECT_TRUE(eventually([&] { return flock_err(again, LOCK_EX | LOCK_NB) == 0; }, kVisible));
+  ::close(again);
 }
 
 }  // namespace
