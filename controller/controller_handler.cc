@@ -79,8 +79,8 @@ awaitable<void> ControllerHandler::dispatch(proto::Request::Reader req,
     case W::STATFS:
       co_await touch_client();
       co_await handle_files(req, resp);
-      // A closed open takes its locks along (the kernel has already dropped them with
-      // unlocks on flush and release; this covers a client that did not).
+      // A closed open takes its locks along (the client has unlocked them on flush and
+      // release already; this covers one that could not).
       if (req.which() == W::RELEASE)
         service_.drop_token_locks(req.getRelease().getTokenId(), "release");
       co_return;
