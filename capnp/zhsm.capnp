@@ -212,6 +212,9 @@ struct Request {
 
 struct Hello {
   clientName @0 :Text;  # host name and mount point, for logs and token listings
+  resumeClientId @1 :UInt64;  # the id an earlier hello gave this same process (it reconnects);
+                              # the controller keeps it when it still knows the id, so the
+                              # process's tokens and locks stay its own. 0: a new client
 }
 
 struct Lookup {
@@ -476,7 +479,7 @@ struct Response {
 }
 
 struct HelloReply {
-  clientId @0 :UInt64;
+  clientId @0 :UInt64;    # the id in force on this connection (the resumed one, or a new one)
   chunkSize @1 :UInt64;   # bytes per data object
   inlineMax @2 :UInt64;   # files up to this size keep their data in the head
   tokenLifetimeMs @3 :UInt64;

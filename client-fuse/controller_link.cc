@@ -12,15 +12,27 @@ ControllerLink::ControllerLink(asio::io_context& io, std::string address, std::s
     : rpc_(io, std::move(address)), client_name_(std::move(client_name)) {}
 
 void ControllerLink::rehello() {
-  Reply r = rpc_.call([&](proto::Request::Builder req) { req.initHello().setClientName(client_name_); },
-                      std::chrono::seconds(10));
+  const uint64_t resume = client_id_.load();
+  Reply r = rpc_.call(
+      [&](proto::Request::Builder req) {
+        auto h = req.initHello();
+        h.setClientName(client_name_);
+        h.setResumeClientId(resume);
+      },
+      std::chrono::seconds(10));
   if (!r.ok()) {
     need_hello_ = true;
     return;
   }
-  spdlog::info("event=hello_again controller={} client_id={}", rpc_.address(),
-               r.response().which() == proto::Response::HELLO
-                   ? r.response().getHello().getClientId() : 0);
+  uint64_t id = r.response().which() == proto::Response::HELLO
+                    ? r.response().getHello().getClientId() : 0;
+  if (id != 0) client_id_ = id;
+  hello_connection_ = rpc_.connection_id();
+  if (resume != 0 && id != resume)
+    spdlog::warn("event=client_not_resumed controller={} old_client_id={} client_id={}",
+                 rpc_.address(), resume, id);
+  else
+    spdlog::info("event=hello_again controller={} client_id={}", rpc_.address(), id);
 }
 
 Reply ControllerLink::call(const RequestFiller& fill, Retry retry,
@@ -28,7 +40,8 @@ Reply ControllerLink::call(const RequestFiller& fill, Retry retry,
   constexpr int kTries = 5;
   auto backoff = std::chrono::milliseconds(100);
   for (int attempt = 1;; ++attempt) {
-    if (need_hello_.exchange(false)) rehello();
+    bool replaced = client_id_.load() != 0 && rpc_.connection_id() != hello_connection_.load();
+    if (!client_name_.empty() && (need_hello_.exchange(false) || replaced)) rehello();
     Reply r = rpc_.call(fill, timeout);
     if (r.ok()) return r;
     bool transport = r.code() == Errc::disconnected || r.code() == Errc::timeout ||

@@ -4,7 +4,8 @@
 // the transport failed (disconnected, timeout, overloaded); calls that create or
 // remove something are tried once, and a transport failure is the caller's error.
 // The controller ties the client id from hello to the connection, so after a
-// transport failure the next call first says hello again on the new connection.
+// transport failure the next call first says hello again on the new connection,
+// resuming the client id it had (so its tokens and locks stay its own).
 #pragma once
 
 #include <atomic>
@@ -29,6 +30,14 @@ class ControllerLink {
   Reply call(const RequestFiller& fill, Retry retry,
              std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
+  // The client id the controller gave (set after the first hello); a hello again asks
+  // to resume it and records what the controller answers.
+  void set_client_id(uint64_t id) {
+    client_id_ = id;
+    hello_connection_ = rpc_.connection_id();
+  }
+  uint64_t client_id() const { return client_id_; }
+
   const std::string& address() const { return rpc_.address(); }
   void close() { rpc_.close(); }
 
@@ -38,6 +47,10 @@ class ControllerLink {
   RpcClient rpc_;
   const std::string client_name_;
   std::atomic<bool> need_hello_{false};
+  std::atomic<uint64_t> client_id_{0};
+  // The connection the last hello went over: a call on another one (the connection
+  // broke while idle and was replaced) says hello again first.
+  std::atomic<uint64_t> hello_connection_{0};
 };
 
 // Throws Error(internal) unless the successful reply carries `which`.

@@ -51,6 +51,15 @@ void op_releasedir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi);
 void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, fuse_file_info* fi);
 // fuse_statfs.cc
 void op_statfs(fuse_req_t req, fuse_ino_t ino);
+// fuse_lock.cc
+void op_getlk(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, struct flock* lock);
+void op_setlk(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, struct flock* lock, int sleep);
+void op_flock(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, int op);
+// Drops the POSIX locks of fi->lock_owner on `ino` (flush: every close of a descriptor,
+// as on Linux) / the flock lock of fi->lock_owner (release with fi->flock_release).
+// Failures are logged; the token's release drops what is left.
+void drop_posix_locks(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept;
+void drop_flock(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept;
 // fuse_xattr.cc
 void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* value, size_t size,
                  int flags);

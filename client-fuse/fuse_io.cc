@@ -1,5 +1,7 @@
-// read and write through a handle; the inode's shared state does the work.
+// read and write through a handle; the inode's shared state does the work (an
+// O_APPEND write may wait for another mount's append and honours interrupts).
 #include "client-fuse/fuse_handlers.h"
+#include "client-fuse/lock_calls.h"
 
 namespace zhsm::fuse {
 
@@ -17,7 +19,15 @@ void op_write(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_
   guarded(req, "write", ino, [&] {
     if (off < 0) throw Error(Errc::invalid, "negative offset");
     FileHandle* h = handle_of(fi);
-    uint64_t n = h->inode->write(h->token_id, static_cast<uint64_t>(off), buf, size, h->append);
+    auto interrupted = [req] { return fuse_req_interrupted(req) != 0; };
+    uint64_t n = 0;
+    try {
+      n = h->inode->write(h->token_id, static_cast<uint64_t>(off), buf, size, h->append,
+                          interrupted);
+    } catch (const Interrupted&) {  // an O_APPEND write gave up waiting for another mount
+      fuse_reply_err(req, EINTR);
+      return;
+    }
     fuse_reply_write(req, n);
   });
 }

@@ -72,6 +72,9 @@ const fuse_lowlevel_ops& operations() {
     o.create = op_create;
     o.readdirplus = op_readdirplus;
     o.fallocate = op_fallocate;
+    o.getlk = op_getlk;
+    o.setlk = op_setlk;
+    o.flock = op_flock;
     return o;
   }();
   return ops;

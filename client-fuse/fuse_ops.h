@@ -24,10 +24,14 @@ namespace zhsm::fuse {
 // The operation table handed to fuse_session_new.
 const fuse_lowlevel_ops& operations();
 
-// The session's user data: the mount, and the session itself (for notifications).
+class LockKeeper;
+
+// The session's user data: the mount, the session itself (for notifications) and the
+// keeper of waiting lock requests (fuse_lock_keeper.h).
 struct Edge {
   Mount& mount;
   fuse_session* session = nullptr;  // set by main() before the loop starts
+  LockKeeper* locks = nullptr;      // set by main() before the loop starts
 };
 
 inline Edge& edge_of(fuse_req_t req) { return *static_cast<Edge*>(fuse_req_userdata(req)); }

@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "client-fuse/fuse_lock_keeper.h"
 #include "client-fuse/fuse_ops.h"
 #include "client-fuse/mount_options.h"
 #include "common/log.h"
@@ -95,7 +96,9 @@ int main(int argc, char* argv[]) {
   }
 
   Mount mount(options, hello, client_name);
+  LockKeeper locks(mount);
   Edge edge{mount};
+  edge.locks = &locks;
   int ret = 1;
   fuse_session* se = fuse_session_new(&args, &operations(), sizeof(fuse_lowlevel_ops), &edge);
   if (se != nullptr) {
@@ -116,6 +119,7 @@ int main(int argc, char* argv[]) {
               cmd.max_idle_threads == 0 || cmd.max_idle_threads > 1000 ? 16 : cmd.max_idle_threads;
           ret = fuse_session_loop_mt(se, &config);
         }
+        locks.stop();  // answers parked lock requests while the session still exists
         fuse_session_unmount(se);
         spdlog::info("event=unmounted mountpoint={}", mountpoint.get());
         mount.stop();

@@ -73,6 +73,7 @@ void Mount::say_hello() {
   try {
     HelloInfo info = hello_on(*controller_, client_name_);
     hello_.client_id = info.client_id;
+    controller_->set_client_id(info.client_id);
     spdlog::info("event=hello controller={} client_id={} chunk_size={} inline_max={} token_lifetime_ms={}",
                  options_.controller, info.client_id, info.geometry.chunk_size,
                  info.geometry.inline_max, info.geometry.token_lifetime_ms);
@@ -177,6 +178,8 @@ void Mount::remember_version(uint64_t ino, uint64_t version) {
 
 void Mount::overlay(struct stat& st) {
   if (auto inode = open_files_->find(st.st_ino)) {
+    inode->notice_attr(static_cast<uint64_t>(st.st_size),
+                       int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec);
     if (auto size = inode->pending_size()) {
       st.st_size = static_cast<off_t>(*size);
       st.st_blocks = static_cast<blkcnt_t>((*size + 511) / 512);

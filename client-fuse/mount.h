@@ -76,9 +76,10 @@ class Mount {
   // new attributes.
   struct stat setattr(uint64_t ino, const SetattrArgs& args, FileHandle* via);
 
-  // The attributes to show for `st`: the pending size and the time of the last
-  // local change (as mtime, and as ctime when later) win while this mount has
-  // uncommitted changes.
+  // The attributes to show for `st` (fresh from the controller): the pending size and
+  // the time of the last local change (as mtime, and as ctime when later) win while
+  // this mount has uncommitted changes. An open inode also learns from them that
+  // another mount changed the file (OpenInode::notice_attr).
   void overlay(struct stat& st);
 
  private:

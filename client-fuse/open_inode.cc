@@ -18,16 +18,7 @@ void OpenInode::adopt(proto::OpenReply::Reader reply, bool reset) {
     tokens_[token.id] = token;
   }
   std::unique_lock lock(mu_);
-  if (token.can_write()) {
-    // The controller's latest choice; none means no backend can take new data.
-    write_target_.reset();
-    if (reply.hasWriteTarget()) {
-      auto wt = reply.getWriteTarget();
-      auto backend = Uuid::from_data(wt.getBackend());
-      if (backend && !backend->is_nil() && wt.getAddress().size() > 0)
-        write_target_ = Copy{*backend, wt.getAddress()};
-    }
-  }
+  if (token.can_write()) take_write_target(reply);
   if (reset) {
     for (auto& [index, s] : sessions_) drop_session(s);
     sessions_.clear();
@@ -36,7 +27,21 @@ void OpenInode::adopt(proto::OpenReply::Reader reply, bool reset) {
     drop_inline_ = false;
   }
   if (dirty_ || !sessions_.empty() || !pending_.empty()) return;
+  load_view(reply);
+}
 
+void OpenInode::take_write_target(proto::OpenReply::Reader reply) {
+  // The controller's latest choice; none means no backend can take new data.
+  write_target_.reset();
+  if (reply.hasWriteTarget()) {
+    auto wt = reply.getWriteTarget();
+    auto backend = Uuid::from_data(wt.getBackend());
+    if (backend && !backend->is_nil() && wt.getAddress().size() > 0)
+      write_target_ = Copy{*backend, wt.getAddress()};
+  }
+}
+
+void OpenInode::load_view(proto::OpenReply::Reader reply) {
   cache_version_.store(reply.getAttr().getVersion());
   size_ = reply.getAttr().getSize();
   inline_ = reply.getInline();
@@ -60,6 +65,9 @@ void OpenInode::adopt(proto::OpenReply::Reader reply, bool reset) {
       chunks_[c.getIndex()] = std::move(chunk);
     }
   }
+  view_size_.store(size_);
+  view_mtime_ns_.store(reply.getAttr().getMtimeNs());
+  stale_.store(false);
   publish();
 }
 

@@ -6,7 +6,8 @@
 //
 // Thread-safety: every public method may be called from any FUSE worker. Reads
 // take mu_ shared; writes, commits, truncates and adopt take it exclusively.
-// Lock order: mu_ before token_mu_; token_mu_ is never held across a call.
+// Lock order: append_mu_ before mu_ before token_mu_; token_mu_ is never held across a
+// call.
 // Errors are thrown as zhsm::Error: data failures are logged here once (ino,
 // uuid, server) and thrown as io (or no_space).
 #pragma once
@@ -63,10 +64,21 @@ class OpenInode {
 
   // Bytes [offset, offset+length) clipped to the file size, holes as zeros.
   std::string read(uint64_t token_id, uint64_t offset, uint64_t length);
-  // Writes at `offset` (at the end of file as known here when `append`);
-  // returns the bytes written (all of them, or it throws).
+  // Writes at `offset`, or with `append` at the end of the file as the cluster knows it
+  // (append() below); returns the bytes written (all of them, or it throws).
   uint64_t write(uint64_t token_id, uint64_t offset, const char* data, uint64_t length,
-                 bool append);
+                 bool append, const std::function<bool()>& interrupted = {});
+  // One O_APPEND write, atomic across the cluster (open_inode_append.cc): under the
+  // cluster's append lock for this inode, commits what is pending, refreshes the data
+  // map, writes at the end and commits. `interrupted` is polled while another mount holds
+  // the lock (throws Interrupted when it answers true).
+  uint64_t append(uint64_t token_id, const char* data, uint64_t length,
+                  const std::function<bool()>& interrupted);
+  // Fresh attributes of the inode from the controller (getattr, lookup). When they show
+  // a change made elsewhere (a size or mtime other than this view's) and nothing is
+  // pending here, the next read refreshes the data map first (open_inode_refresh.cc).
+  // Lock-free.
+  void notice_attr(uint64_t size, int64_t mtime_ns);
   // Flush: commits every open write session on its file server, then records the
   // result with the controller (commitData). Returns only when both are done.
   // A failure of an earlier background commit (commit_if_idle) is reported here.
@@ -138,7 +150,21 @@ class OpenInode {
   [[noreturn]] void data_failure(const char* op, Errc code, const std::string& message,
                                  const Uuid& uuid, const std::string& server);
 
+  // The cluster's append lock of this inode (open_inode_append.cc); take polls with
+  // backoff while another mount holds it.
+  void take_append_lock(uint64_t token_id, const std::function<bool()>& interrupted);
+  void drop_append_lock(uint64_t token_id);
+  // Refreshes the view when notice_attr() found it stale and nothing is pending; takes
+  // mu_ exclusively. Failures are logged: the read goes on with the view it has.
+  void refresh_if_stale(uint64_t token_id);
+
   // All below: require mu_ (shared for reads, exclusive otherwise).
+  // The data map of an open reply or a dataMap answer (nothing may be pending).
+  void load_view(proto::OpenReply::Reader reply);
+  void take_write_target(proto::OpenReply::Reader reply);
+  // Asks the controller for the current data map (dataMap) and loads it.
+  void refresh_locked(uint64_t token_id);
+  uint64_t write_locked(uint64_t token_id, uint64_t offset, const char* data, uint64_t length);
   void read_piece(uint64_t token_id, uint64_t index, uint64_t chunk_offset, uint64_t length,
                   char* out);
   uint64_t read_object(RpcClient& link, uint64_t token_id, const Uuid& backend, const Uuid& uuid,
@@ -171,6 +197,15 @@ class OpenInode {
   std::atomic<uint64_t> cache_version_{0};
   std::atomic<uint64_t> size_shown_{0};
   std::atomic<int64_t> mtime_shown_{0};
+  // The size and mtime the controller had when this view was loaded or last committed,
+  // and whether fresher attributes showed that another mount changed the file since.
+  std::atomic<uint64_t> view_size_{0};
+  std::atomic<int64_t> view_mtime_ns_{0};
+  std::atomic<bool> stale_{false};
+
+  // One O_APPEND write of this inode at a time in this mount, held while waiting for the
+  // cluster's append lock. Lock order: append_mu_ before mu_.
+  std::mutex append_mu_;
 
   std::mutex token_mu_;  // guards tokens_
   std::map<uint64_t, TokenCopy> tokens_;

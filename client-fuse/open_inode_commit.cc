@@ -122,9 +122,12 @@ void OpenInode::commit_locked(uint64_t token_id) {
         }
         if (drop_inline_) cd.setDropInline(true);
       }, Retry::idempotent);
-      // The kernel's pages hold exactly what this commit recorded.
-      if (r.response().which() == proto::Response::ATTR)
+      if (r.response().which() == proto::Response::ATTR) {
+        // The view others will see, and exactly what the kernel's pages hold.
+        view_size_.store(r.response().getAttr().getSize());
+        view_mtime_ns_.store(r.response().getAttr().getMtimeNs());
         cache_version_.store(r.response().getAttr().getVersion());
+      }
       break;
     } catch (const Error& e) {
       if (e.code() == Errc::token_expired && attempt == 0) {

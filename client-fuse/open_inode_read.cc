@@ -15,6 +15,7 @@ constexpr uint64_t kMaxReadObject = 4 << 20;
 }
 
 std::string OpenInode::read(uint64_t token_id, uint64_t offset, uint64_t length) {
+  if (stale_.load()) refresh_if_stale(token_id);  // another mount changed the file
   std::shared_lock lock(mu_);
   uint64_t n = clip_to_size(offset, length, size_);
   std::string out(n, '\0');

@@ -2,7 +2,8 @@
 // within inline_max; a write past it moves the bytes into a new chunk 0 on the
 // write target. Chunked writes go into one write session per chunk, begun on
 // first use (beginWrite keeps the chunk's current bytes, or starts a new object
-// with a fresh UUID on the write target) and fed with writeObject.
+// with a fresh UUID on the write target) and fed with writeObject. O_APPEND writes
+// take the path of open_inode_append.cc.
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -20,9 +21,14 @@ constexpr uint64_t kMaxWriteObject = 4 << 20;
 }
 
 uint64_t OpenInode::write(uint64_t token_id, uint64_t offset, const char* data, uint64_t length,
-                          bool append) {
+                          bool append, const std::function<bool()>& interrupted) {
+  if (append) return this->append(token_id, data, length, interrupted);
   std::unique_lock lock(mu_);
-  if (append) offset = size_;
+  return write_locked(token_id, offset, data, length);
+}
+
+uint64_t OpenInode::write_locked(uint64_t token_id, uint64_t offset, const char* data,
+                                 uint64_t length) {
   if (length == 0) return 0;
   if (offset > std::numeric_limits<int64_t>::max() - length)
     throw Error(Errc::invalid, "write past the largest file offset");

@@ -83,10 +83,12 @@ struct RpcClient::Impl : std::enable_shared_from_this<RpcClient::Impl> {
   std::string address;
   asio::strand<asio::io_context::executor_type> strand;
   std::atomic<uint64_t> next_id{1};
+  std::atomic<uint64_t> live_connection{0};  // connection_id(): 0 while not connected
 
   // All below: only on strand.
   enum class State { idle, connecting, connected } state = State::idle;
   uint64_t generation = 0;
+  uint64_t connects = 0;  // successful connects so far
   std::unique_ptr<tcp::socket> socket;
   std::unordered_map<uint64_t, Pending> pending;
   std::deque<std::vector<uint8_t>> queue;
@@ -113,6 +115,7 @@ struct RpcClient::Impl : std::enable_shared_from_this<RpcClient::Impl> {
     socket.reset();
     state = State::idle;
     ++generation;
+    live_connection.store(0);
     writing = false;
     fail_all(Errc::disconnected, "connection to " + address + " lost: " + why);
   }
@@ -149,6 +152,7 @@ struct RpcClient::Impl : std::enable_shared_from_this<RpcClient::Impl> {
       if (gen != generation) co_return;
       socket = std::move(s);
       state = State::connected;
+      live_connection.store(++connects);
       asio::co_spawn(strand, [self = shared_from_this(), gen] { return self->read_loop(gen); },
                      asio::detached);
       kick_writer();
@@ -271,6 +275,8 @@ awaitable<Reply> RpcClient::async_call(const RequestFiller& fill, std::chrono::m
       },
       asio::use_awaitable);
 }
+
+uint64_t RpcClient::connection_id() const { return impl_->live_connection.load(); }
 
 void RpcClient::close() {
   asio::post(impl_->strand, [impl = impl_] {

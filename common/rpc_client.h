@@ -68,6 +68,11 @@ class RpcClient {
   awaitable<Reply> async_call(const RequestFiller& fill,
                               std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
+  // An id of the connection in use, 0 while there is none; every new connection gets a
+  // new id. Tells a caller that the peer may have lost what it kept per connection (the
+  // controller's hello) even when no call failed. Thread-safe.
+  uint64_t connection_id() const;
+
   // Closes the connection; calls in flight fail with `disconnected`.
   void close();
 

@@ -62,6 +62,7 @@ void apply_toml(ControllerConfig& c, const std::string& text, const std::string&
     else if (key == "inline-max") take_int(node, c.inline_max, key, origin);
     else if (key == "token-lifetime") take_int(node, c.token_lifetime_s, key, origin);
     else if (key == "heartbeat-timeout") take_int(node, c.heartbeat_timeout_s, key, origin);
+    else if (key == "client-grace") take_int(node, c.client_grace_s, key, origin);
     else if (key == "log-level") take_string(node, c.log_level, key, origin);
     else if (key == "log-file") take_string(node, c.log_file, key, origin);
     else throw Error(Errc::invalid, fmt::format("{}: unknown key '{}'", origin, key));
@@ -105,6 +106,9 @@ ConfigResult parse_config(const std::vector<std::string>& args) {
   app.add_option("--heartbeat-timeout", c.heartbeat_timeout_s,
                  "seconds of silence after which a file server is failed")
       ->capture_default_str();
+  app.add_option("--client-grace", c.client_grace_s,
+                 "seconds a client may stay disconnected before its locks are dropped")
+      ->capture_default_str();
   app.add_option("--log-level", c.log_level, "trace|debug|info|warn|error")->capture_default_str();
   app.add_option("--log-file", c.log_file, "log file (standard error when unset)");
 
@@ -140,6 +144,8 @@ void validate_config(const ControllerConfig& c) {
     throw Error(Errc::invalid, "--token-lifetime must be at least 1 second");
   if (c.heartbeat_timeout_s < 1)
     throw Error(Errc::invalid, "--heartbeat-timeout must be at least 1 second");
+  if (c.client_grace_s < 1)
+    throw Error(Errc::invalid, "--client-grace must be at least 1 second");
 }
 
 std::string redact_conninfo(const std::string& conninfo) {

@@ -21,6 +21,7 @@ struct ControllerConfig {
   uint64_t inline_max = 65536;
   uint32_t token_lifetime_s = 300;
   uint32_t heartbeat_timeout_s = 10;
+  uint32_t client_grace_s = 10;  // disconnected this long, a client loses its locks
   std::string log_level = "info";
   std::string log_file;  // empty = standard error
 };

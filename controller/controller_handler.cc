@@ -1,6 +1,6 @@
 // Request dispatch, per-request metrics and error logging of ControllerHandler, plus the
-// session requests (hello). The request groups live in handler_namespace.cc,
-// handler_files.cc and handler_servers.cc.
+// session requests (hello, with resumption of an earlier session). The request groups
+// live in handler_namespace.cc, handler_files.cc, handler_servers.cc and handler_locks.cc.
 #include "controller/controller_handler.h"
 
 #include <fmt/format.h>
@@ -49,20 +49,9 @@ awaitable<void> ControllerHandler::dispatch(proto::Request::Reader req,
                                             proto::Response::Builder resp) {
   using W = proto::Request::Which;
   switch (req.which()) {
-    case W::HELLO: {
-      std::string name = req.getHello().getClientName();
-      uint64_t id = co_await service_.db([&] { return service_.store().add_client(name); });
-      client_id_ = id;
-      last_touch_ = std::chrono::steady_clock::now();
-      const auto& settings = service_.store().settings();
-      auto out = resp.initHello();
-      out.setClientId(id);
-      out.setChunkSize(settings.chunk_size);
-      out.setInlineMax(settings.inline_max);
-      out.setTokenLifetimeMs(static_cast<uint64_t>(service_.options().token_lifetime_ms));
-      spdlog::info("event=client_hello client={} name=\"{}\" peer={}", id, name, peer_);
+    case W::HELLO:
+      co_await hello(req.getHello(), resp);
       co_return;
-    }
     case W::LOOKUP:
     case W::GETATTR:
     case W::SETATTR:
@@ -90,6 +79,16 @@ awaitable<void> ControllerHandler::dispatch(proto::Request::Reader req,
     case W::STATFS:
       co_await touch_client();
       co_await handle_files(req, resp);
+      // A closed open takes its locks along (the client has unlocked them on flush and
+      // release already; this covers one that could not).
+      if (req.which() == W::RELEASE)
+        service_.drop_token_locks(req.getRelease().getTokenId(), "release");
+      co_return;
+    case W::SET_LOCK:
+    case W::GET_LOCK:
+    case W::DATA_MAP:
+      co_await touch_client();
+      co_await handle_locks(req, resp);
       co_return;
     case W::REGISTER_SERVER:
     case W::HEARTBEAT:
@@ -109,6 +108,37 @@ awaitable<void> ControllerHandler::dispatch(proto::Request::Reader req,
               fmt::format("the controller does not serve {}", request_name(req.which())));
 }
 
+awaitable<void> ControllerHandler::hello(proto::Hello::Reader req, proto::Response::Builder resp) {
+  std::string name = req.getClientName();
+  const uint64_t resume = req.getResumeClientId();
+  MetaStore& store = service_.store();
+  bool resumed = false;
+  if (resume != 0) {
+    auto again = [&store, &name, resume] { return store.resume_client(resume, name); };
+    resumed = co_await service_.db(again);
+  }
+  uint64_t id = resume;
+  if (!resumed) {
+    auto add = [&store, &name] { return store.add_client(name); };
+    id = co_await service_.db(add);
+  }
+  if (id != client_id_) {
+    if (client_id_ != 0)
+      service_.clients().detach(client_id_, std::chrono::steady_clock::now());
+    service_.clients().attach(id);
+  }
+  client_id_ = id;
+  last_touch_ = std::chrono::steady_clock::now();
+  const auto& settings = store.settings();
+  auto out = resp.initHello();
+  out.setClientId(id);
+  out.setChunkSize(settings.chunk_size);
+  out.setInlineMax(settings.inline_max);
+  out.setTokenLifetimeMs(static_cast<uint64_t>(service_.options().token_lifetime_ms));
+  spdlog::info("event=client_hello client={} name=\"{}\" peer={} resumed={}{}", id, name, peer_,
+               resumed, resume != 0 && !resumed ? fmt::format(" unknown_resume={}", resume) : "");
+}
+
 awaitable<void> ControllerHandler::touch_client() {
   if (client_id_ == 0) co_return;
   auto now = std::chrono::steady_clock::now();
@@ -124,7 +154,9 @@ awaitable<void> ControllerHandler::touch_client() {
 }
 
 void ControllerHandler::on_close() {
-  if (client_id_ != 0) spdlog::info("event=client_gone client={} peer={}", client_id_, peer_);
+  if (client_id_ == 0) return;
+  service_.clients().detach(client_id_, std::chrono::steady_clock::now());
+  spdlog::info("event=client_gone client={} peer={}", client_id_, peer_);
 }
 
 }  // namespace zhsm

@@ -1,6 +1,7 @@
 // The controller's per-connection request handler: answers every client, file server and
 // admin request of capnp/zhsm.capnp that the controller serves (the file server's data
-// requests are answered `unimplemented`). Keeps the client id that hello assigned.
+// requests are answered `unimplemented`). Keeps the client id that hello assigned, and
+// counts the connection in the service's ClientPresence while it has one.
 // Handlers run on the connection's strand; every store call goes through
 // ControllerService::db(), never blocking the network thread.
 #pragma once
@@ -8,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "common/rpc_server.h"
 #include "controller/controller_service.h"
@@ -27,6 +29,12 @@ class ControllerHandler : public RpcHandler {
   awaitable<void> handle_namespace(proto::Request::Reader req, proto::Response::Builder resp);
   awaitable<void> handle_files(proto::Request::Reader req, proto::Response::Builder resp);
   awaitable<void> handle_servers(proto::Request::Reader req, proto::Response::Builder resp);
+  awaitable<void> handle_locks(proto::Request::Reader req, proto::Response::Builder resp);
+  // The recorded token `token_id` when it is unexpired, names `ino` and was issued to this
+  // connection's client; bad_token or token_expired otherwise (handler_locks.cc).
+  awaitable<TokenInfo> own_token(uint64_t token_id, uint64_t ino, std::string_view op);
+  // hello: a new client session, or the resumed one the request names.
+  awaitable<void> hello(proto::Hello::Reader req, proto::Response::Builder resp);
   awaitable<void> dispatch(proto::Request::Reader req, proto::Response::Builder resp);
   // Records, at most once a minute, that this connection's client is alive.
   awaitable<void> touch_client();

@@ -17,6 +17,15 @@ ControllerService::ControllerService(MetaStore& store, asio::thread_pool& pool, 
   metrics_.describe("zhsm_controller_open_tokens", "gauge", "Open-file tokens (last sweep)");
   metrics_.describe("zhsm_controller_live_servers", "gauge",
                     "File servers heartbeating within the timeout (last sweep)");
+  metrics_.describe("zhsm_controller_locks_held", "gauge",
+                    "Lock ranges held (flock, POSIX and append locks)");
+  metrics_.describe("zhsm_controller_lock_conflicts_total", "counter",
+                    "Lock requests refused because another holder's lock conflicts, by kind");
+  metrics_.describe("zhsm_controller_locks_dropped_total", "counter",
+                    "Locks dropped without an unlock, by reason");
+  metrics_.on_scrape([this](Metrics& m) {
+    m.set("zhsm_controller_locks_held", static_cast<double>(locks_.size()));
+  });
 }
 
 std::shared_ptr<RpcHandler> ControllerService::make_handler(const std::string& peer) {

@@ -1,6 +1,6 @@
 // What every controller connection shares: the metadata store, the pool of database
-// worker threads, the cluster key for signing tokens, the metrics and the settings that
-// shape answers. ControllerHandler (one per connection) calls the store through db(),
+// worker threads, the cluster key for signing tokens, the metrics, the settings that
+// shape answers, and the in-memory lock table with the client presence it depends on. ControllerHandler (one per connection) calls the store through db(),
 // which moves the blocking call onto the pool and records its latency.
 #pragma once
 
@@ -14,6 +14,8 @@
 #include "common/metrics.h"
 #include "common/rpc_server.h"
 #include "common/run_blocking.h"
+#include "controller/client_presence.h"
+#include "controller/lock_table.h"
 #include "controller/meta_store.h"
 
 namespace zhsm {
@@ -23,6 +25,9 @@ struct ServiceOptions {
   int64_t token_lifetime_ms = 300000;  // told to clients in hello
   int64_t heartbeat_timeout_ms = 10000;  // a server silent this long shows as failed
   uint32_t heartbeat_interval_ms = 2000;
+  // A client whose last connection closed this long ago, without a hello resuming it,
+  // loses its locks (client_presence.h).
+  int64_t client_grace_ms = 10000;
 };
 
 class ControllerService {
@@ -34,9 +39,19 @@ class ControllerService {
   MetaStore& store() { return store_; }
   Metrics& metrics() { return metrics_; }
   const ServiceOptions& options() const { return options_; }
+  LockTable& locks() { return locks_; }
+  ClientPresence& clients() { return clients_; }
 
   // A handler for a new connection (RpcServer's HandlerFactory).
   std::shared_ptr<RpcHandler> make_handler(const std::string& peer);
+
+  // Lock housekeeping (service_locks.cc). The drops log one line and count the metric
+  // when they dropped something. sweep_locks() is the sweeper's part: it drops the locks
+  // of clients gone for longer than the grace time and of tokens that were released or
+  // expired (the store no longer records them, or their expiry has passed).
+  void drop_token_locks(uint64_t token, std::string_view reason);
+  void drop_client_locks(uint64_t client, std::string_view reason);
+  awaitable<void> sweep_locks();
 
   // Runs fn() (a blocking store call) on the database pool and resumes on the caller's
   // executor with its result or exception. Records db latency.
@@ -60,6 +75,8 @@ class ControllerService {
   asio::thread_pool& pool_;
   Metrics& metrics_;
   const ServiceOptions options_;
+  LockTable locks_;
+  ClientPresence clients_;
 };
 
 }  // namespace zhsm

@@ -67,6 +67,7 @@ int run_controller(const ControllerConfig& cfg) {
   so.cluster_key = key;
   so.token_lifetime_ms = pg.store.token_lifetime_ms;
   so.heartbeat_timeout_ms = pg.store.heartbeat_timeout_ms;
+  so.client_grace_ms = int64_t{cfg.client_grace_s} * 1000;
   ControllerService service(*db.store, db_pool, metrics, so);
 
   RpcServer server(
@@ -101,9 +102,9 @@ int run_controller(const ControllerConfig& cfg) {
   });
 
   spdlog::info("event=start listen={} metrics={} db_threads={} token_lifetime_s={} "
-               "heartbeat_timeout_s={}",
+               "heartbeat_timeout_s={} client_grace_s={}",
                listen, metrics_addr.empty() ? "off" : metrics_addr, cfg.db_threads,
-               cfg.token_lifetime_s, cfg.heartbeat_timeout_s);
+               cfg.token_lifetime_s, cfg.heartbeat_timeout_s, cfg.client_grace_s);
   io.run();
   db_pool.join();
   spdlog::info("event=stopped");

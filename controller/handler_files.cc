@@ -1,37 +1,16 @@
 // Open-file requests of ControllerHandler: create, open, release, renewToken, commitData
-// and statfs. Tokens are signed here with the cluster key (common/token.h) from the
+// and statfs. Tokens are signed with the cluster key (controller/open_reply.h) from the
 // fields the store recorded.
 #include "common/error.h"
 #include "common/token.h"
 #include "controller/controller_handler.h"
+#include "controller/open_reply.h"
 #include "controller/proto_convert.h"
 
 namespace zhsm {
 namespace {
 
 constexpr uint32_t kStatfsBlockSize = 4096;
-
-TokenFields token_of(const TokenInfo& t) {
-  TokenFields f;
-  f.token_id = t.token_id;
-  f.fsid = t.fsid;
-  f.ino = t.ino;
-  f.mode = t.mode;
-  f.expires_ms = t.expires_ms;
-  f.client_id = t.client_id;
-  return f;
-}
-
-void fill_open(proto::OpenReply::Builder out, const OpenResult& r, const std::string& key) {
-  fill_attr(out.initAttr(), r.attr);
-  sign_token(key, token_of(r.token), out.initToken());
-  out.setInline(r.is_inline);
-  if (r.is_inline)
-    out.setInlineData(capnp::Data::Reader(
-        reinterpret_cast<const capnp::byte*>(r.inline_data.data()), r.inline_data.size()));
-  fill_chunks(out.initChunks(r.chunks.size()), r.chunks);
-  if (r.write_target) fill_copy(out.initWriteTarget(), *r.write_target);
-}
 
 }  // namespace
 
@@ -53,7 +32,7 @@ awaitable<void> ControllerHandler::handle_files(proto::Request::Reader req,
       args.access = r.getAccess();
       args.client_id = client_id_;
       OpenResult result = co_await service_.db([&] { return store.create(args); });
-      fill_open(resp.initOpen(), result, key);
+      fill_open_reply(resp.initOpen(), result, key);
       co_return;
     }
     case W::OPEN: {
@@ -64,7 +43,7 @@ awaitable<void> ControllerHandler::handle_files(proto::Request::Reader req,
       args.truncate = r.getTruncate();
       args.client_id = client_id_;
       OpenResult result = co_await service_.db([&] { return store.open(args); });
-      fill_open(resp.initOpen(), result, key);
+      fill_open_reply(resp.initOpen(), result, key);
       co_return;
     }
     case W::RELEASE: {
@@ -76,7 +55,7 @@ awaitable<void> ControllerHandler::handle_files(proto::Request::Reader req,
     case W::RENEW_TOKEN: {
       uint64_t token = req.getRenewToken().getTokenId();
       TokenInfo info = co_await service_.db([&] { return store.renew_token(token); });
-      sign_token(key, token_of(info), resp.initRenewToken());
+      sign_token(key, token_fields_of(info), resp.initRenewToken());
       co_return;
     }
     case W::COMMIT_DATA: {

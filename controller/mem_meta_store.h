@@ -8,7 +8,8 @@
 // implementation is split by concern: mem_meta_store.cc (inode, entry and chunk building
 // blocks), mem_namespace.cc (lookup, create, link, unlink, rename, readdir), mem_attrs.cc
 // (setattr, xattrs), mem_files.cc (open, tokens, commitData, sweep), mem_servers.cc
-// (clients, file servers, statfs, cluster status, file info).
+// (clients, file servers, statfs, cluster status, file info), mem_sessions.cc (client
+// resumption, token lookup and the data map of an open file, for locks and appends).
 #pragma once
 
 #include <cstdint>
@@ -36,6 +37,7 @@ class MemMetaStore : public MetaStore {
 
   uint64_t add_client(const std::string& name) override;
   void touch_client(uint64_t client_id) override;
+  bool resume_client(uint64_t client_id, const std::string& name) override;
 
   InodeAttr lookup(uint64_t parent, std::string_view name) override;
   InodeAttr getattr(uint64_t ino) override;
@@ -61,6 +63,8 @@ class MemMetaStore : public MetaStore {
   void release(uint64_t token_id) override;
   TokenInfo renew_token(uint64_t token_id) override;
   InodeAttr commit_data(const CommitArgs& args) override;
+  std::vector<TokenInfo> find_tokens(const std::vector<uint64_t>& token_ids) override;
+  OpenResult data_map(uint64_t ino, uint64_t token_id) override;
   StatfsInfo statfs() override;
 
   std::vector<ObjectAddr> register_server(const ServerReport& report) override;

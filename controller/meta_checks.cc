@@ -111,6 +111,12 @@ void check_commit(const CommitArgs& a, const Settings& settings) {
   }
 }
 
+void check_token_batch(const std::vector<uint64_t>& token_ids) {
+  if (token_ids.size() > kSweepBatch)
+    throw Error(Errc::invalid, fmt::format("find_tokens: {} token ids, at most {} per call",
+                                           token_ids.size(), kSweepBatch));
+}
+
 void check_server_report(const ServerReport& r, bool registering) {
   if (r.id.is_nil()) throw Error(Errc::invalid, "server report lacks a server UUID");
   if (registering && r.name.empty())

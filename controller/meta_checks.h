@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "controller/meta_types.h"
 
@@ -54,6 +55,9 @@ void check_setattr(const SetattrArgs& args, const InodeAttr& current);
 // The arguments of commitData that need no stored state (sizes, inline rules, chunk
 // fields), with `settings` giving chunk_size and inline_max.
 void check_commit(const CommitArgs& args, const Settings& settings);
+
+// invalid for more than kSweepBatch token ids in one find_tokens call.
+void check_token_batch(const std::vector<uint64_t>& token_ids);
 
 // A file server's registerServer (`registering`) or heartbeat report.
 void check_server_report(const ServerReport& report, bool registering);

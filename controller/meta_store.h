@@ -30,6 +30,10 @@ class MetaStore {
   virtual uint64_t add_client(const std::string& name) = 0;
   // Records that the client was seen now. Idempotent.
   virtual void touch_client(uint64_t client_id) = 0;
+  // An earlier session of a client is live again (its process reconnected): records the
+  // name and that it was seen now. Returns false, changing nothing, for an unknown id.
+  // Idempotent.
+  virtual bool resume_client(uint64_t client_id, const std::string& name) = 0;
 
   // ---- namespace
   // The inode `name` names in directory `parent`. not_found, not_dir, invalid, name_too_long.
@@ -75,6 +79,15 @@ class MetaStore {
   // Records the result of a write session (see doc/architecture.md). bad_token unless the
   // token exists, names args.ino and grants writing.
   virtual InodeAttr commit_data(const CommitArgs& args) = 0;
+  // The recorded tokens among `token_ids` (at most kSweepBatch; invalid past that), in no
+  // particular order; unknown ids are left out, expired tokens not yet swept are included.
+  // Read-only.
+  virtual std::vector<TokenInfo> find_tokens(const std::vector<uint64_t>& token_ids) = 0;
+  // The current data of inode `ino`, which token `token_id` has open: attributes, the
+  // inline bytes or the chunks, a write target for write tokens, and the token's recorded
+  // fields (no new token). bad_token unless the token exists and names `ino`;
+  // token_expired when it has expired. Read-only.
+  virtual OpenResult data_map(uint64_t ino, uint64_t token_id) = 0;
 
   virtual StatfsInfo statfs() = 0;
 

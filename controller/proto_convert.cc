@@ -50,6 +50,9 @@ std::string_view request_name(proto::Request::Which which) {
     case W::ABORT_WRITE: return "abortWrite";
     case W::CLUSTER_STATUS: return "clusterStatus";
     case W::FILE_INFO: return "fileInfo";
+    case W::SET_LOCK: return "setLock";
+    case W::GET_LOCK: return "getLock";
+    case W::DATA_MAP: return "dataMap";
   }
   return "unknown";
 }

@@ -40,6 +40,7 @@ awaitable<void> Sweeper::sweep_once() {
       spdlog::info("event=sweep expired_tokens={} reclaimed={} open_tokens={}",
                    swept.expired_tokens, swept.reclaimed, swept.open_tokens);
     service_.metrics().set("zhsm_controller_open_tokens", static_cast<double>(swept.open_tokens));
+    co_await service_.sweep_locks();
 
     auto servers = co_await service_.db([&] { return store.servers(); });
     const int64_t now = static_cast<int64_t>(now_ms());

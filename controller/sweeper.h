@@ -1,6 +1,8 @@
 // Housekeeping every few seconds, on the controller's io_context: expire tokens and
-// reclaim orphaned inodes (MetaStore::sweep), watch file servers go silent or come back
-// (one log line per change), and refresh the open-token and live-server gauges.
+// reclaim orphaned inodes (MetaStore::sweep), drop the locks of expired tokens and of
+// clients gone past the grace time (ControllerService::sweep_locks), watch file servers
+// go silent or come back (one log line per change), and refresh the open-token and
+// live-server gauges.
 #pragma once
 
 #include <chrono>

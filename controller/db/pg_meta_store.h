@@ -3,7 +3,8 @@
 // building blocks. The implementation is split by concern: pg_namespace.cc (lookup,
 // create, link, unlink, readdir), pg_rename.cc, pg_setattr.cc (attributes, xattrs),
 // pg_open.cc (open, tokens, commitData, sweeping), pg_servers.cc (clients, file servers,
-// statfs, cluster status, file info).
+// statfs, cluster status, file info), pg_sessions.cc (client resumption, token lookup and
+// the data map of an open file, for locks and appends).
 #pragma once
 
 #include <cstdint>
@@ -34,6 +35,7 @@ class PgMetaStore : public MetaStore {
 
   uint64_t add_client(const std::string& name) override;
   void touch_client(uint64_t client_id) override;
+  bool resume_client(uint64_t client_id, const std::string& name) override;
 
   InodeAttr lookup(uint64_t parent, std::string_view name) override;
   InodeAttr getattr(uint64_t ino) override;
@@ -59,6 +61,8 @@ class PgMetaStore : public MetaStore {
   void release(uint64_t token_id) override;
   TokenInfo renew_token(uint64_t token_id) override;
   InodeAttr commit_data(const CommitArgs& args) override;
+  std::vector<TokenInfo> find_tokens(const std::vector<uint64_t>& token_ids) override;
+  OpenResult data_map(uint64_t ino, uint64_t token_id) override;
   StatfsInfo statfs() override;
 
   std::vector<ObjectAddr> register_server(const ServerReport& report) override;
@@ -100,6 +104,7 @@ void prepare_rename_statements(pqxx::connection& conn);
 void prepare_setattr_statements(pqxx::connection& conn);
 void prepare_open_statements(pqxx::connection& conn);
 void prepare_server_statements(pqxx::connection& conn);
+void prepare_session_statements(pqxx::connection& conn);
 void prepare_layout_statements(pqxx::connection& conn);
 
 }  // namespace zhsm
