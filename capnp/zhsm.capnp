@@ -207,6 +207,8 @@ struct Request {
     setLock @33 :Lock;      # take, change or drop a flock or POSIX lock; never waits
     getLock @34 :Lock;      # F_GETLK: the first lock held by another owner that conflicts
     dataMap @35 :DataMap;   # the current data of a file already open (appends)
+    sync @36 :Void;         # fsync, fsyncdir: every change answered before is durable
+                            # when `done` comes back (doc/durability.md)
   }
 }
 

@@ -11,14 +11,6 @@ namespace zhsm::fuse {
 
 namespace {
 
-void commit_handle(fuse_req_t req, const char* op, fuse_ino_t ino, fuse_file_info* fi) {
-  guarded(req, op, ino, [&] {
-    FileHandle* h = handle_of(fi);
-    if (h->can_write) h->inode->commit(h->token_id);
-    fuse_reply_err(req, 0);
-  });
-}
-
 }  // namespace
 
 void op_flush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
@@ -39,7 +31,15 @@ void op_flush(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 }
 
 void op_fsync(fuse_req_t req, fuse_ino_t ino, int, fuse_file_info* fi) {
-  commit_handle(req, "fsync", ino, fi);
+  guarded(req, "fsync", ino, [&] {
+    FileHandle* h = handle_of(fi);
+    // A commit of data is synchronous in PostgreSQL and takes every earlier namespace
+    // change along; without one, the file's creation or attributes may still be
+    // waiting for the database's log flush (doc/durability.md).
+    bool committed = h->can_write && h->inode->commit(h->token_id);
+    if (!committed) mount_of(req).sync();
+    fuse_reply_err(req, 0);
+  });
 }
 
 void op_release(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {

@@ -177,6 +177,12 @@ void op_releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
   fuse_reply_err(req, 0);
 }
 
-void op_fsyncdir(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) { fuse_reply_err(req, 0); }
+void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int, fuse_file_info*) {
+  // Entries are changed by the controller; their durability is its log flush.
+  guarded(req, "fsyncdir", ino, [&] {
+    mount_of(req).sync();
+    fuse_reply_err(req, 0);
+  });
+}
 
 }  // namespace zhsm::fuse

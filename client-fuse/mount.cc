@@ -163,6 +163,10 @@ void Mount::release_handle(FileHandle* raw) {
   }
 }
 
+void Mount::sync() {
+  controller_->call([](proto::Request::Builder req) { req.setSync(); }, Retry::idempotent);
+}
+
 uint64_t Mount::remembered_version(uint64_t ino) {
   std::lock_guard lock(cache_mu_);
   auto it = cache_versions_.find(ino);

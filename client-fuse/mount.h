@@ -58,6 +58,9 @@ class Mount {
   void start();
   // Stops the threads and closes the links. Idempotent.
   void stop();
+  // Makes every change this mount got an answer for durable in the controller's
+  // database (fsync without data to commit, fsyncdir). Throws zhsm::Error.
+  void sync();
 
   const MountOptions& options() const { return options_; }
   const Geometry& geometry() const { return hello_.geometry; }

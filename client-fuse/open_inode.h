@@ -83,8 +83,9 @@ class OpenInode {
   // result with the controller (commitData). Returns only when both are done.
   // A failure of an earlier background commit (commit_if_idle) is reported here.
   // Nothing to do when nothing changed. `token_id` must allow writing, or another
-  // write token of the inode is used.
-  void commit(uint64_t token_id);
+  // write token of the inode is used. Returns whether there was something to record
+  // (then the controller's synchronous commit made it durable).
+  bool commit(uint64_t token_id);
   // After the controller cut the file to `size`: clips or extends the local view,
   // rewrites the chunk the cut falls into (so its stored SHA-256 is right) and
   // commits.

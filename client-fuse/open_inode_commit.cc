@@ -15,13 +15,15 @@
 
 namespace zhsm::fuse {
 
-void OpenInode::commit(uint64_t token_id) {
+bool OpenInode::commit(uint64_t token_id) {
   std::unique_lock lock(mu_);
   std::optional<Errc> earlier = deferred_error_;
   deferred_error_.reset();
+  const bool changes = dirty_ || !sessions_.empty() || !pending_.empty();
   commit_locked(token_id);
   if (earlier)
     throw Error(*earlier, fmt::format("an earlier background commit of ino {} failed", ino_));
+  return changes;
 }
 
 void OpenInode::commit_if_idle(int64_t idle_ns) {

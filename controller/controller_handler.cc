@@ -77,6 +77,7 @@ awaitable<void> ControllerHandler::dispatch(proto::Request::Reader req,
     case W::COMMIT_DATA:
     case W::RENEW_TOKEN:
     case W::STATFS:
+    case W::SYNC:
       co_await touch_client();
       co_await handle_files(req, resp);
       // A closed open takes its locks along (the client has unlocked them on flush and

@@ -63,6 +63,11 @@ awaitable<void> ControllerHandler::handle_files(proto::Request::Reader req,
       fill_attr(resp.initAttr(), co_await service_.db([&] { return store.commit_data(args); }));
       co_return;
     }
+    case W::SYNC: {
+      co_await service_.db([&] { store.sync(); });
+      resp.setDone();
+      co_return;
+    }
     case W::STATFS: {
       StatfsInfo info = co_await service_.db([&] { return store.statfs(); });
       auto out = resp.initStatfs();

@@ -66,6 +66,7 @@ class MemMetaStore : public MetaStore {
   std::vector<TokenInfo> find_tokens(const std::vector<uint64_t>& token_ids) override;
   OpenResult data_map(uint64_t ino, uint64_t token_id) override;
   StatfsInfo statfs() override;
+  void sync() override {}  // nothing is on a disk
 
   std::vector<ObjectAddr> register_server(const ServerReport& report) override;
   std::vector<ObjectAddr> heartbeat(const ServerReport& report) override;

@@ -90,6 +90,9 @@ class MetaStore {
   virtual OpenResult data_map(uint64_t ino, uint64_t token_id) = 0;
 
   virtual StatfsInfo statfs() = 0;
+  // Makes every change committed before it durable (namespace changes may commit
+  // without waiting for the disk: doc/durability.md). For fsync and fsyncdir.
+  virtual void sync() = 0;
 
   // ---- file servers
   // Upserts the server and its backends. exists when a name belongs to another UUID.

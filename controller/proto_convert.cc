@@ -39,6 +39,7 @@ std::string_view request_name(proto::Request::Which which) {
     case W::LISTXATTR: return "listxattr";
     case W::REMOVEXATTR: return "removexattr";
     case W::STATFS: return "statfs";
+    case W::SYNC: return "sync";
     case W::RENEW_TOKEN: return "renewToken";
     case W::REGISTER_SERVER: return "registerServer";
     case W::HEARTBEAT: return "heartbeat";

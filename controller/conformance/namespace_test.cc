@@ -22,6 +22,15 @@ TEST_P(NamespaceTest, RootIsInodeOneAndNumbersContinue) {
   EXPECT_GE(store().readdir(1, 0, 1).entries.at(0).cookie, 3u);
 }
 
+// sync (fsync, fsyncdir) makes earlier changes durable and changes nothing itself.
+TEST_P(NamespaceTest, SyncKeepsEverythingAsItWas) {
+  auto d = mkdir(1, "kept");
+  auto before = store().getattr(1);
+  store().sync();
+  EXPECT_EQ(store().lookup(1, "kept").ino, d.ino);
+  EXPECT_EQ(store().getattr(1).version, before.version);
+}
+
 TEST_P(NamespaceTest, MkdirSetsOwnerLinksAndParentTimes) {
   auto before = store().getattr(1);
   advance_ms(10);

@@ -33,10 +33,13 @@ class InodeTxn {
       : tx_(tx), settings_(settings), now_ns_(now_ns) {}
 
   pqxx::work& tx() { return tx_; }
-  // This transaction's commit does not wait for its WAL to reach the disk. Only for
-  // work whose loss in a PostgreSQL crash harms nothing (token rows: see
-  // doc/durability.md): a later synchronous commit flushes the WAL up to itself,
-  // so every earlier relaxed commit is durable once any later change is.
+  // This transaction's commit does not wait for its WAL to reach the disk: namespace
+  // changes and token rows (doc/durability.md). A later synchronous commit (commitData,
+  // sync, a heartbeat) flushes the WAL up to itself, so every earlier relaxed commit is
+  // durable with it; PostgreSQL's WAL writer flushes them within wal_writer_delay
+  // anyway. Deletions reach file servers only through a heartbeat, whose synchronous
+  // commit comes after the change that queued them: no object is deleted for a change
+  // a crash could still undo.
   void relax_durability() { tx_.exec0("SET LOCAL synchronous_commit TO OFF"); }
   const Settings& settings() const { return settings_; }
   int64_t now_ns() const { return now_ns_; }

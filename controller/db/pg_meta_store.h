@@ -64,6 +64,7 @@ class PgMetaStore : public MetaStore {
   std::vector<TokenInfo> find_tokens(const std::vector<uint64_t>& token_ids) override;
   OpenResult data_map(uint64_t ino, uint64_t token_id) override;
   StatfsInfo statfs() override;
+  void sync() override;
 
   std::vector<ObjectAddr> register_server(const ServerReport& report) override;
   std::vector<ObjectAddr> heartbeat(const ServerReport& report) override;

@@ -67,6 +67,7 @@ InodeAttr PgMetaStore::symlink(const NodeArgs& args) {
 InodeAttr PgMetaStore::make_node(const NodeArgs& args, std::string_view op) {
   check_name(args.name);
   return txn(op, [&](InodeTxn& t) {
+    t.relax_durability();  // durable at the next sync (doc/durability.md)
     InodeRow parent = t.dir(args.parent, true, "parent directory");
     check_live_dir(parent);
     if (t.entry(args.parent, args.name))
@@ -90,6 +91,7 @@ InodeAttr PgMetaStore::make_node(const NodeArgs& args, std::string_view op) {
 InodeAttr PgMetaStore::link(uint64_t ino, uint64_t new_parent, std::string_view new_name) {
   check_name(new_name);
   return txn("link", [&](InodeTxn& t) {
+    t.relax_durability();  // durable at the next sync (doc/durability.md)
     InodeRow parent = t.dir(new_parent, true, "parent directory");
     check_live_dir(parent);
     InodeRow target = t.get(ino, true);
@@ -113,6 +115,7 @@ InodeAttr PgMetaStore::link(uint64_t ino, uint64_t new_parent, std::string_view 
 void PgMetaStore::unlink(uint64_t parent, std::string_view name) {
   check_name(name);
   txn("unlink", [&](InodeTxn& t) {
+    t.relax_durability();  // durable at the next sync (doc/durability.md)
     t.dir(parent, true, "parent directory");
     auto ino = t.entry(parent, name);
     if (!ino) throw Error(Errc::not_found, "unlink: no entry " + entry_text(parent, name));
@@ -128,6 +131,7 @@ void PgMetaStore::unlink(uint64_t parent, std::string_view name) {
 void PgMetaStore::rmdir(uint64_t parent, std::string_view name) {
   check_name(name);
   txn("rmdir", [&](InodeTxn& t) {
+    t.relax_durability();  // durable at the next sync (doc/durability.md)
     t.dir(parent, true, "parent directory");
     auto ino = t.entry(parent, name);
     if (!ino) throw Error(Errc::not_found, "rmdir: no entry " + entry_text(parent, name));

@@ -75,6 +75,7 @@ OpenResult PgMetaStore::create(const CreateArgs& a) {
   check_name(a.name);
   check_access_mode(a.access);
   return txn("create", [&](InodeTxn& t) {
+    t.relax_durability();  // durable at the next sync (doc/durability.md)
     InodeRow parent = t.dir(a.parent, true, "parent directory");
     if (parent.attr.nlink == 0)
       throw Error(Errc::not_found, fmt::format("directory {} has been removed", a.parent));

@@ -51,6 +51,7 @@ void prepare_rename_statements(pqxx::connection& c) {
 void PgMetaStore::rename(const RenameArgs& a) {
   check_rename(a);
   txn("rename", [&](InodeTxn& t) {
+    t.relax_durability();  // durable at the next sync (doc/durability.md)
     const bool cross = a.parent != a.new_parent;
     bool move_locked = false;
     auto lock_moves = [&] {

@@ -175,6 +175,12 @@ std::vector<ServerState> PgMetaStore::servers() {
   });
 }
 
+void PgMetaStore::sync() {
+  // A transaction id makes the commit write a commit record, and a synchronous
+  // commit flushes the write-ahead log up to it: every earlier relaxed commit with it.
+  txn("sync", [&](InodeTxn& t) { t.tx().exec1("SELECT txid_current()"); });
+}
+
 StatfsInfo PgMetaStore::statfs() {
   return txn("statfs", [&](InodeTxn& t) {
     StatfsInfo out;

@@ -41,6 +41,7 @@ void prepare_setattr_statements(pqxx::connection& c) {
 
 InodeAttr PgMetaStore::setattr(const SetattrArgs& a) {
   return txn("setattr", [&](InodeTxn& t) {
+    t.relax_durability();  // durable at the next sync (doc/durability.md)
     InodeRow row = t.get(a.ino, true);
     check_setattr(a, row.attr);
     const int64_t now = t.now_ns();
@@ -64,6 +65,7 @@ void PgMetaStore::setxattr(uint64_t ino, std::string_view name, std::string_view
                            bool create, bool replace) {
   check_setxattr(name, value, create, replace);
   txn("setxattr", [&](InodeTxn& t) {
+    t.relax_durability();  // durable at the next sync (doc/durability.md)
     t.get(ino, true);
     auto key = static_cast<int64_t>(ino);
     if (create) {
@@ -107,6 +109,7 @@ std::vector<std::string> PgMetaStore::listxattr(uint64_t ino) {
 void PgMetaStore::removexattr(uint64_t ino, std::string_view name) {
   check_xattr_name(name);
   txn("removexattr", [&](InodeTxn& t) {
+    t.relax_durability();  // durable at the next sync (doc/durability.md)
     t.get(ino, true);
     if (t.tx().exec_prepared("xattr_remove", static_cast<int64_t>(ino), bytes_param(name)).empty())
       throw Error(Errc::no_data,
