@@ -1,11 +1,21 @@
 // Directory listing. Offsets: "." is answered with next offset 1, ".." with 2,
 // and every controller entry with its cookie (>= 3), so a listing resumes after
 // the last entry the kernel kept, and stays stable while entries come and go.
-// The controller is paged with `after` until the kernel's buffer is full.
-// readdirplus entries carry full attributes (they count as lookups, and lookups
-// need no counting here: inode numbers are stable).
+//
+// The kernel asks for one small buffer at a time (a page or so: a few dozen
+// entries), so each open directory keeps the last page the controller answered
+// (up to 1000 entries, DirHandle) and serves the kernel's next calls from it;
+// the controller is asked again only when the kernel moves past the page, on a
+// rewind (offset 0), when the kind changes (readdir / readdirplus), or when a
+// page is older than the attribute timeout (readdirplus hands its attributes to
+// the kernel's cache). A directory of N entries costs N / 1000 controller calls.
+// readdirplus entries count as lookups, and lookups need no counting here:
+// inode numbers are stable.
 #include <algorithm>
+#include <chrono>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "client-fuse/fuse_handlers.h"
 
@@ -13,65 +23,133 @@ namespace zhsm::fuse {
 
 namespace {
 
-void list(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus) {
+constexpr uint32_t kPageEntries = 1000;  // the controller's cap per answer
+
+// What one open directory keeps between the kernel's readdir calls.
+struct DirHandle {
+  struct Entry {
+    std::string name;
+    uint64_t cookie = 0;
+    struct stat st {};  // ino and type; everything with `plus`
+  };
+  std::mutex mu;  // guards everything below (the kernel may call concurrently)
+  bool have_page = false;
+  bool plus = false;
+  uint64_t after = 0;          // the page holds the entries with cookie > after ...
+  std::vector<Entry> entries;  // ... in cookie order
+  bool eof = false;            // ... and nothing follows the last one
+  uint64_t parent_ino = 0;
+  std::chrono::steady_clock::time_point fetched;
+};
+
+DirHandle* dir_handle(const fuse_file_info* fi) {
+  return reinterpret_cast<DirHandle*>(static_cast<uintptr_t>(fi->fh));
+}
+
+// Replaces the handle's page by the entries after cookie `after`. Requires h.mu.
+void fetch(Mount& m, fuse_ino_t ino, DirHandle& h, uint64_t after, bool plus) {
+  Reply r = m.controller().call([&](proto::Request::Builder rq) {
+    auto d = rq.initReaddir();
+    d.setIno(ino);
+    d.setAfter(after);
+    d.setMaxEntries(kPageEntries);
+    d.setPlus(plus);
+  }, Retry::idempotent);
+  expect_response(r, proto::Response::READDIR);
+  auto page = r.response().getReaddir();
+  h.entries.clear();
+  h.entries.reserve(page.getEntries().size());
+  for (auto entry : page.getEntries()) {
+    auto raw = entry.getName();
+    DirHandle::Entry e;
+    e.name.assign(reinterpret_cast<const char*>(raw.begin()), raw.size());
+    e.cookie = entry.getCookie();
+    if (plus) {
+      e.st = stat_from(entry.getAttr());
+    } else {
+      e.st.st_ino = entry.getAttr().getIno();
+      e.st.st_mode = type_bits(entry.getAttr().getType());
+    }
+    h.entries.push_back(std::move(e));
+  }
+  h.have_page = true;
+  h.plus = plus;
+  h.after = after;
+  h.eof = page.getEof() || h.entries.empty();
+  h.parent_ino = page.getParentIno() != 0 ? page.getParentIno() : ino;
+  h.fetched = std::chrono::steady_clock::now();
+}
+
+// Whether the page can answer "entries after cookie `after`". Requires h.mu.
+bool page_serves(Mount& m, const DirHandle& h, uint64_t after, bool plus) {
+  if (!h.have_page || h.plus != plus) return false;
+  if (plus && std::chrono::steady_clock::now() - h.fetched >
+                  std::chrono::duration<double>(m.options().attr_timeout))
+    return false;
+  if (after == h.after) return true;
+  if (h.entries.empty() || after < h.after) return false;
+  // Within the page, or right after its end when nothing follows.
+  return after < h.entries.back().cookie || (after == h.entries.back().cookie && h.eof);
+}
+
+void list(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi, bool plus) {
   guarded(req, plus ? "readdirplus" : "readdir", ino, [&] {
     auto& m = mount_of(req);
+    DirHandle& h = *dir_handle(fi);
+    std::lock_guard lock(h.mu);
     std::string buf(size, '\0');
     size_t used = 0;
-    auto add = [&](const char* name, const struct stat& st, const fuse_entry_param* e,
-                   off_t next) {
+    // `entry`: a real entry, whose attributes readdirplus hands to the kernel's
+    // caches; "." and ".." go with node id 0 (name and inode number only).
+    auto add = [&](const char* name, const struct stat& st, off_t next, bool entry) {
       size_t room = size - used;
-      size_t need = plus ? fuse_add_direntry_plus(req, buf.data() + used, room, name, e, next)
-                         : fuse_add_direntry(req, buf.data() + used, room, name, &st, next);
+      size_t need;
+      if (plus) {
+        fuse_entry_param e{};
+        e.attr = st;
+        if (entry) {
+          e.ino = st.st_ino;
+          m.overlay(e.attr);
+          e.attr_timeout = m.options().attr_timeout;
+          e.entry_timeout = m.options().entry_timeout;
+        }
+        need = fuse_add_direntry_plus(req, buf.data() + used, room, name, &e, next);
+      } else {
+        need = fuse_add_direntry(req, buf.data() + used, room, name, &st, next);
+      }
       if (need > room) return false;
       used += need;
       return true;
     };
+    // A rewind starts afresh: what the directory holds now.
+    if (off == 0) h.have_page = false;
     uint64_t after = off <= 2 ? 0 : static_cast<uint64_t>(off);
-    uint32_t per_page = static_cast<uint32_t>(std::clamp<size_t>(size / (plus ? 160 : 32), 16, 1024));
-    bool full = false, first = true, eof = false;
-    while (!full && !eof) {
-      Reply r = m.controller().call([&](proto::Request::Builder rq) {
-        auto d = rq.initReaddir();
-        d.setIno(ino);
-        d.setAfter(after);
-        d.setMaxEntries(per_page);
-        d.setPlus(plus);
-      }, Retry::idempotent);
-      expect_response(r, proto::Response::READDIR);
-      auto page = r.response().getReaddir();
-      if (first && off < 2) {
-        first = false;
-        struct stat st{};
-        st.st_mode = S_IFDIR;
-        fuse_entry_param dot{};
-        if (off < 1) {
-          st.st_ino = ino;
-          dot.attr = st;
-          if (!add(".", st, &dot, 1)) break;
-        }
-        st.st_ino = page.getParentIno() != 0 ? page.getParentIno() : ino;
-        dot.attr = st;
-        if (!add("..", st, &dot, 2)) break;
+    if (!page_serves(m, h, after, plus)) fetch(m, ino, h, after, plus);
+    bool full = false;
+    if (off < 2) {
+      struct stat st{};
+      st.st_mode = S_IFDIR;
+      if (off < 1) {
+        st.st_ino = ino;
+        full = !add(".", st, 1, false);
       }
-      first = false;
-      for (auto entry : page.getEntries()) {
-        auto raw = entry.getName();
-        std::string name(reinterpret_cast<const char*>(raw.begin()), raw.size());
-        fuse_entry_param e{};
-        if (plus) {
-          e = entry_for(m, entry.getAttr());
-        } else {
-          e.attr.st_ino = entry.getAttr().getIno();
-          e.attr.st_mode = type_bits(entry.getAttr().getType());
-        }
-        if (!add(name.c_str(), e.attr, &e, static_cast<off_t>(entry.getCookie()))) {
+      if (!full) {
+        st.st_ino = h.parent_ino;
+        full = !add("..", st, 2, false);
+      }
+    }
+    while (!full) {
+      auto it = std::upper_bound(h.entries.begin(), h.entries.end(), after,
+                                 [](uint64_t a, const DirHandle::Entry& e) { return a < e.cookie; });
+      for (; it != h.entries.end(); ++it) {
+        if (!add(it->name.c_str(), it->st, static_cast<off_t>(it->cookie), true)) {
           full = true;
           break;
         }
-        after = entry.getCookie();
+        after = it->cookie;
       }
-      eof = page.getEof() || page.getEntries().size() == 0;
+      if (full || h.eof) break;
+      fetch(m, ino, h, after, plus);
     }
     fuse_reply_buf(req, buf.data(), used);
   });
@@ -80,19 +158,24 @@ void list(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool plus) {
 }  // namespace
 
 void op_opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-  fi->fh = 0;
-  fuse_reply_open(req, fi);
+  guarded(req, "opendir", ino, [&] {
+    fi->fh = reinterpret_cast<uintptr_t>(new DirHandle);
+    if (fuse_reply_open(req, fi) != 0) delete dir_handle(fi);  // interrupted: no release
+  });
 }
 
-void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) {
-  list(req, ino, size, off, false);
+void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
+  list(req, ino, size, off, fi, false);
 }
 
-void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) {
-  list(req, ino, size, off, true);
+void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
+  list(req, ino, size, off, fi, true);
 }
 
-void op_releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info*) { fuse_reply_err(req, 0); }
+void op_releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  delete dir_handle(fi);
+  fuse_reply_err(req, 0);
+}
 
 void op_fsyncdir(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) { fuse_reply_err(req, 0); }
 

@@ -71,6 +71,7 @@ const fuse_lowlevel_ops& operations() {
     o.removexattr = op_removexattr;
     o.create = op_create;
     o.readdirplus = op_readdirplus;
+    o.fallocate = op_fallocate;
     return o;
   }();
   return ops;

@@ -4,6 +4,8 @@
 // fails part-way (a backend name held by another backend) leaves servers and backends as
 // they were.
 #include <algorithm>
+#include <map>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -43,6 +45,7 @@ void MemMetaStore::upsert_backends(const ServerReport& report) {
       r.free_bytes = as_bigint(b.free_bytes);
       r.used_bytes = as_bigint(b.used_bytes);
       r.object_count = as_bigint(b.object_count);
+      r.device_id = as_bigint(b.device_id);
       it->second.updated_ms = now_ms();
       continue;
     }
@@ -62,6 +65,7 @@ void MemMetaStore::upsert_backends(const ServerReport& report) {
     row.report.free_bytes = as_bigint(b.free_bytes);
     row.report.used_bytes = as_bigint(b.used_bytes);
     row.report.object_count = as_bigint(b.object_count);
+    row.report.device_id = as_bigint(b.device_id);
     row.updated_ms = now_ms();
     backends_[b.id] = std::move(row);
   }
@@ -153,14 +157,24 @@ std::vector<ServerState> MemMetaStore::servers() {
 
 StatfsInfo MemMetaStore::statfs() {
   auto lock = begin();
-  StatfsInfo out;
+  // Backends of one server on one device share its space: each (server, device) counts
+  // once, with the largest numbers reported for it; a backend without a device (0)
+  // counts alone.
+  std::map<std::tuple<Uuid, uint64_t, Uuid>, std::pair<uint64_t, uint64_t>> devices;
   for (const auto& [id, b] : backends_) {
     auto s = servers_.find(b.server);
     if (s == servers_.end() ||
         !server_live(s->second.last_heartbeat_ms, now_ms(), options_.heartbeat_timeout_ms))
       continue;
-    out.total_bytes += b.report.total_bytes;
-    out.free_bytes += b.report.free_bytes;
+    const Uuid alone = b.report.device_id == 0 ? id : Uuid();
+    auto& [total, free] = devices[{b.server, b.report.device_id, alone}];
+    total = std::max(total, b.report.total_bytes);
+    free = std::max(free, b.report.free_bytes);
+  }
+  StatfsInfo out;
+  for (const auto& [key, space] : devices) {
+    out.total_bytes += space.first;
+    out.free_bytes += space.second;
   }
   out.files = inodes_.size();  // exact here; PostgreSQL estimates
   return out;

@@ -173,6 +173,7 @@ struct BackendReport {
   uint64_t free_bytes = 0;
   uint64_t used_bytes = 0;
   uint64_t object_count = 0;
+  uint64_t device_id = 0;  // st_dev of its filesystem on its server; 0 = not reported
 };
 
 struct ObjectAddr {

@@ -78,6 +78,7 @@ BackendReport backend_arg(proto::BackendInfo::Reader b) {
   r.free_bytes = b.getFreeBytes();
   r.used_bytes = b.getUsedBytes();
   r.object_count = b.getObjectCount();
+  r.device_id = b.getDeviceId();
   return r;
 }
 
@@ -204,6 +205,7 @@ void fill_backend(proto::BackendInfo::Builder out, const BackendReport& b) {
   out.setFreeBytes(b.free_bytes);
   out.setUsedBytes(b.used_bytes);
   out.setObjectCount(b.object_count);
+  out.setDeviceId(b.device_id);
 }
 
 void fill_deletions(proto::HeartbeatReply::Builder out, const std::vector<ObjectAddr>& objects,

@@ -28,6 +28,7 @@ void fill_backends(capnp::List<proto::BackendInfo>::Builder out, const StatsList
     b.setFreeBytes(s.free_bytes);
     b.setUsedBytes(s.used_bytes);
     b.setObjectCount(s.object_count);
+    b.setDeviceId(s.device_id);
   }
 }
 

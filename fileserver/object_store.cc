@@ -3,6 +3,7 @@
 #include "fileserver/object_store.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include <cerrno>
@@ -157,6 +158,9 @@ BackendStats ObjectStore::stats() const {
   s.free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
   s.used_bytes = used_bytes_;
   s.object_count = object_count_;
+  struct stat st {};
+  if (::stat(root_.c_str(), &st) < 0) io_.fail(errno, "stat", root_);
+  s.device_id = static_cast<uint64_t>(st.st_dev);
   return s;
 }
 

@@ -42,6 +42,7 @@ struct BackendStats {
   uint64_t free_bytes = 0;    // available to this process (statvfs f_bavail)
   uint64_t used_bytes = 0;    // object files: head blocks plus data sizes
   uint64_t object_count = 0;
+  uint64_t device_id = 0;     // st_dev of that file system: backends on one device share space
 };
 
 struct CommitResult {

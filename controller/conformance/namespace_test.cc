@@ -181,6 +181,58 @@ TEST_P(NamespaceTest, ReaddirPagesByCookie) {
   EXPECT_TRUE(store().readdir(1, 0, 100).eof);
 }
 
+// Pages of at most 1000 entries in cookie order, eof exactly when nothing follows, and
+// the answers for empty, missing and non-directory inodes.
+TEST_P(NamespaceTest, ReaddirOfLargeEmptyAndMissingDirectories) {
+  auto empty = mkdir(1, "empty");
+  auto page = store().readdir(empty.ino, 0, 100);
+  EXPECT_TRUE(page.entries.empty());
+  EXPECT_TRUE(page.eof);
+  EXPECT_EQ(page.parent_ino, 1u);
+  EXPECT_EQ(code_of([&] { store().readdir(999999, 0, 10); }), Errc::not_found);
+  auto d = mkdir(1, "big");
+  auto sub = mkdir(empty.ino, "sub");
+  EXPECT_EQ(store().readdir(sub.ino, 0, 10).parent_ino, empty.ino);
+  for (int i = 0; i < 2000; ++i) mknod(d.ino, "e" + std::to_string(i));
+  std::vector<std::string> names;
+  uint64_t after = 0;
+  int pages = 0;
+  for (;;) {
+    page = store().readdir(d.ino, after, 5000);
+    ++pages;
+    EXPECT_LE(page.entries.size(), 1000u);
+    for (const auto& e : page.entries) {
+      EXPECT_GT(e.cookie, after);
+      after = e.cookie;
+      names.push_back(e.name);
+    }
+    if (pages == 1) {
+      // Entries created during the listing come after the cursor; removed ones
+      // that were listed already leave the rest as it was.
+      mknod(d.ino, "late");
+      store().unlink(d.ino, "e0");
+      store().unlink(d.ino, "e1999");
+    }
+    if (page.eof) break;
+    ASSERT_LT(pages, 10);
+  }
+  EXPECT_EQ(pages, 2);  // e0..e999, then e1000..e1998 and "late": exactly full, and eof
+  ASSERT_EQ(names.size(), 2000u);
+  EXPECT_EQ(names.front(), "e0");
+  EXPECT_EQ(names.back(), "late");
+  // Exactly a full page left: eof on that page, and an empty eof page after it.
+  auto exact = mkdir(1, "exact");
+  for (int i = 0; i < 10; ++i) mknod(exact.ino, "x" + std::to_string(i));
+  page = store().readdir(exact.ino, 0, 10);
+  EXPECT_EQ(page.entries.size(), 10u);
+  EXPECT_TRUE(page.eof);
+  page = store().readdir(exact.ino, page.entries.back().cookie, 10);
+  EXPECT_TRUE(page.entries.empty());
+  EXPECT_TRUE(page.eof);
+  page = store().readdir(exact.ino, 0, 9);
+  EXPECT_FALSE(page.eof);
+}
+
 TEST_P(NamespaceTest, SetattrChangesAndBumps) {
   auto f = mknod(1, "f");
   advance_ms(3);

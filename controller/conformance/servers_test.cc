@@ -135,6 +135,61 @@ TEST_P(ServersTest, StatfsCountsLiveServersOnly) {
   EXPECT_EQ(s.total_bytes, 1000u);
 }
 
+// Backends of one server on one filesystem share its space: statfs counts each
+// (server, device) once. Another server on a device with the same number is another
+// machine and counts again; backends that report no device (0) count one by one.
+TEST_P(ServersTest, StatfsCountsEachDeviceOfAServerOnce) {
+  auto backend = [](const std::string& name, uint64_t device, uint64_t total, uint64_t free) {
+    BackendReport b;
+    b.id = Uuid::random();
+    b.name = name;
+    b.tier = "hdd";
+    b.path = "/data/" + name;
+    b.total_bytes = total;
+    b.free_bytes = free;
+    b.device_id = device;
+    return b;
+  };
+  ServerReport a;
+  a.id = Uuid::random();
+  a.name = "fs1";
+  a.address = "10.0.0.1:7200";
+  a.backends = {backend("a1", 7, 1000, 300), backend("a2", 7, 1000, 310),
+                backend("a3", 8, 500, 100)};
+  store().register_server(a);
+  auto s = store().statfs();
+  EXPECT_EQ(s.total_bytes, 1500u);
+  EXPECT_EQ(s.free_bytes, 410u);
+  ServerReport b;
+  b.id = Uuid::random();
+  b.name = "fs2";
+  b.address = "10.0.0.2:7200";
+  b.backends = {backend("b1", 7, 1000, 600), backend("b2", 0, 200, 20),
+                backend("b3", 0, 200, 20)};
+  store().register_server(b);
+  s = store().statfs();
+  EXPECT_EQ(s.total_bytes, 1500u + 1000u + 400u);
+  EXPECT_EQ(s.free_bytes, 410u + 600u + 40u);
+  // The device is kept and shown, and a numbers-only heartbeat updates it.
+  auto servers = store().servers();
+  ASSERT_EQ(servers.size(), 2u);
+  ASSERT_EQ(servers[0].backends.size(), 3u);
+  EXPECT_EQ(servers[0].backends[0].device_id, 7u);
+  EXPECT_EQ(servers[0].backends[2].device_id, 8u);
+  ServerReport beat;
+  beat.id = a.id;
+  BackendReport moved;
+  moved.id = a.backends[2].id;
+  moved.total_bytes = 500;
+  moved.free_bytes = 100;
+  moved.device_id = 7;  // a3 now lives on the device of a1 and a2
+  beat.backends.push_back(moved);
+  store().heartbeat(beat);
+  EXPECT_EQ(store().servers()[0].backends[2].device_id, 7u);
+  s = store().statfs();
+  EXPECT_EQ(s.total_bytes, 1000u + 1000u + 400u);
+}
+
 TEST_P(ServersTest, ClusterInfoCounts) {
   auto b = register_backend();
   auto d = mkdir(1, "d");

@@ -25,10 +25,16 @@ void check_live_dir(const InodeRow& dir) {
 void prepare_namespace_statements(pqxx::connection& c) {
   c.prepare("dir_has_entries", "SELECT 1 FROM dentries WHERE parent = $1 LIMIT 1");
   c.prepare("ino_symlink", "SELECT type, symlink FROM inodes WHERE ino = $1");
+  // One query per page: the directory's own row (type, parent; no row: no such
+  // inode) with up to $3 entries after cookie $2, found by keyset on the unique index
+  // (parent, cookie) and never by OFFSET, so a page costs the same at any depth of a
+  // large directory. An empty directory or page gives one row with NULL entry columns.
   c.prepare("readdir_page",
-            "SELECT d.name, d.cookie, " + attr_columns("i.") +
+            "SELECT p.type, p.parent, e.* FROM inodes p LEFT JOIN LATERAL "
+            "(SELECT d.name, d.cookie, " + attr_columns("i.") +
                 " FROM dentries d JOIN inodes i ON i.ino = d.ino "
-                "WHERE d.parent = $1 AND d.cookie > $2 ORDER BY d.cookie LIMIT $3");
+                "WHERE d.parent = p.ino AND d.cookie > $2 ORDER BY d.cookie LIMIT $3) e ON true "
+                "WHERE p.ino = $1 ORDER BY e.cookie");
 }
 
 InodeAttr PgMetaStore::lookup(uint64_t parent, std::string_view name) {
@@ -150,20 +156,26 @@ std::string PgMetaStore::readlink(uint64_t ino) {
 DirPage PgMetaStore::readdir(uint64_t ino, uint64_t after, uint32_t max_entries) {
   uint32_t limit = std::clamp<uint32_t>(max_entries, 1, kMaxReaddirEntries);
   return txn("readdir", [&](InodeTxn& t) {
-    InodeRow dir = t.dir(ino, false);
-    DirPage page;
-    page.parent_ino = dir.parent;
+    // One more than asked: whether more follow decides eof.
     auto r = t.tx().exec_prepared("readdir_page", static_cast<int64_t>(ino),
                                   static_cast<int64_t>(after), static_cast<int64_t>(limit) + 1);
+    if (r.empty()) throw Error(Errc::not_found, fmt::format("directory {} does not exist", ino));
+    if (r[0][0].as<int>() != static_cast<int>(proto::FileType::DIRECTORY))
+      throw Error(Errc::not_dir, fmt::format("directory {} is not a directory", ino));
+    DirPage page;
+    page.parent_ino = r[0][1].as<uint64_t>();
+    size_t rows = 0;
     for (const auto& row : r) {
-      if (page.entries.size() == limit) break;
+      if (row[2].is_null()) break;  // no entries at all
+      ++rows;
+      if (page.entries.size() == limit) continue;
       DirEntryInfo e;
-      e.name = bytes_of(row[0]);
-      e.cookie = row[1].as<uint64_t>();
-      e.attr = attr_from_row(row, 2);
+      e.name = bytes_of(row[2]);
+      e.cookie = row[3].as<uint64_t>();
+      e.attr = attr_from_row(row, 4);
       page.entries.push_back(std::move(e));
     }
-    page.eof = r.size() <= limit;
+    page.eof = rows <= limit;
     return page;
   });
 }

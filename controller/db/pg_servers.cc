@@ -34,14 +34,16 @@ void prepare_server_statements(pqxx::connection& c) {
             "WHERE b.name = $1 AND b.id <> $2");
   c.prepare("backend_upsert",
             "INSERT INTO backends (id, server_id, name, tier, path, total_bytes, free_bytes, "
-            "used_bytes, object_count, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+            "used_bytes, object_count, updated_at, device_id) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
             "ON CONFLICT (id) DO UPDATE SET server_id = excluded.server_id, name = excluded.name, "
             "tier = excluded.tier, path = excluded.path, total_bytes = excluded.total_bytes, "
             "free_bytes = excluded.free_bytes, used_bytes = excluded.used_bytes, "
-            "object_count = excluded.object_count, updated_at = excluded.updated_at");
+            "object_count = excluded.object_count, updated_at = excluded.updated_at, "
+            "device_id = excluded.device_id");
   c.prepare("backend_numbers",
             "UPDATE backends SET total_bytes = $3, free_bytes = $4, used_bytes = $5, "
-            "object_count = $6, updated_at = $7 WHERE id = $1 AND server_id = $2");
+            "object_count = $6, updated_at = $7, device_id = $8 WHERE id = $1 AND server_id = $2");
   c.prepare("deletion_done", "DELETE FROM deletions WHERE backend_id = $1 AND uuid = $2");
   c.prepare("deletions_pending",
             "SELECT b.id, d.uuid FROM backends b CROSS JOIN LATERAL "
@@ -50,11 +52,15 @@ void prepare_server_statements(pqxx::connection& c) {
             "WHERE b.server_id = $1 ORDER BY d.queued_at LIMIT $2");
   c.prepare("servers_all",
             "SELECT s.id, s.name, s.address, s.last_heartbeat, b.id, b.name, b.tier, b.path, "
-            "b.total_bytes, b.free_bytes, b.used_bytes, b.object_count "
+            "b.total_bytes, b.free_bytes, b.used_bytes, b.object_count, b.device_id "
             "FROM servers s LEFT JOIN backends b ON b.server_id = s.id ORDER BY s.name, b.name");
+  // Backends of one server on one device share that device's space: each (server,
+  // device) counts once; a backend that reported no device (0) counts alone.
   c.prepare("statfs_space",
-            "SELECT coalesce(sum(b.total_bytes), 0), coalesce(sum(b.free_bytes), 0) "
-            "FROM backends b JOIN servers s ON s.id = b.server_id WHERE s.last_heartbeat >= $1");
+            "SELECT coalesce(sum(total), 0), coalesce(sum(free), 0) FROM "
+            "(SELECT max(b.total_bytes) AS total, max(b.free_bytes) AS free "
+            " FROM backends b JOIN servers s ON s.id = b.server_id WHERE s.last_heartbeat >= $1 "
+            " GROUP BY b.server_id, b.device_id, CASE WHEN b.device_id = 0 THEN b.id END) d");
   c.prepare("statfs_files",
             "SELECT greatest(c.reltuples, 0)::bigint, (SELECT last_value FROM inodes_ino_seq) "
             "FROM pg_class c WHERE c.oid = 'inodes'::regclass");
@@ -83,7 +89,8 @@ void PgMetaStore::upsert_backends(InodeTxn& t, const ServerReport& report) {
     if (b.name.empty()) {  // a heartbeat may carry only the numbers
       t.tx().exec_prepared("backend_numbers", uuid_param(b.id), uuid_param(report.id),
                            as_bigint(b.total_bytes), as_bigint(b.free_bytes),
-                           as_bigint(b.used_bytes), as_bigint(b.object_count), t.now_ms());
+                           as_bigint(b.used_bytes), as_bigint(b.object_count), t.now_ms(),
+                           as_bigint(b.device_id));
       continue;
     }
     auto owner = t.tx().exec_prepared("backend_name_owner", b.name, uuid_param(b.id));
@@ -95,7 +102,8 @@ void PgMetaStore::upsert_backends(InodeTxn& t, const ServerReport& report) {
                               owner[0][1].c_str()));
     t.tx().exec_prepared("backend_upsert", uuid_param(b.id), uuid_param(report.id), b.name, b.tier,
                          b.path, as_bigint(b.total_bytes), as_bigint(b.free_bytes),
-                         as_bigint(b.used_bytes), as_bigint(b.object_count), t.now_ms());
+                         as_bigint(b.used_bytes), as_bigint(b.object_count), t.now_ms(),
+                         as_bigint(b.device_id));
   }
 }
 
@@ -160,6 +168,7 @@ std::vector<ServerState> PgMetaStore::servers() {
       b.free_bytes = r[9].as<uint64_t>();
       b.used_bytes = r[10].as<uint64_t>();
       b.object_count = r[11].as<uint64_t>();
+      b.device_id = r[12].as<uint64_t>();
       out.back().backends.push_back(std::move(b));
     }
     return out;

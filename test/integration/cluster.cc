@@ -208,6 +208,8 @@ void install_signal_handlers() {
 // last one (whatever the tests' results were).
 class ClusterEnvironment : public ::testing::Environment {
  public:
+  explicit ClusterEnvironment(ClusterOptions options) : options_(options) {}
+
   void SetUp() override {
     g_main_pid = ::getpid();
     if (::getenv("ZHSM_BUILD_DIR") == nullptr)
@@ -223,7 +225,7 @@ class ClusterEnvironment : public ::testing::Environment {
     g_cluster = cluster_.get();
     cluster_->prepare_emergency_down();
     install_signal_handlers();
-    ASSERT_TRUE(cluster_->up(2)) << "the cluster did not come up; tests are skipped";
+    ASSERT_TRUE(cluster_->up(options_)) << "the cluster did not come up; tests are skipped";
   }
 
   void TearDown() override {
@@ -260,13 +262,16 @@ class ClusterEnvironment : public ::testing::Environment {
   }
 
  private:
+  ClusterOptions options_;
   fs::path dir_;
   std::unique_ptr<Cluster> cluster_;
 };
 
 }  // namespace
 
-::testing::Environment* make_cluster_environment() { return new ClusterEnvironment; }
+::testing::Environment* make_cluster_environment(ClusterOptions options) {
+  return new ClusterEnvironment(options);
+}
 
 std::string CommandResult::describe() const {
   std::ostringstream os;
@@ -377,11 +382,17 @@ void Cluster::prepare_emergency_down() {
   g_down_argv.push_back(nullptr);
 }
 
-bool Cluster::up(int fileservers) {
+bool Cluster::up(const ClusterOptions& options) {
+  const int fileservers = options.fileservers;
   fileservers_ = fileservers;
   running_ = true;  // a half-started cluster must be taken down too
   g_cluster_running = 1;
-  auto r = cluster_command("up", {"--fileservers", std::to_string(fileservers)}, 900s);
+  std::vector<std::string> args = {"--fileservers", std::to_string(fileservers)};
+  if (options.token_lifetime_s > 0) {
+    args.push_back("--token-lifetime");
+    args.push_back(std::to_string(options.token_lifetime_s));
+  }
+  auto r = cluster_command("up", args, 900s);
   EXPECT_TRUE(r.ok()) << "zhsm-cluster up --dir " << dir_.string() << " failed: " << r.describe()
                       << "\n" << log_tails();
   if (!r.ok()) return false;
@@ -420,6 +431,20 @@ fs::path Cluster::add_mount(const std::string& name) {
   if (!eventually([&] { return is_mounted(m); }, 20s, 100ms))
     throw std::runtime_error(m.string() + " is not a mount point after zhsm-cluster mount");
   return m;
+}
+
+pid_t Cluster::client_pid(const fs::path& mount_point) const {
+  std::ifstream mounts(dir_ / "run" / "mounts");
+  std::string line;
+  std::string want = mount_point.lexically_normal().string();
+  while (std::getline(mounts, line)) {
+    auto tab = line.find('\t');
+    if (tab == std::string::npos || line.substr(tab + 1) != want) continue;
+    std::ifstream pid_file(dir_ / "run" / ("fuse-" + line.substr(0, tab) + ".pid"));
+    long pid = 0;
+    if (pid_file >> pid) return static_cast<pid_t>(pid);
+  }
+  return 0;
 }
 
 CommandResult Cluster::cluster_command(const std::string& subcommand,

@@ -52,6 +52,12 @@ bool eventually(const std::function<bool()>& condition,
                 std::chrono::milliseconds limit = 10s,
                 std::chrono::milliseconds interval = 50ms);
 
+// How a test binary wants its cluster started.
+struct ClusterOptions {
+  int fileservers = 2;
+  int token_lifetime_s = 0;  // the controller's --token-lifetime; 0: its default
+};
+
 // One zhsm cluster in a private directory. Not thread-safe: tests drive it from
 // the main thread.
 class Cluster {
@@ -62,15 +68,20 @@ class Cluster {
   // `dir` must exist; nothing starts until up().
   explicit Cluster(fs::path dir);
 
-  // zhsm-cluster up --dir DIR --fileservers N; asserts (non-fatally) and returns
-  // false if it fails.
-  bool up(int fileservers = 2);
+  // zhsm-cluster up --dir DIR --fileservers N [--token-lifetime SEC]; asserts
+  // (non-fatally) and returns false if it fails.
+  bool up(const ClusterOptions& options);
+  bool up(int fileservers = 2) { return up(ClusterOptions{fileservers, 0}); }
   // Unmounts extra mounts, then zhsm-cluster down. Safe to call when nothing runs.
   bool down();
   bool running() const { return running_; }
 
   // zhsm-cluster mount --dir DIR DIR/NAME: a second client mount. Returns its path.
+  // Mounting a NAME again after its client died starts a new client there.
   fs::path add_mount(const std::string& name);
+  // The pid of the zhsm-fuse serving the cluster mount at `mount_point`
+  // (DIR/run/fuse-KEY.pid), or 0 when there is none.
+  pid_t client_pid(const fs::path& mount_point) const;
 
   // zhsm-cluster ARGS... with --dir inserted after the subcommand.
   CommandResult cluster_command(const std::string& subcommand,
@@ -112,8 +123,9 @@ class Cluster {
 };
 
 // The gtest environment that starts the cluster before the first test of the
-// binary and always stops it after the last one; cluster_main.cc installs it.
-::testing::Environment* make_cluster_environment();
+// binary and always stops it after the last one; cluster_main.cc installs it
+// with the default options, a test binary with a main() of its own with others.
+::testing::Environment* make_cluster_environment(ClusterOptions options = {});
 
 // Whether `path` is a mount point right now (/proc/self/mountinfo).
 bool is_mounted(const fs::path& path);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -169,6 +170,30 @@ std::vector<fs::path> find_object_copies(const Cluster& cluster, const Uuid& id)
     fs::path p = shard_path(cluster.backend_dir(k), id);
     std::error_code ec;
     if (fs::is_regular_file(p, ec)) out.push_back(p);
+  }
+  return out;
+}
+
+std::vector<fs::path> objects_owned_by(const std::vector<fs::path>& roots, const Uuid& owner) {
+  auto is_shard = [](const std::string& name) {
+    return name.size() == 2 && std::isxdigit(static_cast<unsigned char>(name[0])) &&
+           std::isxdigit(static_cast<unsigned char>(name[1]));
+  };
+  std::vector<fs::path> out;
+  for (const auto& root : roots) {
+    std::error_code ec;
+    for (fs::directory_iterator a(root, ec), end; !ec && a != end; a.increment(ec)) {
+      if (!is_shard(a->path().filename().string()) || !a->is_directory(ec)) continue;
+      for (fs::directory_iterator b(a->path(), ec); !ec && b != end; b.increment(ec)) {
+        if (!is_shard(b->path().filename().string()) || !b->is_directory(ec)) continue;
+        for (fs::directory_iterator o(b->path(), ec); !ec && o != end; o.increment(ec)) {
+          if (!o->is_regular_file(ec)) continue;
+          StoredObject so = read_stored_object(o->path());
+          if (so.error.empty() && so.owner == owner) out.push_back(o->path());
+        }
+      }
+      ec.clear();
+    }
   }
   return out;
 }

@@ -72,6 +72,10 @@ StoredObject read_stored_object(const fs::path& path);
 // Paths of every copy of `id` on the cluster's backends (DIR/backends/fsK).
 std::vector<fs::path> find_object_copies(const Cluster& cluster, const Uuid& id);
 
+// Every object file below the backend directories `roots` (ROOT/aa/bb/rest, not the
+// temporary area) whose head names `owner` as its file: what is left of a file's data.
+std::vector<fs::path> objects_owned_by(const std::vector<fs::path>& roots, const Uuid& owner);
+
 // SHA-256 (hex) of `size` bytes of `path` starting at `offset`; empty on error.
 std::string sha256_of_range(const fs::path& path, uint64_t offset, uint64_t size);
 
