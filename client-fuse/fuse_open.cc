@@ -24,7 +24,9 @@ proto::AccessMode access_mode(int flags) {
 void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   guarded(req, "open", ino, [&] {
     auto& m = mount_of(req);
-    bool truncate = (fi->flags & O_TRUNC) != 0 && (fi->flags & O_ACCMODE) != O_RDONLY;
+    // O_TRUNC truncates whatever the access mode (Linux does so for O_RDONLY too, after
+    // checking write permission); with atomic O_TRUNC the kernel counts on us to do it.
+    bool truncate = (fi->flags & O_TRUNC) != 0;
     Reply r = m.controller().call([&](proto::Request::Builder rq) {
       auto o = rq.initOpen();
       o.setIno(ino);

@@ -157,6 +157,15 @@ void Mount::overlay(struct stat& st) {
       st.st_size = static_cast<off_t>(*size);
       st.st_blocks = static_cast<blkcnt_t>((*size + 511) / 512);
     }
+    // A write changes mtime and ctime at once, as on a local filesystem; the commit
+    // will record this mtime.
+    if (auto mtime = inode->pending_mtime()) {
+      timespec ts{static_cast<time_t>(*mtime / 1000000000), static_cast<long>(*mtime % 1000000000)};
+      st.st_mtim = ts;
+      if (st.st_ctim.tv_sec < ts.tv_sec ||
+          (st.st_ctim.tv_sec == ts.tv_sec && st.st_ctim.tv_nsec < ts.tv_nsec))
+        st.st_ctim = ts;
+    }
   }
 }
 

@@ -75,7 +75,8 @@ class Mount {
   // new attributes.
   struct stat setattr(uint64_t ino, const SetattrArgs& args, FileHandle* via);
 
-  // The attributes to show for `st`: the pending size wins while this mount has
+  // The attributes to show for `st`: the pending size and the time of the last
+  // local change (as mtime, and as ctime when later) win while this mount has
   // uncommitted changes.
   void overlay(struct stat& st);
 

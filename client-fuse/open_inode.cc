@@ -79,8 +79,16 @@ std::optional<uint64_t> OpenInode::pending_size() const {
   return size_shown_.load();
 }
 
+std::optional<int64_t> OpenInode::pending_mtime() const {
+  if (!dirty_shown_.load()) return std::nullopt;
+  int64_t mtime = mtime_shown_.load();
+  if (mtime == 0) return std::nullopt;
+  return mtime;
+}
+
 void OpenInode::publish() {
   size_shown_.store(size_);
+  mtime_shown_.store(mtime_ns_);
   dirty_shown_.store(dirty_ || !sessions_.empty() || !pending_.empty());
 }
 

@@ -84,6 +84,9 @@ class OpenInode {
   bool dirty() const { return dirty_shown_.load(); }
   // The size as this mount knows it, while changes are pending; lock-free.
   std::optional<uint64_t> pending_size() const;
+  // The time of the last local change, while changes are pending; lock-free. It
+  // becomes the file's mtime at the next commit.
+  std::optional<int64_t> pending_mtime() const;
 
   // Renews every token of this inode with the controller (errors are logged).
   void renew_tokens();
@@ -157,6 +160,7 @@ class OpenInode {
 
   std::atomic<bool> dirty_shown_{false};
   std::atomic<uint64_t> size_shown_{0};
+  std::atomic<int64_t> mtime_shown_{0};
 
   std::mutex token_mu_;  // guards tokens_
   std::map<uint64_t, TokenCopy> tokens_;

