@@ -100,7 +100,9 @@ void list(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info
     std::string buf(size, '\0');
     size_t used = 0;
     // `entry`: a real entry, whose attributes readdirplus hands to the kernel's
-    // caches; "." and ".." go with node id 0 (name and inode number only).
+    // caches for what is left of their timeouts (the page may be a little old);
+    // "." and ".." go with node id 0 (name and inode number only).
+    double age = 0;
     auto add = [&](const char* name, const struct stat& st, off_t next, bool entry) {
       size_t room = size - used;
       size_t need;
@@ -110,8 +112,8 @@ void list(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info
         if (entry) {
           e.ino = st.st_ino;
           m.overlay(e.attr);
-          e.attr_timeout = m.options().attr_timeout;
-          e.entry_timeout = m.options().entry_timeout;
+          e.attr_timeout = std::max(0.0, m.options().attr_timeout - age);
+          e.entry_timeout = std::max(0.0, m.options().entry_timeout - age);
         }
         need = fuse_add_direntry_plus(req, buf.data() + used, room, name, &e, next);
       } else {
@@ -125,6 +127,7 @@ void list(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info
     if (off == 0) h.have_page = false;
     uint64_t after = off <= 2 ? 0 : static_cast<uint64_t>(off);
     if (!page_serves(m, h, after, plus)) fetch(m, ino, h, after, plus);
+    age = std::chrono::duration<double>(std::chrono::steady_clock::now() - h.fetched).count();
     bool full = false;
     if (off < 2) {
       struct stat st{};
@@ -150,6 +153,7 @@ void list(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info
       }
       if (full || h.eof) break;
       fetch(m, ino, h, after, plus);
+      age = 0;
     }
     fuse_reply_buf(req, buf.data(), used);
   });
