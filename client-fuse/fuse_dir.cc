@@ -6,9 +6,9 @@
 // entries), so each open directory keeps the last page the controller answered
 // (up to 1000 entries, DirHandle) and serves the kernel's next calls from it;
 // the controller is asked again only when the kernel moves past the page, on a
-// rewind (offset 0), when the kind changes (readdir / readdirplus), or when a
-// page is older than the attribute timeout (readdirplus hands its attributes to
-// the kernel's cache). A directory of N entries costs N / 1000 controller calls.
+// rewind (offset 0), when readdirplus follows a plain page, or when readdirplus
+// finds a page older than the attribute timeout (readdirplus hands its
+// attributes to the kernel's cache, for what is left of that timeout). A directory of N entries costs N / 1000 controller calls.
 // readdirplus entries count as lookups, and lookups need no counting here:
 // inode numbers are stable.
 #include <algorithm>
@@ -82,7 +82,9 @@ void fetch(Mount& m, fuse_ino_t ino, DirHandle& h, uint64_t after, bool plus) {
 
 // Whether the page can answer "entries after cookie `after`". Requires h.mu.
 bool page_serves(Mount& m, const DirHandle& h, uint64_t after, bool plus) {
-  if (!h.have_page || h.plus != plus) return false;
+  // A readdirplus page has all a plain readdir needs (the kernel switches from plus
+  // to plain after the first call of a listing unless lookups follow).
+  if (!h.have_page || (plus && !h.plus)) return false;
   if (plus && std::chrono::steady_clock::now() - h.fetched >
                   std::chrono::duration<double>(m.options().attr_timeout))
     return false;
@@ -96,7 +98,9 @@ void list(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info
   guarded(req, plus ? "readdirplus" : "readdir", ino, [&] {
     auto& m = mount_of(req);
     DirHandle& h = *dir_handle(fi);
-    std::lock_guard lock(h.mu);
+    // The lock is dropped before the reply: once the kernel has its answer, the
+    // directory may be closed and the handle freed (releasedir, on another thread).
+    std::unique_lock lock(h.mu);
     std::string buf(size, '\0');
     size_t used = 0;
     // `entry`: a real entry, whose attributes readdirplus hands to the kernel's
@@ -155,6 +159,7 @@ void list(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info
       fetch(m, ino, h, after, plus);
       age = 0;
     }
+    lock.unlock();
     fuse_reply_buf(req, buf.data(), used);
   });
 }

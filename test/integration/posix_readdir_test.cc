@@ -120,6 +120,10 @@ TEST_F(PosixReaddir, TelldirSeekdirRewinddir) {
     ::mkdir(dir.c_str(), 0755);
     for (int i = 0; i < 2500; ++i) ::mknod((dir / ("e" + std::to_string(i))).c_str(), S_IFREG | 0644, 0);
     DIR* dp = ::opendir(dir.c_str());
+    if (!dp) {
+      t.note("opendir", errno_text(errno));
+      return;
+    }
     std::vector<std::string> first;
     long mark = -1;
     std::vector<std::string> after_mark;
