@@ -6,9 +6,9 @@
 // entries), so each open directory keeps the last page the controller answered
 // (up to 1000 entries, DirHandle) and serves the kernel's next calls from it;
 // the controller is asked again only when the kernel moves past the page, on a
-// rewind (offset 0), when the kind changes (readdir / readdirplus), or when a
-// page is older than the attribute timeout (readdirplus hands its attributes to
-// the kernel's cache). A directory of N entries costs N / 1000 controller calls.
+// rewind (offset 0), when readdirplus follows a plain page, or when readdirplus
+// finds a page older than the attribute timeout (readdirplus hands its
+// attributes to the kernel's cache, for what is left of that timeout). A directory of N entries costs N / 1000 controller calls.
 // readdirplus entries count as lookups, and lookups need no counting here:
 // inode numbers are stable.
 #include <algorithm>
@@ -82,7 +82,9 @@ void fetch(Mount& m, fuse_ino_t ino, DirHandle& h, uint64_t after, bool plus) {
 
 // Whether the page can answer "entries after cookie `after`". Requires h.mu.
 bool page_serves(Mount& m, const DirHandle& h, uint64_t after, bool plus) {
-  if (!h.have_page || h.plus != plus) return false;
+  // A readdirplus page has all a plain readdir needs (the kernel switches from plus
+  // to plain after the first call of a listing unless lookups follow).
+  if (!h.have_page || (plus && !h.plus)) return false;
   if (plus && std::chrono::steady_clock::now() - h.fetched >
                   std::chrono::duration<double>(m.options().attr_timeout))
     return false;
@@ -96,11 +98,15 @@ void list(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info
   guarded(req, plus ? "readdirplus" : "readdir", ino, [&] {
     auto& m = mount_of(req);
     DirHandle& h = *dir_handle(fi);
-    std::lock_guard lock(h.mu);
+    // The lock is dropped before the reply: once the kernel has its answer, the
+    // directory may be closed and the handle freed (releasedir, on another thread).
+    std::unique_lock lock(h.mu);
     std::string buf(size, '\0');
     size_t used = 0;
     // `entry`: a real entry, whose attributes readdirplus hands to the kernel's
-    // caches; "." and ".." go with node id 0 (name and inode number only).
+    // caches for what is left of their timeouts (the page may be a little old);
+    // "." and ".." go with node id 0 (name and inode number only).
+    double age = 0;
     auto add = [&](const char* name, const struct stat& st, off_t next, bool entry) {
       size_t room = size - used;
       size_t need;
@@ -110,8 +116,8 @@ void list(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info
         if (entry) {
           e.ino = st.st_ino;
           m.overlay(e.attr);
-          e.attr_timeout = m.options().attr_timeout;
-          e.entry_timeout = m.options().entry_timeout;
+          e.attr_timeout = std::max(0.0, m.options().attr_timeout - age);
+          e.entry_timeout = std::max(0.0, m.options().entry_timeout - age);
         }
         need = fuse_add_direntry_plus(req, buf.data() + used, room, name, &e, next);
       } else {
@@ -125,6 +131,7 @@ void list(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info
     if (off == 0) h.have_page = false;
     uint64_t after = off <= 2 ? 0 : static_cast<uint64_t>(off);
     if (!page_serves(m, h, after, plus)) fetch(m, ino, h, after, plus);
+    age = std::chrono::duration<double>(std::chrono::steady_clock::now() - h.fetched).count();
     bool full = false;
     if (off < 2) {
       struct stat st{};
@@ -150,7 +157,9 @@ void list(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info
       }
       if (full || h.eof) break;
       fetch(m, ino, h, after, plus);
+      age = 0;
     }
+    lock.unlock();
     fuse_reply_buf(req, buf.data(), used);
   });
 }

@@ -368,6 +368,9 @@ TEST_F(ObjectStoreTest, CountersFollowCommitsAndRemovesAndSurviveReopen) {
   EXPECT_EQ(st.object_count, 2u);
   EXPECT_EQ(st.used_bytes, 2 * kHeadBlockSize + 1000 + 500);
   EXPECT_GT(st.total_bytes, 0u);
+  struct stat dir {};
+  ASSERT_EQ(::stat(root_.c_str(), &dir), 0);
+  EXPECT_EQ(st.device_id, static_cast<uint64_t>(dir.st_dev));  // statfs counts a device once
   store_.reset();
   store_ = open_store();
   EXPECT_EQ(store_->stats().object_count, 2u);
