@@ -160,15 +160,15 @@ TEST_F(Programs, TarExtractAndCompare) {
                       "tar -x on the mount vs on a native directory");
 }
 
-// An SQL script: 300 transactions of 20 rows (blobs of 0.2 to 3 KB), an index,
+// An SQL script: 200 transactions of 30 rows (blobs of 0.2 to 3 KB), an index,
 // deletes and updates in more transactions, VACUUM, and the checks.
 std::string sqlite_script(const std::string& journal_mode) {
   std::ostringstream s;
   s << "PRAGMA journal_mode=" << journal_mode << ";\n"
     << "CREATE TABLE t(id INTEGER PRIMARY KEY, k TEXT, v BLOB);\n";
-  for (int tx = 0; tx < 300; ++tx) {
-    s << "BEGIN;\nWITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20)\n"
-      << "  INSERT INTO t(k, v) SELECT 'key-' || (" << tx << " * 20 + x), randomblob(200 + (x * "
+  for (int tx = 0; tx < 200; ++tx) {
+    s << "BEGIN;\nWITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 30)\n"
+      << "  INSERT INTO t(k, v) SELECT 'key-' || (" << tx << " * 30 + x), randomblob(200 + (x * "
       << (tx + 1) << ") % 2800) FROM c;\nCOMMIT;\n";
   }
   s << "CREATE INDEX t_k ON t(k);\n";
