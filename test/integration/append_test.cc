@@ -15,18 +15,13 @@
 
 #include "test/integration/child_process.h"
 #include "test/integration/cluster.h"
+#include "test/integration/two_mount_test.h"
 #include "test/integration/syscalls.h"
 
 namespace zhsm::test {
 namespace {
 
-constexpr auto kVisible = std::chrono::seconds(10);
 constexpr auto kWriters = std::chrono::seconds(900);  // a bound for all writers together
-
-bool present(const fs::path& p) {
-  struct stat st {};
-  return ::lstat(p.c_str(), &st) == 0;
-}
 
 // Line `i` of writer `w`: fixed width, with a filler that depends on both, so a torn or
 // interleaved line cannot pass for a good one.
@@ -116,33 +111,7 @@ void run_writers(std::vector<std::unique_ptr<Child>>& writers) {
   }
 }
 
-class Appends : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    try {
-      second_ = Cluster::get().add_mount("mnt2");
-    } catch (const std::exception& e) {
-      mount_error_ = e.what();
-    }
-  }
-
-  void SetUp() override {
-    ASSERT_FALSE(second_.empty()) << mount_error_;
-    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    a_ = Cluster::get().scratch(name);
-    b_ = second_ / name;
-    ASSERT_TRUE(eventually([&] { return present(b_); }, kVisible))
-        << "the test directory made on the first mount never appeared on the second";
-  }
-
-  static fs::path second_;
-  static std::string mount_error_;
-  fs::path a_;  // on the main mount
-  fs::path b_;  // the same directory on the second mount
-};
-
-fs::path Appends::second_;
-std::string Appends::mount_error_;
+using Appends = TwoMountTest;
 
 TEST_F(Appends, FourProcessesOnOneMount) {
   constexpr int kProcs = 4;

@@ -23,17 +23,11 @@
 
 #include "test/integration/child_process.h"
 #include "test/integration/cluster.h"
+#include "test/integration/two_mount_test.h"
 #include "test/integration/syscalls.h"
 
 namespace zhsm::test {
 namespace {
-
-constexpr auto kVisible = std::chrono::seconds(10);
-
-bool present(const fs::path& p) {
-  struct stat st {};
-  return ::lstat(p.c_str(), &st) == 0;
-}
 
 // 0 or the errno of flock / fcntl(F_SETLK[W]).
 int flock_err(int fd, int op) { return ::flock(fd, op) == 0 ? 0 : errno; }
@@ -109,41 +103,29 @@ bool process_gone(pid_t pid) {
   return paren != std::string::npos && paren + 2 < text.size() && text[paren + 2] == 'Z';
 }
 
-class Locks : public ::testing::Test {
+class Locks : public TwoMountTest {
  protected:
   static void SetUpTestSuite() {
     struct sigaction sa {};
     sa.sa_handler = count_signal;  // no SA_RESTART: an interrupted F_SETLKW returns EINTR
     ::sigemptyset(&sa.sa_mask);
     ::sigaction(SIGUSR1, &sa, nullptr);
-    try {
-      second_ = Cluster::get().add_mount("mnt2");
-    } catch (const std::exception& e) {
-      mount_error_ = e.what();
-    }
+    TwoMountTest::SetUpTestSuite();
   }
 
   void SetUp() override {
-    ASSERT_FALSE(second_.empty()) << mount_error_;
+    TwoMountTest::SetUp();
+    if (HasFatalFailure()) return;
     name_ = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    a_ = Cluster::get().scratch(name_);
-    b_ = second_ / name_;
     ASSERT_TRUE(write_file(a_ / "f", "0123456789"));
     ASSERT_TRUE(eventually([&] { return present(b_ / "f"); }, kVisible))
         << "the file made on the first mount never appeared on the second";
     path_a_ = (a_ / "f").string();
   }
 
-  static fs::path second_;
-  static std::string mount_error_;
   std::string name_;
-  fs::path a_;  // on the main mount
-  fs::path b_;  // the same directory on the second mount
   std::string path_a_;
 };
-
-fs::path Locks::second_;
-std::string Locks::mount_error_;
 
 TEST_F(Locks, FlockIsExclusiveAcrossMountsUntilTheHolderCloses) {
   int hfd = -1;

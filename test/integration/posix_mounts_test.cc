@@ -20,6 +20,7 @@
 #include <cstring>
 
 #include "test/integration/cluster.h"
+#include "test/integration/two_mount_test.h"
 #include "test/integration/objects.h"
 #include "test/integration/syscalls.h"
 
@@ -27,16 +28,10 @@ namespace zhsm::test {
 namespace {
 
 constexpr int kTokenLifetimeS = 8;
-constexpr auto kVisible = std::chrono::seconds(10);
 // Token expiry, the sweeper (every 3 s) and the deletion round trip through a
 // heartbeat (every 2 s), with room for a loaded machine.
 constexpr auto kReclaimed = std::chrono::seconds(kTokenLifetimeS * 4 + 30);
 constexpr size_t kMiB = 1 << 20;
-
-bool present(const fs::path& p) {
-  struct stat st {};
-  return ::lstat(p.c_str(), &st) == 0;
-}
 
 std::vector<fs::path> backend_roots(const Cluster& c) {
   std::vector<fs::path> roots;
@@ -45,36 +40,15 @@ std::vector<fs::path> backend_roots(const Cluster& c) {
 }
 
 // Tests that use the main mount (A) and a second mount (B) of the cluster.
-class PosixMounts : public ::testing::Test {
+class PosixMounts : public TwoMountTest {
  protected:
-  static void SetUpTestSuite() {
-    try {
-      second_ = Cluster::get().add_mount("mnt2");
-    } catch (const std::exception& e) {
-      mount_error_ = e.what();
-    }
-  }
-
   void SetUp() override {
-    ASSERT_FALSE(second_.empty()) << mount_error_;
-    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    a_ = Cluster::get().scratch(name);
+    TwoMountTest::SetUp();
     ::chmod(a_.c_str(), 0755);
-    b_ = second_ / name;
-    ASSERT_TRUE(eventually([&] { return present(b_); }, kVisible))
-        << "the test directory made on the first mount never appeared on the second";
   }
 
   Cluster& cluster() { return Cluster::get(); }
-
-  static fs::path second_;
-  static std::string mount_error_;
-  fs::path a_;  // on the main mount
-  fs::path b_;  // the same directory on the second mount
 };
-
-fs::path PosixMounts::second_;
-std::string PosixMounts::mount_error_;
 
 TEST_F(PosixMounts, UnlinkedOpenFileKeepsWorkingOnEveryMount) {
   const size_t size = 17 * kMiB + 123;  // two data objects at the default chunk size

@@ -8,45 +8,13 @@
 #include <unistd.h>
 
 #include "test/integration/cluster.h"
+#include "test/integration/two_mount_test.h"
 #include "test/integration/syscalls.h"
 
 namespace zhsm::test {
 namespace {
 
-constexpr auto kVisible = std::chrono::seconds(10);
-
-bool present(const fs::path& p) {
-  struct stat st {};
-  return ::lstat(p.c_str(), &st) == 0;
-}
-
-class TwoMounts : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    try {
-      second_ = Cluster::get().add_mount("mnt2");
-    } catch (const std::exception& e) {
-      mount_error_ = e.what();
-    }
-  }
-
-  void SetUp() override {
-    ASSERT_FALSE(second_.empty()) << mount_error_;
-    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    a_ = Cluster::get().scratch(name);
-    b_ = second_ / name;
-    ASSERT_TRUE(eventually([&] { return present(b_); }, kVisible))
-        << "the test directory made on the first mount never appeared on the second";
-  }
-
-  static fs::path second_;
-  static std::string mount_error_;
-  fs::path a_;  // on the main mount
-  fs::path b_;  // the same directory on the second mount
-};
-
-fs::path TwoMounts::second_;
-std::string TwoMounts::mount_error_;
+using TwoMounts = TwoMountTest;
 
 TEST_F(TwoMounts, CreateWriteDeleteAreSeenOnTheOther) {
   ASSERT_TRUE(write_file(a_ / "f", "version one"));
