@@ -9,31 +9,21 @@
 #include "common/rpc_client.h"
 #include "common/token.h"
 #include "controller/controller_service.h"
-#include "controller/db/pg_test_fixture.h"
+#include "controller/db/served_store_fixture.h"
 
 namespace zhsm {
 namespace {
 
-constexpr const char* kKey = "0123456789abcdef0123456789abcdef";
 using Kind = proto::LockKind;
 using Type = proto::LockType;
 
-class LockHandlerTest : public PgStoreTest {
+class LockHandlerTest : public ServedStoreTest {
  protected:
+  void adjust(ServiceOptions& o) override { o.client_grace_ms = 1; }
+
   void SetUp() override {
-    PgStoreTest::SetUp();
+    ServedStoreTest::SetUp();
     if (HasFatalFailure()) return;
-    ServiceOptions o;
-    o.cluster_key = kKey;
-    o.token_lifetime_ms = kTokenLifetimeMs;
-    o.heartbeat_timeout_ms = kHeartbeatTimeoutMs;
-    o.client_grace_ms = 1;
-    service_ = std::make_unique<ControllerService>(store(), pool_, metrics_, o);
-    server_ = std::make_unique<RpcServer>(
-        io_, "127.0.0.1:0", [this](const std::string& peer) { return service_->make_handler(peer); },
-        "controller");
-    server_->start();
-    thread_ = std::thread([this] { io_.run(); });
     a_ = connect();
     b_ = connect();
     id_a_ = hello(*a_, "a:/mnt");
@@ -41,20 +31,9 @@ class LockHandlerTest : public PgStoreTest {
     register_backend();
   }
   void TearDown() override {
-    if (thread_.joinable()) {
-      a_.reset();
-      b_.reset();
-      server_->stop();
-      work_.reset();
-      io_.stop();
-      thread_.join();
-    }
-    pool_.join();
-    PgStoreTest::TearDown();
-  }
-
-  std::unique_ptr<RpcClient> connect() {
-    return std::make_unique<RpcClient>(io_, "127.0.0.1:" + std::to_string(server_->port()));
+    a_.reset();
+    b_.reset();
+    ServedStoreTest::TearDown();
   }
 
   static uint64_t hello(RpcClient& c, const std::string& name, uint64_t resume = 0) {
@@ -65,10 +44,6 @@ class LockHandlerTest : public PgStoreTest {
     });
     EXPECT_TRUE(r.ok()) << r.message();
     return r.ok() ? r.response().getHello().getClientId() : 0;
-  }
-
-  static capnp::Data::Reader data(const std::string& s) {
-    return capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(s.data()), s.size());
   }
 
   // Opens (creating it first when `create`) file `name` in the root; returns (ino, token).
@@ -126,13 +101,6 @@ class LockHandlerTest : public PgStoreTest {
     return text.substr(at + 1, end - at - 1);
   }
 
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
-  asio::thread_pool pool_{2};
-  Metrics metrics_;
-  std::unique_ptr<ControllerService> service_;
-  std::unique_ptr<RpcServer> server_;
-  std::thread thread_;
   std::unique_ptr<RpcClient> a_;
   std::unique_ptr<RpcClient> b_;
   uint64_t id_a_ = 0;

@@ -7,55 +7,25 @@
 #include "common/rpc_client.h"
 #include "common/token.h"
 #include "controller/controller_service.h"
-#include "controller/db/pg_test_fixture.h"
+#include "controller/db/served_store_fixture.h"
 
 namespace zhsm {
 namespace {
 
-constexpr const char* kKey = "0123456789abcdef0123456789abcdef";
-
-class HandlerTest : public PgStoreTest {
+class HandlerTest : public ServedStoreTest {
  protected:
   void SetUp() override {
-    PgStoreTest::SetUp();
+    ServedStoreTest::SetUp();
     if (HasFatalFailure()) return;
-    ServiceOptions o;
-    o.cluster_key = kKey;
-    o.token_lifetime_ms = kTokenLifetimeMs;
-    o.heartbeat_timeout_ms = kHeartbeatTimeoutMs;
-    service_ = std::make_unique<ControllerService>(store(), pool_, metrics_, o);
-    server_ = std::make_unique<RpcServer>(
-        io_, "127.0.0.1:0", [this](const std::string& peer) { return service_->make_handler(peer); },
-        "controller");
-    server_->start();
-    thread_ = std::thread([this] { io_.run(); });
-    client_ = std::make_unique<RpcClient>(io_, "127.0.0.1:" + std::to_string(server_->port()));
+    client_ = connect();
   }
   void TearDown() override {
-    if (thread_.joinable()) {
-      client_.reset();
-      server_->stop();
-      work_.reset();
-      io_.stop();
-      thread_.join();
-    }
-    pool_.join();
-    PgStoreTest::TearDown();
+    client_.reset();
+    ServedStoreTest::TearDown();
   }
 
   Reply call(const RequestFiller& fill) { return client_->call(fill, std::chrono::seconds(10)); }
 
-  static capnp::Data::Reader data(const std::string& s) {
-    return capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(s.data()), s.size());
-  }
-
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
-  asio::thread_pool pool_{2};
-  Metrics metrics_;
-  std::unique_ptr<ControllerService> service_;
-  std::unique_ptr<RpcServer> server_;
-  std::thread thread_;
   std::unique_ptr<RpcClient> client_;
 };
 

@@ -12,20 +12,25 @@
 
 namespace zhsm {
 
-void ControllerService::drop_token_locks(uint64_t token, std::string_view reason) {
-  size_t n = locks_.drop_token(token);
+namespace {
+
+// One metric update and one log line for `n` locks dropped (nothing when none were held).
+void count_dropped(Metrics& metrics, size_t n, std::string_view reason, std::string_view holder,
+                   uint64_t id) {
   if (n == 0) return;
-  metrics_.add("zhsm_controller_locks_dropped_total", static_cast<double>(n),
-               fmt::format("reason=\"{}\"", reason));
-  spdlog::info("event=locks_dropped reason={} token={} count={}", reason, token, n);
+  metrics.add("zhsm_controller_locks_dropped_total", static_cast<double>(n),
+              fmt::format("reason=\"{}\"", reason));
+  spdlog::info("event=locks_dropped reason={} {}={} count={}", reason, holder, id, n);
+}
+
+}  // namespace
+
+void ControllerService::drop_token_locks(uint64_t token, std::string_view reason) {
+  count_dropped(metrics_, locks_.drop_token(token), reason, "token", token);
 }
 
 void ControllerService::drop_client_locks(uint64_t client, std::string_view reason) {
-  size_t n = locks_.drop_client(client);
-  if (n == 0) return;
-  metrics_.add("zhsm_controller_locks_dropped_total", static_cast<double>(n),
-               fmt::format("reason=\"{}\"", reason));
-  spdlog::info("event=locks_dropped reason={} client={} count={}", reason, client, n);
+  count_dropped(metrics_, locks_.drop_client(client), reason, "client", client);
 }
 
 awaitable<void> ControllerService::sweep_locks() {
