@@ -34,14 +34,6 @@ long rename2(const fs::path& from, const fs::path& to, unsigned flags) {
   return ::syscall(SYS_renameat2, AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), flags);
 }
 
-long put(const fs::path& p, const std::string& data) {
-  int fd = ::open(p.c_str(), O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return -1;
-  long n = write_all(fd, data);
-  if (::close(fd) != 0) return -1;
-  return n;
-}
-
 long nlink_of(const fs::path& p) {
   struct stat st {};
   if (::lstat(p.c_str(), &st) != 0) return -1;

@@ -75,14 +75,6 @@ class Watch {
   std::vector<std::pair<std::string, Times>> entries_;
 };
 
-long put(const fs::path& p, const std::string& data) {
-  int fd = ::open(p.c_str(), O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return -1;
-  long n = write_all(fd, data);
-  if (::close(fd) != 0) return -1;
-  return n;
-}
-
 TEST_F(PosixTimes, DataCalls) {
   compare([](const fs::path& d, Transcript& t) {
     t.call("mkdir p", [&] { return ::mkdir((d / "p").c_str(), 0755); });

@@ -40,6 +40,14 @@ long write_all(int fd, const std::string& data) {
   return static_cast<long>(done);
 }
 
+long put(const fs::path& p, const std::string& data) {
+  int fd = ::open(p.c_str(), O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return -1;
+  long n = write_all(fd, data);
+  if (::close(fd) != 0) return -1;
+  return n;
+}
+
 long pwrite_all(int fd, const std::string& data, off_t offset) {
   size_t done = 0;
   while (done < data.size()) {

@@ -21,6 +21,9 @@ std::string pattern_bytes(uint64_t seed, size_t size);
 long write_all(int fd, const std::string& data);
 // pwrite of all of `data` at `offset`; returns bytes written or -1 (errno set).
 long pwrite_all(int fd, const std::string& data, off_t offset);
+// Creates or truncates `path` (mode 0644), writes `data` and closes it; returns bytes
+// written, or -1 (errno set) when open, write or close fails.
+long put(const fs::path& path, const std::string& data);
 // Reads up to `size` bytes at `offset` (short only at end of file); nullopt-like
 // "<errno NAME>" text when a read fails.
 std::string pread_text(int fd, size_t size, off_t offset);
