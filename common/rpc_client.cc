@@ -89,7 +89,9 @@ struct RpcClient::Impl : std::enable_shared_from_this<RpcClient::Impl> {
   enum class State { idle, connecting, connected } state = State::idle;
   uint64_t generation = 0;
   uint64_t connects = 0;  // successful connects so far
-  std::unique_ptr<tcp::socket> socket;
+  // Shared with the read and write loops: drop_connection() closes and forgets it,
+  // while a composed read or write still in progress finishes on its own reference.
+  std::shared_ptr<tcp::socket> socket;
   std::unordered_map<uint64_t, Pending> pending;
   std::deque<std::vector<uint8_t>> queue;
   bool writing = false;
@@ -146,7 +148,7 @@ struct RpcClient::Impl : std::enable_shared_from_this<RpcClient::Impl> {
     uint64_t gen = generation;
     try {
       auto ep = parse_endpoint(address);
-      auto s = std::make_unique<tcp::socket>(strand);
+      auto s = std::make_shared<tcp::socket>(strand);
       co_await s->async_connect(ep, asio::use_awaitable);
       s->set_option(tcp::no_delay(true));
       if (gen != generation) co_return;
@@ -173,11 +175,12 @@ struct RpcClient::Impl : std::enable_shared_from_this<RpcClient::Impl> {
   }
 
   awaitable<void> write_loop(uint64_t gen) {
+    auto sock = socket;
     while (gen == generation && !queue.empty()) {
       auto frame = std::move(queue.front());
       queue.pop_front();
       boost::system::error_code ec;
-      co_await asio::async_write(*socket, asio::buffer(frame),
+      co_await asio::async_write(*sock, asio::buffer(frame),
                                  asio::redirect_error(asio::use_awaitable, ec));
       if (gen != generation) co_return;
       if (ec) {
@@ -190,9 +193,10 @@ struct RpcClient::Impl : std::enable_shared_from_this<RpcClient::Impl> {
 
   awaitable<void> read_loop(uint64_t gen) {
     std::string why = "closed by peer";
+    auto sock = socket;
     try {
       for (;;) {
-        auto frame = co_await read_frame(*socket);
+        auto frame = co_await read_frame(*sock);
         if (gen != generation) co_return;
         if (!frame) break;
         uint64_t id = 0;

@@ -2,6 +2,7 @@
 #include "common/rpc_server.h"
 
 #include <deque>
+#include <future>
 #include <set>
 
 #include <capnp/serialize.h>
@@ -177,7 +178,9 @@ struct RpcServer::Impl : std::enable_shared_from_this<RpcServer::Impl> {
       boost::system::error_code ec;
       tcp::socket socket(io);
       co_await acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec == asio::error::operation_aborted) co_return;
+      // Closed by stop(): the pending accept is aborted, or a new one finds the
+      // descriptor gone (EBADF). Either way this listener is finished.
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       if (ec) {
         spdlog::warn("event=accept_failed role={} reason=\"{}\"", name, ec.message());
         continue;
@@ -215,12 +218,34 @@ void RpcServer::start() {
 }
 
 void RpcServer::stop() {
-  boost::system::error_code ec;
-  impl_->acceptor.close(ec);
-  std::lock_guard lock(impl_->mu);
-  for (auto& w : impl_->connections)
-    if (auto c = w.lock()) c->close();
-  impl_->connections.clear();
+  // The acceptor is not thread-safe: it is closed on the io_context, where the accept
+  // loop uses it. A caller on another thread waits for that, so the port is free
+  // when stop() returns; if nothing runs the io_context, no one else touches the
+  // acceptor and it is closed here.
+  auto close_all = [impl = impl_] {
+    boost::system::error_code ec;
+    impl->acceptor.close(ec);
+    std::lock_guard lock(impl->mu);
+    for (auto& w : impl->connections)
+      if (auto c = w.lock()) c->close();
+    impl->connections.clear();
+  };
+  auto& io = impl_->io;
+  if (io.get_executor().running_in_this_thread() || io.stopped()) {
+    close_all();
+    return;
+  }
+  auto closed = std::make_shared<std::promise<void>>();
+  auto done = closed->get_future();
+  asio::post(io, [closed, close_all] {
+    close_all();
+    closed->set_value();
+  });
+  if (done.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    spdlog::warn("event=stop_not_run role={} reason=\"io_context did not run the close\"",
+                 impl_->name);
+    close_all();
+  }
 }
 
 uint16_t RpcServer::port() const {
