@@ -63,6 +63,7 @@ void apply_toml(ControllerConfig& c, const std::string& text, const std::string&
     else if (key == "token-lifetime") take_int(node, c.token_lifetime_s, key, origin);
     else if (key == "heartbeat-timeout") take_int(node, c.heartbeat_timeout_s, key, origin);
     else if (key == "client-grace") take_int(node, c.client_grace_s, key, origin);
+    else if (key == "meta-cache") take_int(node, c.meta_cache, key, origin);
     else if (key == "log-level") take_string(node, c.log_level, key, origin);
     else if (key == "log-file") take_string(node, c.log_file, key, origin);
     else throw Error(Errc::invalid, fmt::format("{}: unknown key '{}'", origin, key));
@@ -109,6 +110,9 @@ ConfigResult parse_config(const std::vector<std::string>& args) {
   app.add_option("--client-grace", c.client_grace_s,
                  "seconds a client may stay disconnected before its locks are dropped")
       ->capture_default_str();
+  app.add_option("--meta-cache", c.meta_cache,
+                 "inodes, and as many names, whose metadata is kept in memory (0: off)")
+      ->capture_default_str();
   app.add_option("--log-level", c.log_level, "trace|debug|info|warn|error")->capture_default_str();
   app.add_option("--log-file", c.log_file, "log file (standard error when unset)");
 
@@ -146,6 +150,8 @@ void validate_config(const ControllerConfig& c) {
     throw Error(Errc::invalid, "--heartbeat-timeout must be at least 1 second");
   if (c.client_grace_s < 1)
     throw Error(Errc::invalid, "--client-grace must be at least 1 second");
+  if (c.meta_cache > (1u << 22))
+    throw Error(Errc::invalid, fmt::format("--meta-cache {} is more than 4194304", c.meta_cache));
 }
 
 std::string redact_conninfo(const std::string& conninfo) {

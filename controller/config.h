@@ -22,6 +22,7 @@ struct ControllerConfig {
   uint32_t token_lifetime_s = 300;
   uint32_t heartbeat_timeout_s = 10;
   uint32_t client_grace_s = 10;  // disconnected this long, a client loses its locks
+  uint32_t meta_cache = 32768;   // inodes (and as many names) kept in memory; 0 = no cache
   std::string log_level = "info";
   std::string log_file;  // empty = standard error
 };

@@ -15,6 +15,7 @@
 #include "common/token.h"
 #include "controller/controller_service.h"
 #include "controller/db/pg_connect.h"
+#include "controller/meta_cache.h"
 #include "controller/sweeper.h"
 
 namespace zhsm {
@@ -60,15 +61,42 @@ int run_controller(const ControllerConfig& cfg) {
                redact_conninfo(cfg.db), db.schema_from, db.schema_to, settings.cluster_id.str(),
                settings.chunk_size, settings.inline_max);
 
+  // Lookups, stats and xattr reads answered from memory (controller/meta_cache.h).
+  std::unique_ptr<MetaStore> store = std::move(db.store);
+  CachingMetaStore* cache = nullptr;
+  if (cfg.meta_cache > 0) {
+    MetaCacheOptions mo;
+    mo.attrs = cfg.meta_cache;
+    mo.entries = cfg.meta_cache;
+    mo.xattrs = std::max<size_t>(cfg.meta_cache / 4, 1);
+    auto cached = std::make_unique<CachingMetaStore>(std::move(store), mo);
+    cache = cached.get();
+    store = std::move(cached);
+  }
+
   asio::io_context io;
   asio::thread_pool db_pool(cfg.db_threads);
   Metrics metrics;
+  if (cache) {
+    metrics.describe("zhsm_controller_meta_cache_hits_total", "counter",
+                     "Lookups, stats and xattr reads answered from memory");
+    metrics.describe("zhsm_controller_meta_cache_misses_total", "counter",
+                     "Lookups, stats and xattr reads that asked the database");
+    metrics.describe("zhsm_controller_meta_cache_entries", "gauge",
+                     "Attributes, names and xattrs held in memory");
+    metrics.on_scrape([cache](Metrics& m) {
+      auto s = cache->stats();
+      m.set("zhsm_controller_meta_cache_hits_total", static_cast<double>(s.hits));
+      m.set("zhsm_controller_meta_cache_misses_total", static_cast<double>(s.misses));
+      m.set("zhsm_controller_meta_cache_entries", static_cast<double>(s.entries));
+    });
+  }
   ServiceOptions so;
   so.cluster_key = key;
   so.token_lifetime_ms = pg.store.token_lifetime_ms;
   so.heartbeat_timeout_ms = pg.store.heartbeat_timeout_ms;
   so.client_grace_ms = int64_t{cfg.client_grace_s} * 1000;
-  ControllerService service(*db.store, db_pool, metrics, so);
+  ControllerService service(*store, db_pool, metrics, so);
 
   RpcServer server(
       io, cfg.listen, [&service](const std::string& peer) { return service.make_handler(peer); },
@@ -102,9 +130,10 @@ int run_controller(const ControllerConfig& cfg) {
   });
 
   spdlog::info("event=start listen={} metrics={} db_threads={} token_lifetime_s={} "
-               "heartbeat_timeout_s={} client_grace_s={}",
+               "heartbeat_timeout_s={} client_grace_s={} meta_cache={}",
                listen, metrics_addr.empty() ? "off" : metrics_addr, cfg.db_threads,
-               cfg.token_lifetime_s, cfg.heartbeat_timeout_s, cfg.client_grace_s);
+               cfg.token_lifetime_s, cfg.heartbeat_timeout_s, cfg.client_grace_s,
+               cfg.meta_cache);
   io.run();
   db_pool.join();
   spdlog::info("event=stopped");

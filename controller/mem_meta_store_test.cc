@@ -2,6 +2,8 @@
 // MemMetaStore, plus the few checks that only make sense for the fake.
 #include "controller/mem_meta_store.h"
 
+#include "controller/meta_cache.h"
+
 #include "controller/conformance/store_fixture.h"
 
 namespace zhsm {
@@ -24,9 +26,25 @@ class MemoryBackend : public StoreBackend {
 
 MemoryBackend memory_backend;
 
+// The same store behind the controller's metadata cache: the cache must not change any
+// answer.
+class CachedMemoryBackend : public MemoryBackend {
+ public:
+  std::string name() const override { return "cached_memory"; }
+  std::unique_ptr<MetaStore> open_fresh(const StoreConfig& config) override {
+    return std::make_unique<CachingMetaStore>(MemoryBackend::open_fresh(config));
+  }
+  StoreCounts counts(MetaStore& store) override {
+    return MemoryBackend::counts(dynamic_cast<CachingMetaStore&>(store).inner());
+  }
+};
+
+CachedMemoryBackend cached_memory_backend;
+
 }  // namespace
 
 ZHSM_CONFORMANCE_SUITES(Memory, &memory_backend);
+ZHSM_CONFORMANCE_SUITES(CachedMemory, &cached_memory_backend);
 
 namespace {
 

@@ -94,7 +94,7 @@ InodeAttr MemMetaStore::link(uint64_t ino, uint64_t new_parent, std::string_view
   return get(ino).attr;
 }
 
-void MemMetaStore::unlink(uint64_t parent, std::string_view name) {
+uint64_t MemMetaStore::unlink(uint64_t parent, std::string_view name) {
   check_name(name);
   auto lock = begin();
   dir(parent, "parent directory");
@@ -105,9 +105,10 @@ void MemMetaStore::unlink(uint64_t parent, std::string_view name) {
   remove_entry(parent, name);
   touch_dir(parent, 0);
   drop_link(*ino, false);
+  return *ino;
 }
 
-void MemMetaStore::rmdir(uint64_t parent, std::string_view name) {
+uint64_t MemMetaStore::rmdir(uint64_t parent, std::string_view name) {
   check_name(name);
   auto lock = begin();
   dir(parent, "parent directory");
@@ -121,6 +122,7 @@ void MemMetaStore::rmdir(uint64_t parent, std::string_view name) {
   remove_entry(parent, name);
   touch_dir(parent, -1);
   drop_link(*ino, true);
+  return *ino;
 }
 
 bool MemMetaStore::within(uint64_t ino, uint64_t ancestor) {
@@ -135,7 +137,7 @@ bool MemMetaStore::within(uint64_t ino, uint64_t ancestor) {
               fmt::format("directory {} is nested deeper than {}", ino, kMaxDirectoryDepth));
 }
 
-void MemMetaStore::rename(const RenameArgs& a) {
+RenameResult MemMetaStore::rename(const RenameArgs& a) {
   check_rename(a);
   auto lock = begin();
   const bool cross = a.parent != a.new_parent;
@@ -151,7 +153,7 @@ void MemMetaStore::rename(const RenameArgs& a) {
   if (a.exchange && !dst_ino)
     throw Error(Errc::not_found,
                 "rename: exchange target " + entry_text(a.new_parent, a.new_name) + " missing");
-  if (dst_ino && *dst_ino == *src_ino) return;  // same inode: POSIX says do nothing
+  if (dst_ino && *dst_ino == *src_ino) return {};  // same inode: POSIX says do nothing
   if (dst_ino && a.no_replace)
     throw Error(Errc::exists,
                 "rename: " + entry_text(a.new_parent, a.new_name) + " already exists");
@@ -216,6 +218,7 @@ void MemMetaStore::rename(const RenameArgs& a) {
   } else {
     touch_dir(a.parent, delta_old + delta_new);
   }
+  return {*src_ino, dst_ino.value_or(0)};
 }
 
 std::string MemMetaStore::readlink(uint64_t ino) {

@@ -50,10 +50,11 @@ class MetaStore {
   // A new name for an existing non-directory inode.
   virtual InodeAttr link(uint64_t ino, uint64_t new_parent, std::string_view new_name) = 0;
   // Removes a non-directory name; the inode goes when its last link and last token go.
-  virtual void unlink(uint64_t parent, std::string_view name) = 0;
-  // Removes an empty directory.
-  virtual void rmdir(uint64_t parent, std::string_view name) = 0;
-  virtual void rename(const RenameArgs& args) = 0;
+  // Returns the inode the name named.
+  virtual uint64_t unlink(uint64_t parent, std::string_view name) = 0;
+  // Removes an empty directory; returns its inode.
+  virtual uint64_t rmdir(uint64_t parent, std::string_view name) = 0;
+  virtual RenameResult rename(const RenameArgs& args) = 0;
   // The target of a symlink; invalid for other types.
   virtual std::string readlink(uint64_t ino) = 0;
   // Entries with cookie > after, ascending by cookie, at most max_entries (capped at 1000).

@@ -101,6 +101,13 @@ struct RenameArgs {
   bool exchange = false;
 };
 
+// The inodes a rename changed besides the two directories: the one that moved, and the
+// one that was replaced (its link count dropped) or exchanged; 0 when there was none.
+struct RenameResult {
+  uint64_t moved = 0;
+  uint64_t other = 0;
+};
+
 struct OpenArgs {
   uint64_t ino = 0;
   proto::AccessMode mode = proto::AccessMode::READ;

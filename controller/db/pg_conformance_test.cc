@@ -5,5 +5,6 @@
 namespace zhsm {
 
 ZHSM_CONFORMANCE_SUITES(Postgres, postgres_backend());
+ZHSM_CONFORMANCE_SUITES(CachedPostgres, cached_postgres_backend());
 
 }  // namespace zhsm

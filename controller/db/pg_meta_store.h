@@ -44,9 +44,9 @@ class PgMetaStore : public MetaStore {
   InodeAttr mkdir(const NodeArgs& args) override;
   InodeAttr symlink(const NodeArgs& args) override;
   InodeAttr link(uint64_t ino, uint64_t new_parent, std::string_view new_name) override;
-  void unlink(uint64_t parent, std::string_view name) override;
-  void rmdir(uint64_t parent, std::string_view name) override;
-  void rename(const RenameArgs& args) override;
+  uint64_t unlink(uint64_t parent, std::string_view name) override;
+  uint64_t rmdir(uint64_t parent, std::string_view name) override;
+  RenameResult rename(const RenameArgs& args) override;
   std::string readlink(uint64_t ino) override;
   DirPage readdir(uint64_t ino, uint64_t after, uint32_t max_entries) override;
 

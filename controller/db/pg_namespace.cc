@@ -112,9 +112,9 @@ InodeAttr PgMetaStore::link(uint64_t ino, uint64_t new_parent, std::string_view 
   });
 }
 
-void PgMetaStore::unlink(uint64_t parent, std::string_view name) {
+uint64_t PgMetaStore::unlink(uint64_t parent, std::string_view name) {
   check_name(name);
-  txn("unlink", [&](InodeTxn& t) {
+  return txn("unlink", [&](InodeTxn& t) {
     t.relax_durability();  // durable at the next sync (doc/durability.md)
     t.dir(parent, true, "parent directory");
     auto ino = t.entry(parent, name);
@@ -125,12 +125,13 @@ void PgMetaStore::unlink(uint64_t parent, std::string_view name) {
     t.remove_entry(parent, name);
     t.touch_dir(parent, 0);
     t.drop_link(*ino, false);
+    return *ino;
   });
 }
 
-void PgMetaStore::rmdir(uint64_t parent, std::string_view name) {
+uint64_t PgMetaStore::rmdir(uint64_t parent, std::string_view name) {
   check_name(name);
-  txn("rmdir", [&](InodeTxn& t) {
+  return txn("rmdir", [&](InodeTxn& t) {
     t.relax_durability();  // durable at the next sync (doc/durability.md)
     t.dir(parent, true, "parent directory");
     auto ino = t.entry(parent, name);
@@ -144,6 +145,7 @@ void PgMetaStore::rmdir(uint64_t parent, std::string_view name) {
     t.remove_entry(parent, name);
     t.touch_dir(parent, -1);
     t.drop_link(*ino, true);
+    return *ino;
   });
 }
 

@@ -48,9 +48,9 @@ void prepare_rename_statements(pqxx::connection& c) {
   c.prepare("dir_move_lock", "SELECT pg_advisory_xact_lock($1)");
 }
 
-void PgMetaStore::rename(const RenameArgs& a) {
+RenameResult PgMetaStore::rename(const RenameArgs& a) {
   check_rename(a);
-  txn("rename", [&](InodeTxn& t) {
+  return txn("rename", [&](InodeTxn& t) -> RenameResult {
     t.relax_durability();  // durable at the next sync (doc/durability.md)
     const bool cross = a.parent != a.new_parent;
     bool move_locked = false;
@@ -77,7 +77,7 @@ void PgMetaStore::rename(const RenameArgs& a) {
     if (a.exchange && !dst_ino)
       throw Error(Errc::not_found,
                   "rename: exchange target " + entry_text(a.new_parent, a.new_name) + " missing");
-    if (dst_ino && *dst_ino == *src_ino) return;  // same inode: POSIX says do nothing
+    if (dst_ino && *dst_ino == *src_ino) return {};  // same inode: POSIX says do nothing
     if (dst_ino && a.no_replace)
       throw Error(Errc::exists,
                   "rename: " + entry_text(a.new_parent, a.new_name) + " already exists");
@@ -152,6 +152,7 @@ void PgMetaStore::rename(const RenameArgs& a) {
     } else {
       t.touch_dir(a.parent, delta_old + delta_new);
     }
+    return RenameResult{*src_ino, dst_ino.value_or(0)};
   });
 }
 

@@ -2,6 +2,8 @@
 // controller-db tests (see pg_test_fixture.h).
 #include "controller/db/pg_test_fixture.h"
 
+#include "controller/meta_cache.h"
+
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -155,10 +157,24 @@ class PostgresBackend : public StoreBackend {
   }
 };
 
+// The same behind the controller's metadata cache, as the daemon runs it.
+class CachedPostgresBackend : public PostgresBackend {
+ public:
+  std::string name() const override { return "cached_postgres"; }
+  std::unique_ptr<MetaStore> open_fresh(const StoreConfig& config) override {
+    return std::make_unique<CachingMetaStore>(PostgresBackend::open_fresh(config));
+  }
+};
+
 }  // namespace
 
 StoreBackend* postgres_backend() {
   static PostgresBackend backend;
+  return &backend;
+}
+
+StoreBackend* cached_postgres_backend() {
+  static CachedPostgresBackend backend;
   return &backend;
 }
 

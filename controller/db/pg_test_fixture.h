@@ -21,6 +21,8 @@ const std::string& test_conninfo();
 // The conformance suite's PostgreSQL backend: every open_fresh() drops and migrates the
 // schema of the test database.
 StoreBackend* postgres_backend();
+// The same behind the controller's metadata cache (controller/meta_cache.h).
+StoreBackend* cached_postgres_backend();
 
 class PgStoreTest : public ::testing::Test, public StoreTestKit {
  protected:

@@ -1,0 +1,406 @@
+// CachingMetaStore: see meta_cache.h for why the cache is safe.
+#include "controller/meta_cache.h"
+
+#include <fmt/format.h>
+
+#include "common/error.h"
+#include "controller/meta_checks.h"
+#include "controller/names.h"
+
+namespace zhsm {
+namespace {
+
+// Errors a store throws before anything is committed: the change did not happen. Any
+// other error (the database went away, an internal fault) leaves the outcome unknown.
+bool nothing_committed(Errc code) {
+  switch (code) {
+    case Errc::io:
+    case Errc::disconnected:
+    case Errc::overloaded:
+    case Errc::timeout:
+    case Errc::internal:
+      return false;
+    default:
+      return true;
+  }
+}
+
+}  // namespace
+
+size_t CachingMetaStore::EntryHash::operator()(const EntryKey& k) const {
+  return std::hash<std::string>()(k.name) ^ (std::hash<uint64_t>()(k.parent) * 0x9e3779b97f4a7c15ULL);
+}
+
+CachingMetaStore::CachingMetaStore(std::unique_ptr<MetaStore> inner, MetaCacheOptions options)
+    : inner_(std::move(inner)),
+      options_(options),
+      attrs_(options.attrs),
+      entries_(options.entries),
+      xattrs_(options.xattrs),
+      bare_(options.xattrs),
+      complete_dirs_(options.xattrs) {}
+
+CachingMetaStore::Stats CachingMetaStore::stats() const {
+  std::lock_guard lock(mu_);
+  return Stats{hits_.load(), misses_.load(),
+               attrs_.size() + entries_.size() + xattrs_.size() + bare_.size() +
+                   complete_dirs_.size()};
+}
+
+void CachingMetaStore::keep_attr(const InodeAttr& attr) {
+  if (attr.nlink == 0) {
+    attrs_.erase(attr.ino);
+    return;
+  }
+  attrs_.put(attr.ino, attr);
+}
+
+void CachingMetaStore::keep_new(const InodeAttr& attr) {
+  keep_attr(attr);
+  if (attr.version != 1) return;  // changed since it was made (every change bumps it)
+  bare_.put(attr.ino, true);
+  if (attr.type == proto::FileType::DIRECTORY) complete_dirs_.put(attr.ino, true);
+}
+
+void CachingMetaStore::put_name(const EntryKey& key, uint64_t ino) {
+  if (auto evicted = entries_.put(key, ino)) complete_dirs_.erase(evicted->parent);
+}
+
+void CachingMetaStore::drop_name(const EntryKey& key) {
+  entries_.erase(key);
+  complete_dirs_.erase(key.parent);
+}
+
+void CachingMetaStore::clear() {
+  attrs_.clear();
+  entries_.clear();
+  xattrs_.clear();
+  bare_.clear();
+  complete_dirs_.clear();
+}
+
+uint64_t CachingMetaStore::epoch() const {
+  std::lock_guard lock(mu_);
+  return epoch_;
+}
+
+void CachingMetaStore::keep_if_unchanged(uint64_t since, const std::function<void()>& keep) {
+  std::lock_guard lock(mu_);
+  if (epoch_ == since) keep();
+}
+
+void CachingMetaStore::changed(uint64_t since, const std::function<void(bool alone)>& update) {
+  std::lock_guard lock(mu_);
+  const bool alone = epoch_ == since;
+  update(alone);
+  ++epoch_;
+}
+
+template <class F>
+auto CachingMetaStore::run_change(F&& fn, const std::function<void()>& forget)
+    -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const Error& e) {
+    std::lock_guard lock(mu_);
+    if (nothing_committed(e.code()))
+      forget();
+    else
+      clear();
+    ++epoch_;
+    throw;
+  } catch (...) {
+    std::lock_guard lock(mu_);
+    clear();
+    ++epoch_;
+    throw;
+  }
+}
+
+// ---- reads
+
+InodeAttr CachingMetaStore::lookup(uint64_t parent, std::string_view name) {
+  check_name(name);
+  EntryKey key{parent, std::string(name)};
+  {
+    std::lock_guard lock(mu_);
+    if (const uint64_t* ino = entries_.find(key)) {
+      if (*ino == 0) {
+        ++hits_;
+        throw Error(Errc::not_found, "no entry " + entry_text(parent, name));
+      }
+      if (const InodeAttr* attr = attrs_.find(*ino)) {
+        ++hits_;
+        return *attr;
+      }
+    } else if (complete_dirs_.find(parent)) {
+      ++hits_;
+      throw Error(Errc::not_found, "no entry " + entry_text(parent, name));
+    }
+  }
+  ++misses_;
+  const uint64_t since = epoch();
+  try {
+    InodeAttr attr = inner_->lookup(parent, name);
+    keep_if_unchanged(since, [&] {
+      put_name(key, attr.ino);
+      keep_attr(attr);
+    });
+    return attr;
+  } catch (const Error& e) {
+    if (e.code() == Errc::not_found) keep_if_unchanged(since, [&] { put_name(key, 0); });
+    throw;
+  }
+}
+
+InodeAttr CachingMetaStore::getattr(uint64_t ino) {
+  {
+    std::lock_guard lock(mu_);
+    if (const InodeAttr* attr = attrs_.find(ino)) {
+      ++hits_;
+      return *attr;
+    }
+  }
+  ++misses_;
+  const uint64_t since = epoch();
+  InodeAttr attr = inner_->getattr(ino);
+  keep_if_unchanged(since, [&] { keep_attr(attr); });
+  return attr;
+}
+
+std::string CachingMetaStore::getxattr(uint64_t ino, std::string_view name) {
+  check_xattr_name(name);
+  XattrKey key{ino, std::string(name)};
+  {
+    std::lock_guard lock(mu_);
+    if (const auto* value = xattrs_.find(key)) {
+      ++hits_;
+      if (!*value)
+        throw Error(Errc::no_data,
+                    fmt::format("inode {} has no xattr '{}'", ino, printable_name(name)));
+      return **value;
+    }
+    if (bare_.find(ino)) {
+      ++hits_;
+      throw Error(Errc::no_data,
+                  fmt::format("inode {} has no xattr '{}'", ino, printable_name(name)));
+    }
+  }
+  ++misses_;
+  const uint64_t since = epoch();
+  try {
+    std::string value = inner_->getxattr(ino, name);
+    if (value.size() <= options_.max_xattr_value)
+      keep_if_unchanged(since, [&] { xattrs_.put(key, value); });
+    return value;
+  } catch (const Error& e) {
+    if (e.code() == Errc::no_data)
+      keep_if_unchanged(since, [&] { xattrs_.put(key, std::nullopt); });
+    throw;
+  }
+}
+
+DirPage CachingMetaStore::readdir(uint64_t ino, uint64_t after, uint32_t max_entries) {
+  const uint64_t since = epoch();
+  DirPage page = inner_->readdir(ino, after, max_entries);
+  keep_if_unchanged(since, [&] {
+    for (const auto& e : page.entries) {
+      if (e.name == "." || e.name == "..") continue;
+      put_name(EntryKey{ino, e.name}, e.attr.ino);
+      keep_attr(e.attr);
+    }
+  });
+  return page;
+}
+
+// ---- changes
+//
+// Each change forgets what it made stale; when no other change completed while it ran
+// (`alone`), it also keeps its own results. A name it cannot keep costs its directory the
+// mark of being complete.
+
+InodeAttr CachingMetaStore::setattr(const SetattrArgs& args) {
+  const uint64_t since = epoch();
+  InodeAttr attr =
+      run_change([&] { return inner_->setattr(args); }, [&] { attrs_.erase(args.ino); });
+  changed(since, [&](bool alone) {
+    attrs_.erase(args.ino);
+    if (alone) keep_attr(attr);
+  });
+  return attr;
+}
+
+template <class F>
+InodeAttr CachingMetaStore::add_node(const NodeArgs& args, F&& make) {
+  const uint64_t since = epoch();
+  EntryKey key{args.parent, args.name};
+  auto forget = [&] {
+    attrs_.erase(args.parent);
+    drop_name(key);
+  };
+  InodeAttr attr = run_change(std::forward<F>(make), forget);
+  changed(since, [&](bool alone) {
+    attrs_.erase(args.parent);
+    if (!alone) return drop_name(key);
+    put_name(key, attr.ino);
+    keep_new(attr);
+  });
+  return attr;
+}
+
+InodeAttr CachingMetaStore::mknod(const NodeArgs& args) {
+  return add_node(args, [&] { return inner_->mknod(args); });
+}
+
+InodeAttr CachingMetaStore::mkdir(const NodeArgs& args) {
+  return add_node(args, [&] { return inner_->mkdir(args); });
+}
+
+InodeAttr CachingMetaStore::symlink(const NodeArgs& args) {
+  return add_node(args, [&] { return inner_->symlink(args); });
+}
+
+InodeAttr CachingMetaStore::link(uint64_t ino, uint64_t new_parent, std::string_view new_name) {
+  const uint64_t since = epoch();
+  EntryKey key{new_parent, std::string(new_name)};
+  auto forget = [&] {
+    attrs_.erase(ino);
+    attrs_.erase(new_parent);
+    drop_name(key);
+  };
+  InodeAttr attr = run_change([&] { return inner_->link(ino, new_parent, new_name); }, forget);
+  changed(since, [&](bool alone) {
+    attrs_.erase(ino);
+    attrs_.erase(new_parent);
+    if (!alone) return drop_name(key);
+    put_name(key, attr.ino);
+    keep_attr(attr);
+  });
+  return attr;
+}
+
+uint64_t CachingMetaStore::remove_name(uint64_t parent, std::string_view name,
+                                       const std::function<uint64_t()>& remove) {
+  const uint64_t since = epoch();
+  EntryKey key{parent, std::string(name)};
+  uint64_t ino = run_change(remove, [&] {
+    attrs_.erase(parent);
+    drop_name(key);
+  });
+  changed(since, [&](bool alone) {
+    attrs_.erase(parent);
+    attrs_.erase(ino);
+    complete_dirs_.erase(ino);
+    if (alone)
+      put_name(key, 0);
+    else
+      drop_name(key);
+  });
+  return ino;
+}
+
+uint64_t CachingMetaStore::unlink(uint64_t parent, std::string_view name) {
+  return remove_name(parent, name, [&] { return inner_->unlink(parent, name); });
+}
+
+uint64_t CachingMetaStore::rmdir(uint64_t parent, std::string_view name) {
+  return remove_name(parent, name, [&] { return inner_->rmdir(parent, name); });
+}
+
+RenameResult CachingMetaStore::rename(const RenameArgs& args) {
+  const uint64_t since = epoch();
+  EntryKey from{args.parent, args.name};
+  EntryKey to{args.new_parent, args.new_name};
+  auto forget = [&] {
+    attrs_.erase(args.parent);
+    attrs_.erase(args.new_parent);
+    drop_name(from);
+    drop_name(to);
+  };
+  RenameResult r = run_change([&] { return inner_->rename(args); }, forget);
+  changed(since, [&](bool alone) {
+    forget();
+    attrs_.erase(r.moved);
+    attrs_.erase(r.other);
+    if (!alone || r.moved == 0) return;  // (0: the names were links of one inode)
+    put_name(to, r.moved);
+    put_name(from, args.exchange ? r.other : 0);
+  });
+  return r;
+}
+
+void CachingMetaStore::setxattr(uint64_t ino, std::string_view name, std::string_view value,
+                                bool create, bool replace) {
+  const uint64_t since = epoch();
+  XattrKey key{ino, std::string(name)};
+  auto forget = [&] {
+    attrs_.erase(ino);
+    xattrs_.erase(key);
+    bare_.erase(ino);
+  };
+  run_change([&] { inner_->setxattr(ino, name, value, create, replace); }, forget);
+  changed(since, [&](bool alone) {
+    forget();
+    if (alone && value.size() <= options_.max_xattr_value) xattrs_.put(key, std::string(value));
+  });
+}
+
+void CachingMetaStore::removexattr(uint64_t ino, std::string_view name) {
+  const uint64_t since = epoch();
+  XattrKey key{ino, std::string(name)};
+  auto forget = [&] {
+    attrs_.erase(ino);
+    xattrs_.erase(key);
+  };
+  run_change([&] { inner_->removexattr(ino, name); }, forget);
+  changed(since, [&](bool alone) {
+    forget();
+    if (alone) xattrs_.put(key, std::nullopt);
+  });
+}
+
+OpenResult CachingMetaStore::open(const OpenArgs& args) {
+  const uint64_t since = epoch();
+  if (!args.truncate) {
+    // Records a token only; the attributes are a read.
+    OpenResult r = inner_->open(args);
+    keep_if_unchanged(since, [&] { keep_attr(r.attr); });
+    return r;
+  }
+  OpenResult r = run_change([&] { return inner_->open(args); }, [&] { attrs_.erase(args.ino); });
+  changed(since, [&](bool alone) {
+    attrs_.erase(args.ino);
+    if (alone) keep_attr(r.attr);
+  });
+  return r;
+}
+
+OpenResult CachingMetaStore::create(const CreateArgs& args) {
+  const uint64_t since = epoch();
+  EntryKey key{args.parent, args.name};
+  OpenResult r = run_change([&] { return inner_->create(args); }, [&] {
+    attrs_.erase(args.parent);
+    drop_name(key);
+  });
+  changed(since, [&](bool alone) {
+    attrs_.erase(args.parent);
+    attrs_.erase(r.attr.ino);
+    if (!alone) return drop_name(key);
+    put_name(key, r.attr.ino);
+    keep_new(r.attr);
+  });
+  return r;
+}
+
+InodeAttr CachingMetaStore::commit_data(const CommitArgs& args) {
+  const uint64_t since = epoch();
+  InodeAttr attr =
+      run_change([&] { return inner_->commit_data(args); }, [&] { attrs_.erase(args.ino); });
+  changed(since, [&](bool alone) {
+    attrs_.erase(args.ino);
+    if (alone) keep_attr(attr);
+  });
+  return attr;
+}
+
+}  // namespace zhsm

@@ -1,0 +1,220 @@
+// Tests of CachingMetaStore over the in-memory store: what it answers without asking the
+// store, and that a change is never hidden by a stale entry, also when a read races it.
+// (The conformance suite also runs whole behind the cache: mem_meta_store_test.cc.)
+#include "controller/meta_cache.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+#include "common/error.h"
+#include "controller/mem_meta_store.h"
+
+namespace zhsm {
+namespace {
+
+// The in-memory store, counting the reads that reach it; getattr can be held halfway
+// (after reading, before answering) to stage a race.
+class CountingStore : public MemMetaStore {
+ public:
+  CountingStore() : MemMetaStore(Settings{Uuid(), 1 << 20, 4096}, StoreOptions{}) {}
+
+  InodeAttr lookup(uint64_t parent, std::string_view name) override {
+    ++reads;
+    return MemMetaStore::lookup(parent, name);
+  }
+  InodeAttr getattr(uint64_t ino) override {
+    ++reads;
+    InodeAttr attr = MemMetaStore::getattr(ino);
+    if (hold_getattr.exchange(false)) {
+      read_done.set_value();
+      resume.get_future().wait();
+    }
+    return attr;
+  }
+  std::string getxattr(uint64_t ino, std::string_view name) override {
+    ++reads;
+    return MemMetaStore::getxattr(ino, name);
+  }
+  InodeAttr setattr(const SetattrArgs& args) override {
+    if (fail_setattr) throw Error(fail_setattr_with, "injected");
+    return MemMetaStore::setattr(args);
+  }
+
+  std::atomic<int> reads{0};
+  std::atomic<bool> hold_getattr{false};
+  std::promise<void> read_done, resume;
+  bool fail_setattr = false;
+  Errc fail_setattr_with = Errc::disconnected;
+};
+
+class MetaCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto inner = std::make_unique<CountingStore>();
+    inner_ = inner.get();
+    cache_ = std::make_unique<CachingMetaStore>(std::move(inner), options());
+  }
+  virtual MetaCacheOptions options() { return {}; }
+
+  InodeAttr file(const std::string& name, uint64_t parent = 1) {
+    NodeArgs a;
+    a.parent = parent;
+    a.name = name;
+    a.mode = 0644;
+    return cache_->mknod(a);
+  }
+  Errc code_of(const std::function<void()>& fn) {
+    try {
+      fn();
+    } catch (const Error& e) {
+      return e.code();
+    }
+    return Errc::ok;
+  }
+
+  CountingStore* inner_;
+  std::unique_ptr<CachingMetaStore> cache_;
+};
+
+TEST_F(MetaCacheTest, RepeatedReadsDoNotReachTheStore) {
+  auto f = file("f");
+  inner_->reads = 0;
+  EXPECT_EQ(cache_->getattr(f.ino).ino, f.ino);
+  EXPECT_EQ(cache_->lookup(1, "f").ino, f.ino);
+  EXPECT_EQ(code_of([&] { cache_->lookup(1, "missing"); }), Errc::not_found);
+  EXPECT_EQ(code_of([&] { cache_->getxattr(f.ino, "security.capability"); }), Errc::no_data);
+  const int first = inner_->reads;  // "missing" (the new file is known to have no xattrs)
+  EXPECT_EQ(first, 1);
+  for (int i = 0; i < 10; ++i) {
+    cache_->getattr(f.ino);
+    cache_->lookup(1, "f");
+    EXPECT_EQ(code_of([&] { cache_->lookup(1, "missing"); }), Errc::not_found);
+    EXPECT_EQ(code_of([&] { cache_->getxattr(f.ino, "security.capability"); }), Errc::no_data);
+  }
+  EXPECT_EQ(inner_->reads, first);
+  EXPECT_GE(cache_->stats().hits, 40u);
+}
+
+TEST_F(MetaCacheTest, ChangesAreSeenAtOnce) {
+  auto f = file("f");
+  cache_->getattr(f.ino);
+  EXPECT_EQ(code_of([&] { cache_->lookup(1, "g"); }), Errc::not_found);  // cached absent
+  auto g = cache_->link(f.ino, 1, "g");
+  EXPECT_EQ(cache_->lookup(1, "g").ino, f.ino);
+  EXPECT_EQ(cache_->getattr(f.ino).nlink, 2u);
+  cache_->unlink(1, "f");
+  EXPECT_EQ(code_of([&] { cache_->lookup(1, "f"); }), Errc::not_found);
+  EXPECT_EQ(cache_->lookup(1, "g").nlink, 1u);  // through the other name
+  SetattrArgs s;
+  s.ino = g.ino;
+  s.mode = 0600;
+  cache_->setattr(s);
+  EXPECT_EQ(cache_->getattr(g.ino).mode, 0600u);
+  cache_->setxattr(g.ino, "user.a", "1", false, false);
+  EXPECT_EQ(cache_->getxattr(g.ino, "user.a"), "1");
+  cache_->removexattr(g.ino, "user.a");
+  EXPECT_EQ(code_of([&] { cache_->getxattr(g.ino, "user.a"); }), Errc::no_data);
+
+  auto h = file("h");
+  RenameArgs r;
+  r.parent = 1;
+  r.name = "g";
+  r.new_parent = 1;
+  r.new_name = "h";
+  cache_->rename(r);  // replaces h
+  EXPECT_EQ(code_of([&] { cache_->lookup(1, "g"); }), Errc::not_found);
+  EXPECT_EQ(cache_->lookup(1, "h").ino, g.ino);
+  EXPECT_EQ(code_of([&] { cache_->getattr(h.ino); }), Errc::not_found);  // replaced, reclaimed
+  EXPECT_EQ(cache_->getattr(1).nlink, inner_->MemMetaStore::getattr(1).nlink);
+}
+
+TEST_F(MetaCacheTest, ANewDirectoryAndANewFileNeedNoReads) {
+  NodeArgs a;
+  a.parent = 1;
+  a.name = "d";
+  a.mode = 0755;
+  auto d = cache_->mkdir(a);
+  auto f = file("f", d.ino);
+  inner_->reads = 0;
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(code_of([&] { cache_->lookup(d.ino, "x" + std::to_string(i)); }), Errc::not_found);
+  EXPECT_EQ(code_of([&] { cache_->getxattr(f.ino, "security.capability"); }), Errc::no_data);
+  EXPECT_EQ(inner_->reads, 0);
+  // A directory made elsewhere (here: behind the cache) is not taken as complete.
+  a.name = "e";
+  auto e = inner_->MemMetaStore::mkdir(a);
+  EXPECT_EQ(code_of([&] { cache_->lookup(e.ino, "x"); }), Errc::not_found);
+  EXPECT_EQ(inner_->reads, 1);
+}
+
+TEST_F(MetaCacheTest, ASlowReadDoesNotPutBackWhatAChangeReplaced) {
+  NodeArgs a;  // made behind the cache's back, so that the read misses
+  a.parent = 1;
+  a.name = "f";
+  a.mode = 0644;
+  auto f = inner_->MemMetaStore::mknod(a);
+  inner_->hold_getattr = true;
+  auto reader = std::async(std::launch::async, [&] { return cache_->getattr(f.ino); });
+  inner_->read_done.get_future().wait();  // the reader holds the old attributes
+  SetattrArgs s;
+  s.ino = f.ino;
+  s.mode = 0600;
+  cache_->setattr(s);
+  inner_->resume.set_value();
+  EXPECT_EQ(reader.get().mode, 0644u);  // its own answer was right when read
+  EXPECT_EQ(cache_->getattr(f.ino).mode, 0600u);
+}
+
+TEST_F(MetaCacheTest, AChangeOfUnknownOutcomeEmptiesTheCache) {
+  auto f = file("f");
+  cache_->getattr(f.ino);
+  cache_->lookup(1, "f");
+  inner_->fail_setattr = true;
+  SetattrArgs s;
+  s.ino = f.ino;
+  s.mode = 0600;
+  EXPECT_EQ(code_of([&] { cache_->setattr(s); }), Errc::disconnected);
+  EXPECT_EQ(cache_->stats().entries, 0u);
+  inner_->fail_setattr_with = Errc::not_found;  // refused: nothing changed, little forgotten
+  cache_->getattr(f.ino);
+  cache_->lookup(1, "f");
+  EXPECT_EQ(code_of([&] { cache_->setattr(s); }), Errc::not_found);
+  EXPECT_GE(cache_->stats().entries, 1u);  // the name stays
+}
+
+class SmallMetaCacheTest : public MetaCacheTest {
+  MetaCacheOptions options() override {
+    MetaCacheOptions o;
+    o.attrs = 4;
+    o.entries = 4;
+    o.xattrs = 4;
+    return o;
+  }
+};
+
+TEST_F(SmallMetaCacheTest, StaysWithinItsBounds) {
+  for (int i = 0; i < 50; ++i) {
+    auto f = file("f" + std::to_string(i));
+    cache_->getattr(f.ino);
+    EXPECT_EQ(code_of([&] { cache_->getxattr(f.ino, "user.x"); }), Errc::no_data);
+  }
+  EXPECT_LE(cache_->stats().entries, 20u);
+  EXPECT_EQ(cache_->lookup(1, "f7").ino, inner_->MemMetaStore::lookup(1, "f7").ino);
+}
+
+TEST_F(SmallMetaCacheTest, AnEvictedNameIsNotTakenForAbsent) {
+  NodeArgs a;
+  a.parent = 1;
+  a.name = "d";
+  a.mode = 0755;
+  auto d = cache_->mkdir(a);
+  std::vector<uint64_t> inos;
+  for (int i = 0; i < 10; ++i) inos.push_back(file("f" + std::to_string(i), d.ino).ino);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(cache_->lookup(d.ino, "f" + std::to_string(i)).ino, inos[i]);
+}
+
+}  // namespace
+}  // namespace zhsm
