@@ -16,11 +16,19 @@ awaitable<void> ControllerHandler::handle_namespace(proto::Request::Reader req,
       auto r = req.getLookup();
       uint64_t parent = r.getParent();
       std::string name = bytes_arg(r.getName());
+      if (auto attr = store.peek_lookup(parent, name)) {
+        fill_attr(resp.initAttr(), *attr);
+        co_return;
+      }
       fill_attr(resp.initAttr(), co_await service_.db([&] { return store.lookup(parent, name); }));
       co_return;
     }
     case W::GETATTR: {
       uint64_t ino = req.getGetattr().getIno();
+      if (auto attr = store.peek_getattr(ino)) {
+        fill_attr(resp.initAttr(), *attr);
+        co_return;
+      }
       fill_attr(resp.initAttr(), co_await service_.db([&] { return store.getattr(ino); }));
       co_return;
     }
@@ -132,7 +140,9 @@ awaitable<void> ControllerHandler::handle_namespace(proto::Request::Reader req,
       auto r = req.getGetxattr();
       uint64_t ino = r.getIno();
       std::string name = bytes_arg(r.getName());
-      std::string value = co_await service_.db([&] { return store.getxattr(ino, name); });
+      auto known = store.peek_getxattr(ino, name);
+      std::string value = known ? std::move(*known)
+                                : co_await service_.db([&] { return store.getxattr(ino, name); });
       resp.setXattr(capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(value.data()),
                                         value.size()));
       co_return;

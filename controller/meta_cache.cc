@@ -119,26 +119,29 @@ auto CachingMetaStore::run_change(F&& fn, const std::function<void()>& forget)
 
 // ---- reads
 
-InodeAttr CachingMetaStore::lookup(uint64_t parent, std::string_view name) {
+std::optional<InodeAttr> CachingMetaStore::peek_lookup(uint64_t parent, std::string_view name) {
   check_name(name);
-  EntryKey key{parent, std::string(name)};
-  {
-    std::lock_guard lock(mu_);
-    if (const uint64_t* ino = entries_.find(key)) {
-      if (*ino == 0) {
-        ++hits_;
-        throw Error(Errc::not_found, "no entry " + entry_text(parent, name));
-      }
-      if (const InodeAttr* attr = attrs_.find(*ino)) {
-        ++hits_;
-        return *attr;
-      }
-    } else if (complete_dirs_.find(parent)) {
+  std::lock_guard lock(mu_);
+  if (const uint64_t* ino = entries_.find(EntryKey{parent, std::string(name)})) {
+    if (*ino == 0) {
       ++hits_;
       throw Error(Errc::not_found, "no entry " + entry_text(parent, name));
     }
+    if (const InodeAttr* attr = attrs_.find(*ino)) {
+      ++hits_;
+      return *attr;
+    }
+  } else if (complete_dirs_.find(parent)) {
+    ++hits_;
+    throw Error(Errc::not_found, "no entry " + entry_text(parent, name));
   }
+  return std::nullopt;
+}
+
+InodeAttr CachingMetaStore::lookup(uint64_t parent, std::string_view name) {
+  if (auto attr = peek_lookup(parent, name)) return *attr;
   ++misses_;
+  EntryKey key{parent, std::string(name)};
   const uint64_t since = epoch();
   try {
     InodeAttr attr = inner_->lookup(parent, name);
@@ -153,14 +156,16 @@ InodeAttr CachingMetaStore::lookup(uint64_t parent, std::string_view name) {
   }
 }
 
+std::optional<InodeAttr> CachingMetaStore::peek_getattr(uint64_t ino) {
+  std::lock_guard lock(mu_);
+  const InodeAttr* attr = attrs_.find(ino);
+  if (!attr) return std::nullopt;
+  ++hits_;
+  return *attr;
+}
+
 InodeAttr CachingMetaStore::getattr(uint64_t ino) {
-  {
-    std::lock_guard lock(mu_);
-    if (const InodeAttr* attr = attrs_.find(ino)) {
-      ++hits_;
-      return *attr;
-    }
-  }
+  if (auto attr = peek_getattr(ino)) return *attr;
   ++misses_;
   const uint64_t since = epoch();
   InodeAttr attr = inner_->getattr(ino);
@@ -168,25 +173,25 @@ InodeAttr CachingMetaStore::getattr(uint64_t ino) {
   return attr;
 }
 
-std::string CachingMetaStore::getxattr(uint64_t ino, std::string_view name) {
+std::optional<std::string> CachingMetaStore::peek_getxattr(uint64_t ino, std::string_view name) {
   check_xattr_name(name);
-  XattrKey key{ino, std::string(name)};
-  {
-    std::lock_guard lock(mu_);
-    if (const auto* value = xattrs_.find(key)) {
-      ++hits_;
-      if (!*value)
-        throw Error(Errc::no_data,
-                    fmt::format("inode {} has no xattr '{}'", ino, printable_name(name)));
-      return **value;
-    }
-    if (bare_.find(ino)) {
-      ++hits_;
-      throw Error(Errc::no_data,
-                  fmt::format("inode {} has no xattr '{}'", ino, printable_name(name)));
-    }
+  std::lock_guard lock(mu_);
+  const auto* value = xattrs_.find(XattrKey{ino, std::string(name)});
+  if (value && *value) {
+    ++hits_;
+    return **value;
   }
+  if (value || bare_.find(ino)) {
+    ++hits_;
+    throw Error(Errc::no_data, fmt::format("inode {} has no xattr '{}'", ino, printable_name(name)));
+  }
+  return std::nullopt;
+}
+
+std::string CachingMetaStore::getxattr(uint64_t ino, std::string_view name) {
+  if (auto value = peek_getxattr(ino, name)) return *value;
   ++misses_;
+  XattrKey key{ino, std::string(name)};
   const uint64_t since = epoch();
   try {
     std::string value = inner_->getxattr(ino, name);

@@ -65,6 +65,9 @@ class CachingMetaStore : public MetaStore {
 
   InodeAttr lookup(uint64_t parent, std::string_view name) override;
   InodeAttr getattr(uint64_t ino) override;
+  std::optional<InodeAttr> peek_lookup(uint64_t parent, std::string_view name) override;
+  std::optional<InodeAttr> peek_getattr(uint64_t ino) override;
+  std::optional<std::string> peek_getxattr(uint64_t ino, std::string_view name) override;
   InodeAttr setattr(const SetattrArgs& args) override;
   InodeAttr mknod(const NodeArgs& args) override;
   InodeAttr mkdir(const NodeArgs& args) override;

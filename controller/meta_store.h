@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +40,15 @@ class MetaStore {
   // The inode `name` names in directory `parent`. not_found, not_dir, invalid, name_too_long.
   virtual InodeAttr lookup(uint64_t parent, std::string_view name) = 0;
   virtual InodeAttr getattr(uint64_t ino) = 0;
+  // The same answers from memory, never blocking: nullopt when only the database knows
+  // (always, unless the store keeps a cache); an error the memory knows is thrown.
+  virtual std::optional<InodeAttr> peek_lookup(uint64_t parent, std::string_view name) {
+    return std::nullopt;
+  }
+  virtual std::optional<InodeAttr> peek_getattr(uint64_t ino) { return std::nullopt; }
+  virtual std::optional<std::string> peek_getxattr(uint64_t ino, std::string_view name) {
+    return std::nullopt;
+  }
   // Changes attributes; a size change truncates or extends the data (chunks past the new
   // size are queued for deletion). Bumps version and ctime.
   virtual InodeAttr setattr(const SetattrArgs& args) = 0;
