@@ -140,9 +140,11 @@ awaitable<void> ControllerHandler::handle_namespace(proto::Request::Reader req,
       auto r = req.getGetxattr();
       uint64_t ino = r.getIno();
       std::string name = bytes_arg(r.getName());
-      auto known = store.peek_getxattr(ino, name);
-      std::string value = known ? std::move(*known)
-                                : co_await service_.db([&] { return store.getxattr(ino, name); });
+      std::string value;
+      if (auto known = store.peek_getxattr(ino, name))
+        value = std::move(*known);
+      else  // (no co_await inside ?: — doc/architecture.md, "Coroutines and GCC 12")
+        value = co_await service_.db([&] { return store.getxattr(ino, name); });
       resp.setXattr(capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(value.data()),
                                         value.size()));
       co_return;
