@@ -22,6 +22,13 @@ void prepare_open_statements(pqxx::connection& c) {
   c.prepare("tok_insert",
             "INSERT INTO tokens (ino, client_id, mode, expires_at_ms) VALUES ($1, $2, $3, $4) "
             "RETURNING id");
+  // The same for a token that grants writing: the id on every row, followed by the
+  // backend candidates (kCandidatesQuery; NULL columns when there is no backend).
+  c.prepare("tok_insert_candidates",
+            "WITH k AS (INSERT INTO tokens (ino, client_id, mode, expires_at_ms) "
+            "VALUES ($1, $2, $3, $4) RETURNING id) "
+            "SELECT k.id, c.* FROM k LEFT JOIN (" + std::string(kCandidatesQuery) +
+                ") c ON true");
   // The released token's inode, locked, with its link count (no row: no such token) and
   // kRelaxColumn.
   c.prepare("tok_release",
@@ -140,19 +147,21 @@ OpenResult PgMetaStore::open_inode(InodeTxn& t, InodeRow row, proto::AccessMode 
   out.token.mode = mode;
   out.token.client_id = client_id;
   out.token.expires_ms = static_cast<uint64_t>(t.now_ms() + options_.token_lifetime_ms);
-  auto r = t.tx().exec_prepared("tok_insert", static_cast<int64_t>(ino),
-                                static_cast<int64_t>(client_id), static_cast<int>(mode),
-                                static_cast<int64_t>(out.token.expires_ms));
+  // A write token of a regular file comes with the backends its data could go to.
+  const bool place = row.attr.type == proto::FileType::REGULAR && grants_write(mode);
+  auto r = t.tx().exec_prepared(place ? "tok_insert_candidates" : "tok_insert",
+                                static_cast<int64_t>(ino), static_cast<int64_t>(client_id),
+                                static_cast<int>(mode), static_cast<int64_t>(out.token.expires_ms));
   out.token.token_id = r[0][0].as<uint64_t>();
+  if (place)
+    out.write_target = choose_write_target(candidates_from(r, 1), t.now_ms(),
+                                           options_.heartbeat_timeout_ms);
   if (row.attr.type == proto::FileType::REGULAR) {
     // A file created by this transaction has no chunks; an empty one has no inline bytes.
     if (!is_new) out.chunks = load_chunks(t.tx(), ino);
     out.is_inline = out.chunks.empty() && row.attr.size <= settings_.inline_max;
     if (out.is_inline && row.attr.size > 0)
       out.inline_data = load_inline(t.tx(), ino, row.attr.size);
-    if (grants_write(mode))
-      out.write_target = choose_write_target(load_backend_candidates(t.tx()), t.now_ms(),
-                                             options_.heartbeat_timeout_ms);
   }
   return out;
 }
