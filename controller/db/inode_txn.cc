@@ -26,16 +26,22 @@ void prepare_inode_statements(pqxx::connection& c) {
             "mtime_ns, ctime_ns, version, parent, symlink) "
             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9, 1, $10, "
             "CASE WHEN $2 = 2::smallint THEN $11::bytea END) RETURNING ino");
-  // A new regular file, its entry and the touch of its directory ($6; locked by the caller):
-  // the entry's foreign key is checked at the end of the statement, when the inode exists.
+  // A new regular file named $8 in directory $6 (locked by the caller), its entry and the
+  // touch of the directory, unless the name exists. Returns (ino, created): the new inode
+  // or the one the name already names. The entry's foreign key is checked at the end of
+  // the statement, when the inode exists.
   c.prepare("ino_insert_file",
-            "WITH i AS (INSERT INTO inodes (fsid, type, mode, uid, gid, nlink, size, rdev, "
+            "WITH old AS (SELECT ino FROM dentries "
+            "WHERE parent = $6::bigint AND name = $8::bytea), "
+            "i AS (INSERT INTO inodes (fsid, type, mode, uid, gid, nlink, size, rdev, "
             "atime_ns, mtime_ns, ctime_ns, version, parent) "
-            "VALUES ($1, $2, $3, $4, $5, 1, 0, 0, $7, $7, $7, 1, $6) RETURNING ino), "
+            "SELECT $1::uuid, $2::smallint, $3::integer, $4::bigint, $5::bigint, 1, 0, 0, "
+            "$7::bigint, $7, $7, 1, $6::bigint "
+            "WHERE NOT EXISTS (SELECT 1 FROM old) RETURNING ino), "
             "e AS (INSERT INTO dentries (parent, name, ino) SELECT $6, $8, ino FROM i), "
             "d AS (UPDATE inodes SET mtime_ns = $7, ctime_ns = $7, version = version + 1 "
-            "WHERE ino = $6) "
-            "SELECT ino FROM i");
+            "WHERE ino = $6 AND EXISTS (SELECT 1 FROM i)) "
+            "SELECT ino, true FROM i UNION ALL SELECT ino, false FROM old");
   c.prepare("dent_insert", "INSERT INTO dentries (parent, name, ino) VALUES ($1, $2, $3)");
   c.prepare("dent_delete", "DELETE FROM dentries WHERE parent = $1 AND name = $2");
   c.prepare("dir_touch",
@@ -117,8 +123,9 @@ InodeRow InodeTxn::insert_inode(proto::FileType type, uint32_t mode, uint32_t ui
   return row;
 }
 
-InodeRow InodeTxn::insert_file(uint32_t mode, uint32_t uid, uint32_t gid, uint64_t parent,
-                               std::string_view name) {
+std::optional<InodeRow> InodeTxn::insert_file(uint32_t mode, uint32_t uid, uint32_t gid,
+                                              uint64_t parent, std::string_view name,
+                                              uint64_t& existing) {
   InodeRow row;
   auto& a = row.attr;
   a.fsid = Uuid::random();
@@ -136,6 +143,10 @@ InodeRow InodeTxn::insert_file(uint32_t mode, uint32_t uid, uint32_t gid, uint64
                              static_cast<int64_t>(a.mode), static_cast<int64_t>(uid),
                              static_cast<int64_t>(gid), static_cast<int64_t>(parent), now_ns_,
                              bytes_param(name));
+  if (!r[0][1].as<bool>()) {
+    existing = r[0][0].as<uint64_t>();
+    return std::nullopt;
+  }
   a.ino = r[0][0].as<uint64_t>();
   return row;
 }

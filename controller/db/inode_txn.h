@@ -72,11 +72,15 @@ class InodeTxn {
   InodeRow insert_inode(proto::FileType type, uint32_t mode, uint32_t uid, uint32_t gid,
                         uint32_t nlink, uint64_t rdev, uint64_t parent,
                         std::string_view symlink_target);
-  // Inserts a new regular file (version 1, all times now, nlink 1) with the entry `name`
-  // in directory `parent` and touches the directory (touch_dir(parent, 0)), all in one
-  // statement; returns the new inode. Unique violation if the name exists.
-  InodeRow insert_file(uint32_t mode, uint32_t uid, uint32_t gid, uint64_t parent,
-                       std::string_view name);
+  // Looks up `name` in directory `parent` and, when no entry has it, inserts a new regular
+  // file (version 1, all times now, nlink 1) with that entry and touches the directory
+  // (touch_dir(parent, 0)), all in one statement. The caller holds the directory's lock
+  // (dir(parent, true)), as every transaction adding an entry does, so the name cannot
+  // be taken in between. Returns the new inode, or nullopt with `existing` set to the
+  // inode the name already names.
+  std::optional<InodeRow> insert_file(uint32_t mode, uint32_t uid, uint32_t gid,
+                                      uint64_t parent, std::string_view name,
+                                      uint64_t& existing);
   void add_entry(uint64_t parent, std::string_view name, uint64_t ino);
   void remove_entry(uint64_t parent, std::string_view name);
 

@@ -113,19 +113,18 @@ OpenResult PgMetaStore::create(const CreateArgs& a) {
     InodeRow parent = t.dir(a.parent, true, "parent directory");
     if (parent.attr.nlink == 0)
       throw Error(Errc::not_found, fmt::format("directory {} has been removed", a.parent));
-    if (auto existing = t.entry(a.parent, a.name)) {
-      if (a.exclusive)
-        throw Error(Errc::exists, fmt::format("create: '{}' in directory {} already exists",
-                                              printable_name(a.name), a.parent));
-      InodeRow row = t.get(*existing, true);
-      if (row.is_dir())
-        throw Error(Errc::is_dir, fmt::format("create: '{}' in directory {} is a directory",
-                                              printable_name(a.name), a.parent));
-      return open_inode(t, row, a.access, a.truncate, a.client_id);
-    }
     uint32_t gid = parent.attr.mode & 02000 ? parent.attr.gid : a.caller.gid;
-    InodeRow row = t.insert_file(a.mode & 07777, a.caller.uid, gid, a.parent, a.name);
-    return open_inode(t, row, a.access, false, a.client_id, /*is_new=*/true);
+    uint64_t existing = 0;
+    if (auto row = t.insert_file(a.mode & 07777, a.caller.uid, gid, a.parent, a.name, existing))
+      return open_inode(t, *row, a.access, false, a.client_id, /*is_new=*/true);
+    if (a.exclusive)
+      throw Error(Errc::exists, fmt::format("create: '{}' in directory {} already exists",
+                                            printable_name(a.name), a.parent));
+    InodeRow row = t.get(existing, true);
+    if (row.is_dir())
+      throw Error(Errc::is_dir, fmt::format("create: '{}' in directory {} is a directory",
+                                            printable_name(a.name), a.parent));
+    return open_inode(t, row, a.access, a.truncate, a.client_id);
   });
 }
 
