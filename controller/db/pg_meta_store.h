@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <type_traits>
+#include <utility>
 
 #include <pqxx/connection>
 #include <pqxx/result>
@@ -93,6 +94,13 @@ class PgMetaStore : public MetaStore {
         return result;
       }
     });
+  }
+
+  // Runs fn(pqxx::nontransaction&) for work of one statement that only reads (see
+  // TxnRunner::run): no BEGIN and COMMIT.
+  template <class F>
+  auto read_one(std::string_view op, F&& fn) {
+    return runner_.run<pqxx::nontransaction>(op, std::forward<F>(fn));
   }
 
   InodeAttr make_node(const NodeArgs& args, std::string_view op);

@@ -88,8 +88,8 @@ void PgMetaStore::setxattr(uint64_t ino, std::string_view name, std::string_view
 
 std::string PgMetaStore::getxattr(uint64_t ino, std::string_view name) {
   check_xattr_name(name);
-  return txn("getxattr", [&](InodeTxn& t) {
-    auto r = t.tx().exec_prepared("xattr_get", static_cast<int64_t>(ino), bytes_param(name));
+  return read_one("getxattr", [&](pqxx::nontransaction& tx) {
+    auto r = tx.exec_prepared("xattr_get", static_cast<int64_t>(ino), bytes_param(name));
     if (r.empty()) throw Error(Errc::not_found, fmt::format("inode {} does not exist", ino));
     if (r[0][0].is_null())
       throw Error(Errc::no_data,
