@@ -14,12 +14,34 @@ void prepare_inode_statements(pqxx::connection& c) {
   const std::string cols = attr_columns();
   c.prepare("ino_get", "SELECT " + cols + ", parent FROM inodes WHERE ino = $1");
   c.prepare("ino_get_lock", "SELECT " + cols + ", parent FROM inodes WHERE ino = $1 FOR UPDATE");
+  // The same with kRelaxColumn (InodeTxn::relax_durability) as the last column.
+  const std::string relax(kRelaxColumn);
+  c.prepare("ino_get_relax",
+            "SELECT " + cols + ", parent, " + relax + " FROM inodes WHERE ino = $1");
+  c.prepare("ino_get_lock_relax",
+            "SELECT " + cols + ", parent, " + relax + " FROM inodes WHERE ino = $1 FOR UPDATE");
   c.prepare("dent_get", "SELECT ino FROM dentries WHERE parent = $1 AND name = $2");
   c.prepare("ino_insert",
             "INSERT INTO inodes (fsid, type, mode, uid, gid, nlink, size, rdev, atime_ns, "
             "mtime_ns, ctime_ns, version, parent, symlink) "
             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9, 1, $10, "
             "CASE WHEN $2 = 2::smallint THEN $11::bytea END) RETURNING ino");
+  // A new regular file named $8 in directory $6 (locked by the caller), its entry and the
+  // touch of the directory, unless the name exists. Returns (ino, created): the new inode
+  // or the one the name already names. The entry's foreign key is checked at the end of
+  // the statement, when the inode exists.
+  c.prepare("ino_insert_file",
+            "WITH old AS (SELECT ino FROM dentries "
+            "WHERE parent = $6::bigint AND name = $8::bytea), "
+            "i AS (INSERT INTO inodes (fsid, type, mode, uid, gid, nlink, size, rdev, "
+            "atime_ns, mtime_ns, ctime_ns, version, parent) "
+            "SELECT $1::uuid, $2::smallint, $3::integer, $4::bigint, $5::bigint, 1, 0, 0, "
+            "$7::bigint, $7, $7, 1, $6::bigint "
+            "WHERE NOT EXISTS (SELECT 1 FROM old) RETURNING ino), "
+            "e AS (INSERT INTO dentries (parent, name, ino) SELECT $6, $8, ino FROM i), "
+            "d AS (UPDATE inodes SET mtime_ns = $7, ctime_ns = $7, version = version + 1 "
+            "WHERE ino = $6 AND EXISTS (SELECT 1 FROM i)) "
+            "SELECT ino, true FROM i UNION ALL SELECT ino, false FROM old");
   c.prepare("dent_insert", "INSERT INTO dentries (parent, name, ino) VALUES ($1, $2, $3)");
   c.prepare("dent_delete", "DELETE FROM dentries WHERE parent = $1 AND name = $2");
   c.prepare("dir_touch",
@@ -46,8 +68,11 @@ void prepare_inode_statements(pqxx::connection& c) {
 }
 
 std::optional<InodeRow> InodeTxn::find(uint64_t ino, bool lock) {
-  auto r = tx_.exec_prepared(lock ? "ino_get_lock" : "ino_get", static_cast<int64_t>(ino));
+  const char* stmt = relax_pending_ ? (lock ? "ino_get_lock_relax" : "ino_get_relax")
+                                    : (lock ? "ino_get_lock" : "ino_get");
+  auto r = tx_.exec_prepared(stmt, static_cast<int64_t>(ino));
   if (r.empty()) return std::nullopt;
+  relax_pending_ = false;  // the row carried kRelaxColumn, if asked
   InodeRow row;
   row.attr = attr_from_row(r[0]);
   row.parent = r[0][kAttrColumnCount].as<uint64_t>();
@@ -98,6 +123,34 @@ InodeRow InodeTxn::insert_inode(proto::FileType type, uint32_t mode, uint32_t ui
   return row;
 }
 
+std::optional<InodeRow> InodeTxn::insert_file(uint32_t mode, uint32_t uid, uint32_t gid,
+                                              uint64_t parent, std::string_view name,
+                                              uint64_t& existing) {
+  InodeRow row;
+  auto& a = row.attr;
+  a.fsid = Uuid::random();
+  a.type = proto::FileType::REGULAR;
+  a.mode = mode & 07777;
+  a.uid = uid;
+  a.gid = gid;
+  a.nlink = 1;
+  a.size = 0;
+  a.rdev = 0;
+  a.atime_ns = a.mtime_ns = a.ctime_ns = now_ns_;
+  a.version = 1;
+  row.parent = parent;
+  auto r = tx_.exec_prepared("ino_insert_file", uuid_param(a.fsid), static_cast<int>(a.type),
+                             static_cast<int64_t>(a.mode), static_cast<int64_t>(uid),
+                             static_cast<int64_t>(gid), static_cast<int64_t>(parent), now_ns_,
+                             bytes_param(name));
+  if (!r[0][1].as<bool>()) {
+    existing = r[0][0].as<uint64_t>();
+    return std::nullopt;
+  }
+  a.ino = r[0][0].as<uint64_t>();
+  return row;
+}
+
 void InodeTxn::add_entry(uint64_t parent, std::string_view name, uint64_t ino) {
   tx_.exec_prepared("dent_insert", static_cast<int64_t>(parent), bytes_param(name),
                     static_cast<int64_t>(ino));
@@ -126,6 +179,12 @@ void InodeTxn::drop_link(uint64_t ino, bool whole_dir) {
     nlink = touch_inode(ino, -1);
   }
   if (nlink <= 0) reclaim_if_unused(ino);
+}
+
+void InodeTxn::before_commit() {
+  if (!relax_pending_) return;
+  tx_.exec0("SET LOCAL synchronous_commit TO OFF");
+  relax_pending_ = false;
 }
 
 bool InodeTxn::has_tokens(uint64_t ino) {

@@ -20,6 +20,10 @@ namespace zhsm {
 // Prepares the statements InodeTxn uses.
 void prepare_inode_statements(pqxx::connection& conn);
 
+// A select-list item that turns synchronous commit off for the rest of the transaction
+// when the statement returns a row (see InodeTxn::relax_durability); its value is "off".
+inline constexpr std::string_view kRelaxColumn = "set_config('synchronous_commit', 'off', true)";
+
 struct InodeRow {
   InodeAttr attr;
   uint64_t parent = 0;  // directories: the parent directory
@@ -40,7 +44,16 @@ class InodeTxn {
   // anyway. Deletions reach file servers only through a heartbeat, whose synchronous
   // commit comes after the change that queued them: no object is deleted for a change
   // a crash could still undo.
-  void relax_durability() { tx_.exec0("SET LOCAL synchronous_commit TO OFF"); }
+  // Costs no round trip of its own when an inode is read (find, get, dir) before the
+  // commit: that statement carries the setting (kRelaxColumn); otherwise
+  // before_commit() sends it.
+  void relax_durability() { relax_pending_ = true; }
+  // A statement with kRelaxColumn in its select list returned a row: the setting is in
+  // effect for this transaction.
+  void mark_relaxed() { relax_pending_ = false; }
+  // Runs just before the commit: sends the relaxed durability setting if no statement
+  // carried it.
+  void before_commit();
   const Settings& settings() const { return settings_; }
   int64_t now_ns() const { return now_ns_; }
   int64_t now_ms() const { return now_ns_ / 1000000; }
@@ -59,6 +72,15 @@ class InodeTxn {
   InodeRow insert_inode(proto::FileType type, uint32_t mode, uint32_t uid, uint32_t gid,
                         uint32_t nlink, uint64_t rdev, uint64_t parent,
                         std::string_view symlink_target);
+  // Looks up `name` in directory `parent` and, when no entry has it, inserts a new regular
+  // file (version 1, all times now, nlink 1) with that entry and touches the directory
+  // (touch_dir(parent, 0)), all in one statement. The caller holds the directory's lock
+  // (dir(parent, true)), as every transaction adding an entry does, so the name cannot
+  // be taken in between. Returns the new inode, or nullopt with `existing` set to the
+  // inode the name already names.
+  std::optional<InodeRow> insert_file(uint32_t mode, uint32_t uid, uint32_t gid,
+                                      uint64_t parent, std::string_view name,
+                                      uint64_t& existing);
   void add_entry(uint64_t parent, std::string_view name, uint64_t ino);
   void remove_entry(uint64_t parent, std::string_view name);
 
@@ -89,6 +111,7 @@ class InodeTxn {
   pqxx::work& tx_;
   const Settings& settings_;
   const int64_t now_ns_;
+  bool relax_pending_ = false;
 };
 
 }  // namespace zhsm

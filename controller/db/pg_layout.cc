@@ -15,10 +15,12 @@ void prepare_layout_statements(pqxx::connection& c) {
             "LEFT JOIN servers s ON s.id = b.server_id "
             "WHERE k.ino = $1 ORDER BY k.idx, c.state, c.backend_id");
   c.prepare("layout_inline", "SELECT inline_data FROM inodes WHERE ino = $1");
-  c.prepare("layout_candidates",
-            "SELECT b.id, b.name, s.id, s.name, s.address, b.free_bytes, s.last_heartbeat "
-            "FROM backends b JOIN servers s ON s.id = b.server_id");
+  c.prepare("layout_candidates", kCandidatesQuery);
 }
+
+const char* const kCandidatesQuery =
+    "SELECT b.id, b.name, s.id, s.name, s.address, b.free_bytes, s.last_heartbeat "
+    "FROM backends b JOIN servers s ON s.id = b.server_id";
 
 std::vector<ChunkInfo> load_chunks(pqxx::work& tx, uint64_t ino) {
   std::vector<ChunkInfo> chunks;
@@ -55,16 +57,22 @@ std::string load_inline(pqxx::work& tx, uint64_t ino, uint64_t size) {
 }
 
 std::vector<BackendCandidate> load_backend_candidates(pqxx::work& tx) {
+  return candidates_from(tx.exec_prepared("layout_candidates"), 0);
+}
+
+std::vector<BackendCandidate> candidates_from(const pqxx::result& rows, int first) {
   std::vector<BackendCandidate> out;
-  for (const auto& r : tx.exec_prepared("layout_candidates")) {
+  for (const auto& row : rows) {
+    if (row[first].is_null()) continue;
+    auto col = [&](int i) { return row[first + i]; };
     BackendCandidate c;
-    c.where.backend = uuid_of(r[0]);
-    c.where.backend_name = r[1].c_str();
-    c.where.server = uuid_of(r[2]);
-    c.where.server_name = r[3].c_str();
-    c.where.address = r[4].c_str();
-    c.free_bytes = r[5].as<uint64_t>();
-    c.last_heartbeat_ms = r[6].as<int64_t>();
+    c.where.backend = uuid_of(col(0));
+    c.where.backend_name = col(1).c_str();
+    c.where.server = uuid_of(col(2));
+    c.where.server_name = col(3).c_str();
+    c.where.address = col(4).c_str();
+    c.free_bytes = col(5).as<uint64_t>();
+    c.last_heartbeat_ms = col(6).as<int64_t>();
     out.push_back(std::move(c));
   }
   return out;

@@ -10,8 +10,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <type_traits>
+#include <utility>
 
 #include <pqxx/connection>
+#include <pqxx/result>
 
 #include "controller/db/connection_pool.h"
 #include "controller/db/inode_txn.h"
@@ -82,13 +85,33 @@ class PgMetaStore : public MetaStore {
   auto txn(std::string_view op, F&& fn) {
     return runner_.run(op, [&](pqxx::work& tx) {
       InodeTxn t(tx, settings_, now_ns());
-      return fn(t);
+      if constexpr (std::is_void_v<std::invoke_result_t<F&, InodeTxn&>>) {
+        fn(t);
+        t.before_commit();
+      } else {
+        auto result = fn(t);
+        t.before_commit();
+        return result;
+      }
     });
   }
 
+  // Runs fn(pqxx::nontransaction&) for work of one statement that only reads (see
+  // TxnRunner::run): no BEGIN and COMMIT.
+  template <class F>
+  auto read_one(std::string_view op, F&& fn) {
+    return runner_.run<pqxx::nontransaction>(op, std::forward<F>(fn));
+  }
+
   InodeAttr make_node(const NodeArgs& args, std::string_view op);
+  // Adds a token for the inode (truncating it first if asked) and reads its layout;
+  // `is_new`: the inode was inserted by this transaction (no chunks, no bytes).
   OpenResult open_inode(InodeTxn& t, InodeRow row, proto::AccessMode mode, bool truncate,
-                        uint64_t client_id);
+                        uint64_t client_id, bool is_new = false);
+  // Throws the error commitData gives for the token in columns col.. (ino, mode,
+  // expires_at_ms) of r's first row; no row or a NULL ino: unknown token.
+  static void check_commit_token(const CommitArgs& args, const pqxx::result& r, int col,
+                                 int64_t now_ms);
   void apply_chunk_update(InodeTxn& t, uint64_t ino, const ChunkUpdateArgs& update);
   void upsert_backends(InodeTxn& t, const ServerReport& report);
   std::vector<ObjectAddr> pending_deletions(InodeTxn& t, const Uuid& server);

@@ -22,11 +22,30 @@ void prepare_open_statements(pqxx::connection& c) {
   c.prepare("tok_insert",
             "INSERT INTO tokens (ino, client_id, mode, expires_at_ms) VALUES ($1, $2, $3, $4) "
             "RETURNING id");
-  c.prepare("tok_delete", "DELETE FROM tokens WHERE id = $1 RETURNING ino");
+  // The same for a token that grants writing: the id on every row, followed by the
+  // backend candidates (kCandidatesQuery; NULL columns when there is no backend).
+  c.prepare("tok_insert_candidates",
+            "WITH k AS (INSERT INTO tokens (ino, client_id, mode, expires_at_ms) "
+            "VALUES ($1, $2, $3, $4) RETURNING id) "
+            "SELECT k.id, c.* FROM k LEFT JOIN (" + std::string(kCandidatesQuery) +
+                ") c ON true");
+  // The released token's inode, locked, with its link count (no row: no such token) and
+  // kRelaxColumn.
+  c.prepare("tok_release",
+            "WITH t AS (DELETE FROM tokens WHERE id = $1 RETURNING ino) "
+            "SELECT i.ino, i.nlink, " + std::string(kRelaxColumn) +
+                " FROM t JOIN inodes i ON i.ino = t.ino FOR UPDATE OF i");
+  // The renewed token's columns and its inode's fsid, then kRelaxColumn.
   c.prepare("tok_renew",
             "UPDATE tokens t SET expires_at_ms = $2 FROM inodes i "
-            "WHERE t.id = $1 AND i.ino = t.ino RETURNING t.ino, t.client_id, t.mode, i.fsid");
+            "WHERE t.id = $1 AND i.ino = t.ino RETURNING t.ino, t.client_id, t.mode, i.fsid, " +
+                std::string(kRelaxColumn));
   c.prepare("tok_get", "SELECT ino, mode, expires_at_ms FROM tokens WHERE id = $1");
+  // commitData's first statement: the inode $1, locked, with the columns of token $2 (NULL
+  // when unknown).
+  c.prepare("commit_start",
+            "SELECT " + attr_columns("i.") + ", i.parent, t.ino, t.mode, t.expires_at_ms "
+            "FROM inodes i LEFT JOIN tokens t ON t.id = $2 WHERE i.ino = $1 FOR UPDATE OF i");
   c.prepare("chunk_get", "SELECT uuid, version FROM chunks WHERE ino = $1 AND idx = $2 FOR UPDATE");
   c.prepare("chunk_insert",
             "INSERT INTO chunks (ino, idx, uuid, version, size, sha256) "
@@ -43,16 +62,31 @@ void prepare_open_statements(pqxx::connection& c) {
             "INSERT INTO chunk_copies (uuid, backend_id, state, version) VALUES ($1, $2, 0, $3) "
             "ON CONFLICT (uuid, backend_id) DO UPDATE SET state = 0, version = excluded.version");
   c.prepare("backend_exists", "SELECT 1 FROM backends WHERE id = $1");
+  // The end of commitData in one statement, after the chunk updates: chunks at index $5
+  // and past are dropped (their copies queued for deletion at $6), chunk $5 - 1 is
+  // clipped to $7 bytes (its SHA-256 becomes unknown), and the inode gets size $2, mtime
+  // $3, ctime $4 and its new inline bytes: $9 when $8 = 1, none when $8 = 2, else the old
+  // ones; cut to the size when it is below inline_max ($10) so that cut bytes never come
+  // back; none when the size passes inline_max or chunks remain. Every part of the
+  // statement sees the chunks as they were before it. Returns the inode's attributes.
   c.prepare("ino_commit",
-            "UPDATE inodes SET size = $2, mtime_ns = $3, ctime_ns = $4, version = version + 1 "
-            "WHERE ino = $1");
-  c.prepare("ino_set_inline", "UPDATE inodes SET inline_data = $2 WHERE ino = $1");
-  c.prepare("ino_clip_inline",
-            "UPDATE inodes SET inline_data = substring(inline_data from 1 for $2::int) "
-            "WHERE ino = $1 AND inline_data IS NOT NULL AND length(inline_data) > $2::int");
-  c.prepare("ino_inline_invariant",
-            "UPDATE inodes SET inline_data = NULL WHERE ino = $1 AND inline_data IS NOT NULL "
-            "AND (size > $2 OR EXISTS (SELECT 1 FROM chunks WHERE ino = $1))");
+            "WITH gone AS (DELETE FROM chunks WHERE ino = $1::bigint AND idx >= $5::bigint "
+            "RETURNING uuid), "
+            "queued AS (INSERT INTO deletions (backend_id, uuid, queued_at) "
+            "SELECT c.backend_id, c.uuid, $6::bigint "
+            "FROM gone g JOIN chunk_copies c ON c.uuid = g.uuid "
+            "ON CONFLICT DO NOTHING), "
+            "clipped AS (UPDATE chunks SET size = $7::bigint, sha256 = ''::bytea "
+            "WHERE ino = $1 AND idx = $5 - 1 AND size > $7) "
+            "UPDATE inodes i SET size = $2::bigint, mtime_ns = $3::bigint, ctime_ns = $4::bigint, "
+            "version = version + 1, "
+            "inline_data = (SELECT CASE "
+            "WHEN $2 > $10::bigint OR EXISTS (SELECT 1 FROM chunks WHERE ino = $1 AND idx < $5) "
+            "THEN NULL "
+            "WHEN $2 < $10 THEN substring(v from 1 for $2::int) ELSE v END "
+            "FROM (SELECT CASE $8::int WHEN 1 THEN $9::bytea WHEN 2 THEN NULL "
+            "ELSE i.inline_data END AS v) s) "
+            "WHERE i.ino = $1 RETURNING " + attr_columns("i."));
   c.prepare("tok_expire",
             "DELETE FROM tokens WHERE id IN (SELECT id FROM tokens WHERE expires_at_ms < $1 "
             "ORDER BY expires_at_ms LIMIT $2) RETURNING ino");
@@ -79,27 +113,23 @@ OpenResult PgMetaStore::create(const CreateArgs& a) {
     InodeRow parent = t.dir(a.parent, true, "parent directory");
     if (parent.attr.nlink == 0)
       throw Error(Errc::not_found, fmt::format("directory {} has been removed", a.parent));
-    if (auto existing = t.entry(a.parent, a.name)) {
-      if (a.exclusive)
-        throw Error(Errc::exists, fmt::format("create: '{}' in directory {} already exists",
-                                              printable_name(a.name), a.parent));
-      InodeRow row = t.get(*existing, true);
-      if (row.is_dir())
-        throw Error(Errc::is_dir, fmt::format("create: '{}' in directory {} is a directory",
-                                              printable_name(a.name), a.parent));
-      return open_inode(t, row, a.access, a.truncate, a.client_id);
-    }
     uint32_t gid = parent.attr.mode & 02000 ? parent.attr.gid : a.caller.gid;
-    InodeRow row = t.insert_inode(proto::FileType::REGULAR, a.mode & 07777, a.caller.uid, gid, 1,
-                                  0, a.parent, {});
-    t.add_entry(a.parent, a.name, row.attr.ino);
-    t.touch_dir(a.parent, 0);
-    return open_inode(t, row, a.access, false, a.client_id);
+    uint64_t existing = 0;
+    if (auto row = t.insert_file(a.mode & 07777, a.caller.uid, gid, a.parent, a.name, existing))
+      return open_inode(t, *row, a.access, false, a.client_id, /*is_new=*/true);
+    if (a.exclusive)
+      throw Error(Errc::exists, fmt::format("create: '{}' in directory {} already exists",
+                                            printable_name(a.name), a.parent));
+    InodeRow row = t.get(existing, true);
+    if (row.is_dir())
+      throw Error(Errc::is_dir, fmt::format("create: '{}' in directory {} is a directory",
+                                            printable_name(a.name), a.parent));
+    return open_inode(t, row, a.access, a.truncate, a.client_id);
   });
 }
 
 OpenResult PgMetaStore::open_inode(InodeTxn& t, InodeRow row, proto::AccessMode mode,
-                                   bool truncate, uint64_t client_id) {
+                                   bool truncate, uint64_t client_id, bool is_new) {
   const uint64_t ino = row.attr.ino;
   if (row.is_dir() && (grants_write(mode) || truncate))
     throw Error(Errc::is_dir, fmt::format("open: inode {} is a directory ({} access)", ino,
@@ -116,17 +146,21 @@ OpenResult PgMetaStore::open_inode(InodeTxn& t, InodeRow row, proto::AccessMode 
   out.token.mode = mode;
   out.token.client_id = client_id;
   out.token.expires_ms = static_cast<uint64_t>(t.now_ms() + options_.token_lifetime_ms);
-  auto r = t.tx().exec_prepared("tok_insert", static_cast<int64_t>(ino),
-                                static_cast<int64_t>(client_id), static_cast<int>(mode),
-                                static_cast<int64_t>(out.token.expires_ms));
+  // A write token of a regular file comes with the backends its data could go to.
+  const bool place = row.attr.type == proto::FileType::REGULAR && grants_write(mode);
+  auto r = t.tx().exec_prepared(place ? "tok_insert_candidates" : "tok_insert",
+                                static_cast<int64_t>(ino), static_cast<int64_t>(client_id),
+                                static_cast<int>(mode), static_cast<int64_t>(out.token.expires_ms));
   out.token.token_id = r[0][0].as<uint64_t>();
+  if (place)
+    out.write_target = choose_write_target(candidates_from(r, 1), t.now_ms(),
+                                           options_.heartbeat_timeout_ms);
   if (row.attr.type == proto::FileType::REGULAR) {
-    out.chunks = load_chunks(t.tx(), ino);
+    // A file created by this transaction has no chunks; an empty one has no inline bytes.
+    if (!is_new) out.chunks = load_chunks(t.tx(), ino);
     out.is_inline = out.chunks.empty() && row.attr.size <= settings_.inline_max;
-    if (out.is_inline) out.inline_data = load_inline(t.tx(), ino, row.attr.size);
-    if (grants_write(mode))
-      out.write_target = choose_write_target(load_backend_candidates(t.tx()), t.now_ms(),
-                                             options_.heartbeat_timeout_ms);
+    if (out.is_inline && row.attr.size > 0)
+      out.inline_data = load_inline(t.tx(), ino, row.attr.size);
   }
   return out;
 }
@@ -134,9 +168,11 @@ OpenResult PgMetaStore::open_inode(InodeTxn& t, InodeRow row, proto::AccessMode 
 void PgMetaStore::release(uint64_t token_id) {
   txn("release", [&](InodeTxn& t) {
     t.relax_durability();  // lost: the token expires later, the orphan is reclaimed then
-    auto r = t.tx().exec_prepared("tok_delete", static_cast<int64_t>(token_id));
-    if (r.empty()) return;
+    auto r = t.tx().exec_prepared("tok_release", static_cast<int64_t>(token_id));
+    if (r.empty()) return;  // an unknown token: nothing written
+    t.mark_relaxed();
     uint64_t ino = r[0][0].as<uint64_t>();
+    if (r[0][1].as<int64_t>() > 0) return;  // still linked
     if (t.reclaim_if_unused(ino))
       spdlog::info("event=orphan_reclaimed ino={} token={}", ino, token_id);
   });
@@ -153,6 +189,7 @@ TokenInfo PgMetaStore::renew_token(uint64_t token_id) {
     if (r.empty())
       throw Error(Errc::bad_token,
                   fmt::format("token {} is unknown (released or expired)", token_id));
+    t.mark_relaxed();
     info.ino = r[0][0].as<uint64_t>();
     info.client_id = r[0][1].as<uint64_t>();
     info.mode = static_cast<proto::AccessMode>(r[0][2].as<int>());
@@ -164,36 +201,45 @@ TokenInfo PgMetaStore::renew_token(uint64_t token_id) {
 InodeAttr PgMetaStore::commit_data(const CommitArgs& a) {
   check_commit(a, settings_);
   return txn("commitData", [&](InodeTxn& t) {
-    auto tok = t.tx().exec_prepared("tok_get", static_cast<int64_t>(a.token_id));
-    if (tok.empty())
-      throw Error(Errc::bad_token, fmt::format("commitData: token {} is unknown", a.token_id));
-    if (tok[0][0].as<uint64_t>() != a.ino)
-      throw Error(Errc::bad_token,
-                  fmt::format("commitData: token {} is not for inode {}", a.token_id, a.ino));
-    if (!grants_write(static_cast<proto::AccessMode>(tok[0][1].as<int>())))
-      throw Error(Errc::bad_token,
-                  fmt::format("commitData: token {} does not grant writing", a.token_id));
-    if (tok[0][2].as<int64_t>() < t.now_ms())
-      throw Error(Errc::token_expired, fmt::format("commitData: token {} expired", a.token_id));
-    InodeRow row = t.get(a.ino, true);
-    if (row.attr.type != proto::FileType::REGULAR)
+    const auto ino = static_cast<int64_t>(a.ino);
+    const auto token = static_cast<int64_t>(a.token_id);
+    auto r = t.tx().exec_prepared("commit_start", ino, token);
+    if (r.empty()) {
+      // No such inode: the token's own error comes first when it has one.
+      check_commit_token(a, t.tx().exec_prepared("tok_get", token), 0, t.now_ms());
+      r = t.tx().exec_prepared("commit_start", ino, token);  // created since?
+      if (r.empty()) throw Error(Errc::not_found, fmt::format("inode {} does not exist", a.ino));
+    }
+    check_commit_token(a, r, kAttrColumnCount + 1, t.now_ms());
+    if (attr_from_row(r[0]).type != proto::FileType::REGULAR)
       throw Error(Errc::invalid, fmt::format("commitData: inode {} is not a regular file", a.ino));
     for (const auto& u : a.chunks) apply_chunk_update(t, a.ino, u);
-    const auto ino = static_cast<int64_t>(a.ino);
-    if (a.set_inline) {
-      t.drop_chunks_from(a.ino, 0);
-      std::string data = a.inline_data.substr(0, a.size);
-      t.tx().exec_prepared("ino_set_inline", ino, bytes_param(data));
-    } else if (a.drop_inline) {
-      t.tx().exec_prepared("ino_set_inline", ino, nullptr);
-    }
-    if (a.size < settings_.inline_max)  // cut bytes must never come back
-      t.tx().exec_prepared("ino_clip_inline", ino, static_cast<int64_t>(a.size));
-    t.tx().exec_prepared("ino_commit", ino, static_cast<int64_t>(a.size), a.mtime_ns, t.now_ns());
-    t.fit_chunks(a.ino, a.size);
-    t.tx().exec_prepared("ino_inline_invariant", ino, static_cast<int64_t>(settings_.inline_max));
-    return t.get(a.ino, false).attr;
+    // Chunks kept: those holding bytes below the size; none when the data goes inline.
+    const uint64_t cs = settings_.chunk_size;
+    const uint64_t keep = a.set_inline ? 0 : (a.size + cs - 1) / cs;
+    const uint64_t last_size = keep == 0 ? 0 : a.size - (keep - 1) * cs;
+    const int inline_action = a.set_inline ? 1 : a.drop_inline ? 2 : 0;
+    std::string data = a.set_inline ? a.inline_data.substr(0, a.size) : std::string();
+    auto c = t.tx().exec_prepared(
+        "ino_commit", ino, static_cast<int64_t>(a.size), a.mtime_ns, t.now_ns(),
+        static_cast<int64_t>(keep), t.now_ms(), static_cast<int64_t>(last_size), inline_action,
+        bytes_param(data), static_cast<int64_t>(settings_.inline_max));
+    return attr_from_row(c[0]);
   });
+}
+
+void PgMetaStore::check_commit_token(const CommitArgs& a, const pqxx::result& r, int col,
+                                     int64_t now_ms) {
+  if (r.empty() || r[0][col].is_null())
+    throw Error(Errc::bad_token, fmt::format("commitData: token {} is unknown", a.token_id));
+  if (r[0][col].as<uint64_t>() != a.ino)
+    throw Error(Errc::bad_token,
+                fmt::format("commitData: token {} is not for inode {}", a.token_id, a.ino));
+  if (!grants_write(static_cast<proto::AccessMode>(r[0][col + 1].as<int>())))
+    throw Error(Errc::bad_token,
+                fmt::format("commitData: token {} does not grant writing", a.token_id));
+  if (r[0][col + 2].as<int64_t>() < now_ms)
+    throw Error(Errc::token_expired, fmt::format("commitData: token {} expired", a.token_id));
 }
 
 void PgMetaStore::apply_chunk_update(InodeTxn& t, uint64_t ino, const ChunkUpdateArgs& u) {

@@ -34,7 +34,10 @@ void prepare_setattr_statements(pqxx::connection& c) {
   c.prepare("xattr_upsert",
             "INSERT INTO xattrs (ino, name, value) VALUES ($1, $2, $3) "
             "ON CONFLICT (ino, name) DO UPDATE SET value = excluded.value");
-  c.prepare("xattr_get", "SELECT value FROM xattrs WHERE ino = $1 AND name = $2");
+  // The attribute's value (NULL: the inode has no such attribute; no row: no such inode).
+  c.prepare("xattr_get",
+            "SELECT x.value FROM inodes i LEFT JOIN xattrs x ON x.ino = i.ino AND x.name = $2 "
+            "WHERE i.ino = $1");
   c.prepare("xattr_list", "SELECT name FROM xattrs WHERE ino = $1 ORDER BY name");
   c.prepare("xattr_remove", "DELETE FROM xattrs WHERE ino = $1 AND name = $2 RETURNING 1");
 }
@@ -85,13 +88,12 @@ void PgMetaStore::setxattr(uint64_t ino, std::string_view name, std::string_view
 
 std::string PgMetaStore::getxattr(uint64_t ino, std::string_view name) {
   check_xattr_name(name);
-  return txn("getxattr", [&](InodeTxn& t) {
-    auto r = t.tx().exec_prepared("xattr_get", static_cast<int64_t>(ino), bytes_param(name));
-    if (r.empty()) {
-      t.get(ino, false);  // not_found for a missing inode
+  return read_one("getxattr", [&](pqxx::nontransaction& tx) {
+    auto r = tx.exec_prepared("xattr_get", static_cast<int64_t>(ino), bytes_param(name));
+    if (r.empty()) throw Error(Errc::not_found, fmt::format("inode {} does not exist", ino));
+    if (r[0][0].is_null())
       throw Error(Errc::no_data,
                   fmt::format("inode {} has no xattr '{}'", ino, printable_name(name)));
-    }
     return bytes_of(r[0][0]);
   });
 }

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include <pqxx/nontransaction>
 #include <pqxx/transaction>
 
 #include "controller/db/connection_pool.h"
@@ -19,16 +20,19 @@ class TxnRunner {
  public:
   explicit TxnRunner(ConnectionPool& pool) : pool_(pool) {}
 
-  // Runs fn(pqxx::work&) and commits; returns what fn returns. `op` names the work in
-  // log lines and error messages. fn may run more than once (retries): it must not have
-  // effects outside the transaction. Thread-safe.
-  template <class F>
-  auto run(std::string_view op, F&& fn) -> std::invoke_result_t<F, pqxx::work&> {
-    using R = std::invoke_result_t<F, pqxx::work&>;
+  // Runs fn(Tx&) and commits; returns what fn returns. `op` names the work in log lines
+  // and error messages. fn may run more than once (retries): it must not have effects
+  // outside the transaction. Tx is pqxx::work (BEGIN ... COMMIT), or
+  // pqxx::nontransaction for work of a single statement that only reads: that
+  // statement is its own transaction, and BEGIN and COMMIT, a round trip each, are left
+  // out. Thread-safe.
+  template <class Tx = pqxx::work, class F>
+  auto run(std::string_view op, F&& fn) -> std::invoke_result_t<F, Tx&> {
+    using R = std::invoke_result_t<F, Tx&>;
     for (int attempt = 0;; ++attempt) {
       auto lease = pool_.acquire();
       try {
-        pqxx::work tx(lease.conn());
+        Tx tx(lease.conn());
         if constexpr (std::is_void_v<R>) {
           fn(tx);
           tx.commit();
