@@ -48,7 +48,11 @@ InodeAttr PgMetaStore::lookup(uint64_t parent, std::string_view name) {
 }
 
 InodeAttr PgMetaStore::getattr(uint64_t ino) {
-  return txn("getattr", [&](InodeTxn& t) { return t.get(ino, false).attr; });
+  return read_one("getattr", [&](pqxx::nontransaction& tx) {
+    auto r = tx.exec_prepared("ino_get", static_cast<int64_t>(ino));
+    if (r.empty()) throw Error(Errc::not_found, fmt::format("inode {} does not exist", ino));
+    return attr_from_row(r[0]);
+  });
 }
 
 InodeAttr PgMetaStore::mknod(const NodeArgs& args) {
