@@ -66,6 +66,13 @@ class MetaCacheTest : public ::testing::Test {
     a.mode = 0644;
     return cache_->mknod(a);
   }
+  InodeAttr dir(const std::string& name) {
+    NodeArgs a;
+    a.parent = 1;
+    a.name = name;
+    a.mode = 0755;
+    return cache_->mkdir(a);
+  }
   Errc code_of(const std::function<void()>& fn) {
     try {
       fn();
@@ -132,11 +139,7 @@ TEST_F(MetaCacheTest, ChangesAreSeenAtOnce) {
 }
 
 TEST_F(MetaCacheTest, ANewDirectoryAndANewFileNeedNoReads) {
-  NodeArgs a;
-  a.parent = 1;
-  a.name = "d";
-  a.mode = 0755;
-  auto d = cache_->mkdir(a);
+  auto d = dir("d");
   auto f = file("f", d.ino);
   inner_->reads = 0;
   for (int i = 0; i < 5; ++i)
@@ -144,7 +147,10 @@ TEST_F(MetaCacheTest, ANewDirectoryAndANewFileNeedNoReads) {
   EXPECT_EQ(code_of([&] { cache_->getxattr(f.ino, "security.capability"); }), Errc::no_data);
   EXPECT_EQ(inner_->reads, 0);
   // A directory made elsewhere (here: behind the cache) is not taken as complete.
+  NodeArgs a;
+  a.parent = 1;
   a.name = "e";
+  a.mode = 0755;
   auto e = inner_->MemMetaStore::mkdir(a);
   EXPECT_EQ(code_of([&] { cache_->lookup(e.ino, "x"); }), Errc::not_found);
   EXPECT_EQ(inner_->reads, 1);
@@ -206,11 +212,7 @@ TEST_F(SmallMetaCacheTest, StaysWithinItsBounds) {
 }
 
 TEST_F(SmallMetaCacheTest, AnEvictedNameIsNotTakenForAbsent) {
-  NodeArgs a;
-  a.parent = 1;
-  a.name = "d";
-  a.mode = 0755;
-  auto d = cache_->mkdir(a);
+  auto d = dir("d");
   std::vector<uint64_t> inos;
   for (int i = 0; i < 10; ++i) inos.push_back(file("f" + std::to_string(i), d.ino).ino);
   for (int i = 0; i < 10; ++i) EXPECT_EQ(cache_->lookup(d.ino, "f" + std::to_string(i)).ino, inos[i]);
