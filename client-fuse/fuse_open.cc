@@ -20,6 +20,12 @@ proto::AccessMode access_mode(int flags) {
   }
 }
 
+// An O_APPEND handle bypasses the page cache. Through the page cache the kernel splits a
+// write at a page boundary when the page is not up to date, and every piece would be a
+// separate append, so another mount's append could land between them (a torn line).
+// Direct I/O sends each write whole (up to max_write, 1 MiB).
+unsigned appends_whole(int flags) { return (flags & O_APPEND) != 0 ? 1 : 0; }
+
 }  // namespace
 
 void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
@@ -38,7 +44,7 @@ void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     FileHandle* h = m.open_handle(ino, r.response().getOpen(), truncate, (fi->flags & O_APPEND) != 0);
     fi->fh = reinterpret_cast<uintptr_t>(h);
     fi->keep_cache = h->keep_cache ? 1 : 0;
-    fi->direct_io = 0;
+    fi->direct_io = appends_whole(fi->flags);
     // The kernel may still hold attributes from before another mount's close;
     // drop them (offset -1: attributes only, no page locks taken).
     if (!h->keep_cache)
@@ -69,7 +75,7 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
     FileHandle* h = m.open_handle(ino, open, truncate, (fi->flags & O_APPEND) != 0);
     fi->fh = reinterpret_cast<uintptr_t>(h);
     fi->keep_cache = 0;
-    fi->direct_io = 0;
+    fi->direct_io = appends_whole(fi->flags);
     fuse_entry_param e = entry_for(m, open.getAttr());
     if (fuse_reply_create(req, &e, fi) != 0) m.release_handle(h);
   });

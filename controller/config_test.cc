@@ -20,6 +20,7 @@ TEST(Config, DefaultsMatchTheOperatorGuide) {
   EXPECT_EQ(r.config->inline_max, 65536u);
   EXPECT_EQ(r.config->token_lifetime_s, 300u);
   EXPECT_EQ(r.config->heartbeat_timeout_s, 10u);
+  EXPECT_EQ(r.config->meta_cache, 32768u);
   EXPECT_EQ(r.config->log_level, "info");
   EXPECT_TRUE(r.config->metrics.empty());
 }
@@ -29,9 +30,10 @@ TEST(Config, FlagsParse) {
                          "--db", "host=/tmp dbname=x", "--db-threads", "8", "--chunk-size",
                          "1048576", "--inline-max", "4096", "--token-lifetime", "60",
                          "--heartbeat-timeout", "5", "--metrics", "127.0.0.1:0", "--port-file",
-                         "p", "--log-level", "debug", "--log-file", "l"});
+                         "p", "--log-level", "debug", "--log-file", "l", "--meta-cache", "0"});
   ASSERT_TRUE(r.config);
   EXPECT_EQ(r.config->listen, "0.0.0.0:0");
+  EXPECT_EQ(r.config->meta_cache, 0u);
   EXPECT_EQ(r.config->db_threads, 8u);
   EXPECT_EQ(r.config->chunk_size, 1048576u);
   EXPECT_EQ(r.config->inline_max, 4096u);
