@@ -39,7 +39,8 @@ namespace zhsm {
 struct MetaCacheOptions {
   size_t attrs = 32768;     // inodes whose attributes are kept
   size_t entries = 32768;   // directory entries (name -> inode, or known absent)
-  size_t xattrs = 8192;     // extended attributes (present or known absent)
+  size_t xattrs = 8192;     // extended attributes (present or known absent); also bounds
+                            // the inodes known to have none and the complete directories
   size_t max_xattr_value = 4096;  // longer values are not kept
 };
 
