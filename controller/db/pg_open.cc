@@ -207,8 +207,7 @@ InodeAttr PgMetaStore::commit_data(const CommitArgs& a) {
     if (r.empty()) {
       // No such inode: the token's own error comes first when it has one.
       check_commit_token(a, t.tx().exec_prepared("tok_get", token), 0, t.now_ms());
-      r = t.tx().exec_prepared("commit_start", ino, token);  // created since?
-      if (r.empty()) throw Error(Errc::not_found, fmt::format("inode {} does not exist", a.ino));
+      throw Error(Errc::not_found, fmt::format("inode {} does not exist", a.ino));
     }
     check_commit_token(a, r, kAttrColumnCount + 1, t.now_ms());
     if (attr_from_row(r[0]).type != proto::FileType::REGULAR)
