@@ -60,9 +60,7 @@ std::string MemMetaStore::getxattr(uint64_t ino, std::string_view name) {
   auto lock = begin();
   const Inode& inode = get(ino);
   auto it = inode.xattrs.find(std::string(name));
-  if (it == inode.xattrs.end())
-    throw Error(Errc::no_data,
-                fmt::format("inode {} has no xattr '{}'", ino, printable_name(name)));
+  if (it == inode.xattrs.end()) throw no_xattr(ino, name);
   return it->second;
 }
 

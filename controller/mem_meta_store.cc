@@ -11,6 +11,7 @@
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "controller/meta_checks.h"
 
 namespace zhsm {
 namespace {
@@ -90,17 +91,8 @@ MemMetaStore::Inode& MemMetaStore::insert_inode(proto::FileType type, uint32_t m
                                                 std::string_view symlink) {
   Inode inode;
   auto& a = inode.attr;
+  a = new_inode_attr(type, mode, uid, gid, nlink, rdev, symlink, now_ns());
   a.ino = next_ino_++;
-  a.fsid = Uuid::random();
-  a.type = type;
-  a.mode = mode & 07777;
-  a.uid = uid;
-  a.gid = gid;
-  a.nlink = nlink;
-  a.size = type == proto::FileType::SYMLINK ? symlink.size() : 0;
-  a.rdev = rdev;
-  a.atime_ns = a.mtime_ns = a.ctime_ns = now_ns();
-  a.version = 1;
   inode.parent = parent;
   if (type == proto::FileType::SYMLINK) inode.symlink = std::string(symlink);
   if (type == proto::FileType::DIRECTORY) dirs_[a.ino];

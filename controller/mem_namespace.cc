@@ -28,7 +28,7 @@ InodeAttr MemMetaStore::lookup(uint64_t parent, std::string_view name) {
   auto lock = begin();
   dir(parent, "parent directory");
   auto ino = entry(parent, name);
-  if (!ino) throw Error(Errc::not_found, "no entry " + entry_text(parent, name));
+  if (!ino) throw no_entry(parent, name);
   return get(*ino).attr;
 }
 

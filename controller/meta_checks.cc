@@ -136,6 +136,31 @@ std::string entry_text(uint64_t parent, std::string_view name) {
   return fmt::format("'{}' in directory {}", printable_name(name), parent);
 }
 
+Error no_entry(uint64_t parent, std::string_view name) {
+  return Error(Errc::not_found, "no entry " + entry_text(parent, name));
+}
+
+Error no_xattr(uint64_t ino, std::string_view name) {
+  return Error(Errc::no_data, fmt::format("inode {} has no xattr '{}'", ino, printable_name(name)));
+}
+
+InodeAttr new_inode_attr(proto::FileType type, uint32_t mode, uint32_t uid, uint32_t gid,
+                         uint32_t nlink, uint64_t rdev, std::string_view symlink_target,
+                         int64_t now_ns) {
+  InodeAttr a;
+  a.fsid = Uuid::random();
+  a.type = type;
+  a.mode = mode & 07777;
+  a.uid = uid;
+  a.gid = gid;
+  a.nlink = nlink;
+  a.size = type == proto::FileType::SYMLINK ? symlink_target.size() : 0;
+  a.rdev = rdev;
+  a.atime_ns = a.mtime_ns = a.ctime_ns = now_ns;
+  a.version = 1;
+  return a;
+}
+
 NodeArgs directory_node(const NodeArgs& args) {
   NodeArgs a = args;
   a.type = proto::FileType::DIRECTORY;

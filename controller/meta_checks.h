@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/error.h"
 #include "controller/meta_types.h"
 
 namespace zhsm {
@@ -64,5 +65,16 @@ void check_server_report(const ServerReport& report, bool registering);
 
 // "'name' in directory N", for messages.
 std::string entry_text(uint64_t parent, std::string_view name);
+
+// The errors of a lookup that finds no such name and of a getxattr of an attribute the
+// inode does not have, worded alike by every store and by the cache in front of them.
+Error no_entry(uint64_t parent, std::string_view name);
+Error no_xattr(uint64_t ino, std::string_view name);
+
+// The attributes of a new inode (no number yet: the store assigns it): a fresh fsid,
+// version 1, every time `now_ns`, size 0 (a symlink: its target's length).
+InodeAttr new_inode_attr(proto::FileType type, uint32_t mode, uint32_t uid, uint32_t gid,
+                         uint32_t nlink, uint64_t rdev, std::string_view symlink_target,
+                         int64_t now_ns);
 
 }  // namespace zhsm

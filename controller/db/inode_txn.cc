@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "controller/db/pg_rows.h"
+#include "controller/meta_checks.h"
 #include "controller/names.h"
 
 namespace zhsm {
@@ -101,19 +102,9 @@ std::optional<uint64_t> InodeTxn::entry(uint64_t parent, std::string_view name) 
 InodeRow InodeTxn::insert_inode(proto::FileType type, uint32_t mode, uint32_t uid, uint32_t gid,
                                 uint32_t nlink, uint64_t rdev, uint64_t parent,
                                 std::string_view symlink_target) {
-  InodeRow row;
+  InodeRow row{new_inode_attr(type, mode, uid, gid, nlink, rdev, symlink_target, now_ns_),
+               parent};
   auto& a = row.attr;
-  a.fsid = Uuid::random();
-  a.type = type;
-  a.mode = mode & 07777;
-  a.uid = uid;
-  a.gid = gid;
-  a.nlink = nlink;
-  a.size = type == proto::FileType::SYMLINK ? symlink_target.size() : 0;
-  a.rdev = rdev;
-  a.atime_ns = a.mtime_ns = a.ctime_ns = now_ns_;
-  a.version = 1;
-  row.parent = parent;
   auto r = tx_.exec_prepared(
       "ino_insert", uuid_param(a.fsid), static_cast<int>(type), static_cast<int64_t>(a.mode),
       static_cast<int64_t>(uid), static_cast<int64_t>(gid), static_cast<int64_t>(nlink),
@@ -126,19 +117,9 @@ InodeRow InodeTxn::insert_inode(proto::FileType type, uint32_t mode, uint32_t ui
 std::optional<InodeRow> InodeTxn::insert_file(uint32_t mode, uint32_t uid, uint32_t gid,
                                               uint64_t parent, std::string_view name,
                                               uint64_t& existing) {
-  InodeRow row;
+  InodeRow row{new_inode_attr(proto::FileType::REGULAR, mode, uid, gid, 1, 0, {}, now_ns_),
+               parent};
   auto& a = row.attr;
-  a.fsid = Uuid::random();
-  a.type = proto::FileType::REGULAR;
-  a.mode = mode & 07777;
-  a.uid = uid;
-  a.gid = gid;
-  a.nlink = 1;
-  a.size = 0;
-  a.rdev = 0;
-  a.atime_ns = a.mtime_ns = a.ctime_ns = now_ns_;
-  a.version = 1;
-  row.parent = parent;
   auto r = tx_.exec_prepared("ino_insert_file", uuid_param(a.fsid), static_cast<int>(a.type),
                              static_cast<int64_t>(a.mode), static_cast<int64_t>(uid),
                              static_cast<int64_t>(gid), static_cast<int64_t>(parent), now_ns_,

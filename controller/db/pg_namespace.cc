@@ -42,7 +42,7 @@ InodeAttr PgMetaStore::lookup(uint64_t parent, std::string_view name) {
   return txn("lookup", [&](InodeTxn& t) {
     t.dir(parent, false, "parent directory");
     auto ino = t.entry(parent, name);
-    if (!ino) throw Error(Errc::not_found, "no entry " + entry_text(parent, name));
+    if (!ino) throw no_entry(parent, name);
     return t.get(*ino, false).attr;
   });
 }

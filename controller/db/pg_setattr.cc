@@ -91,9 +91,7 @@ std::string PgMetaStore::getxattr(uint64_t ino, std::string_view name) {
   return read_one("getxattr", [&](pqxx::nontransaction& tx) {
     auto r = tx.exec_prepared("xattr_get", static_cast<int64_t>(ino), bytes_param(name));
     if (r.empty()) throw Error(Errc::not_found, fmt::format("inode {} does not exist", ino));
-    if (r[0][0].is_null())
-      throw Error(Errc::no_data,
-                  fmt::format("inode {} has no xattr '{}'", ino, printable_name(name)));
+    if (r[0][0].is_null()) throw no_xattr(ino, name);
     return bytes_of(r[0][0]);
   });
 }
