@@ -77,20 +77,7 @@ int run_controller(const ControllerConfig& cfg) {
   asio::io_context io;
   asio::thread_pool db_pool(cfg.db_threads);
   Metrics metrics;
-  if (cache) {
-    metrics.describe("zhsm_controller_meta_cache_hits_total", "counter",
-                     "Lookups, stats and xattr reads answered from memory");
-    metrics.describe("zhsm_controller_meta_cache_misses_total", "counter",
-                     "Lookups, stats and xattr reads that asked the database");
-    metrics.describe("zhsm_controller_meta_cache_entries", "gauge",
-                     "Attributes, names and xattrs held in memory");
-    metrics.on_scrape([cache](Metrics& m) {
-      auto s = cache->stats();
-      m.set("zhsm_controller_meta_cache_hits_total", static_cast<double>(s.hits));
-      m.set("zhsm_controller_meta_cache_misses_total", static_cast<double>(s.misses));
-      m.set("zhsm_controller_meta_cache_entries", static_cast<double>(s.entries));
-    });
-  }
+  if (cache) cache->expose(metrics);
   ServiceOptions so;
   so.cluster_key = key;
   so.token_lifetime_ms = pg.store.token_lifetime_ms;

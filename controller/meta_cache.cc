@@ -1,9 +1,10 @@
 // CachingMetaStore: see meta_cache.h for why the cache is safe.
 #include "controller/meta_cache.h"
 
-#include <fmt/format.h>
+#include <type_traits>
 
 #include "common/error.h"
+#include "common/metrics.h"
 #include "controller/meta_checks.h"
 #include "controller/names.h"
 
@@ -39,6 +40,21 @@ CachingMetaStore::CachingMetaStore(std::unique_ptr<MetaStore> inner, MetaCacheOp
       xattrs_(options.xattrs),
       bare_(options.xattrs),
       complete_dirs_(options.xattrs) {}
+
+void CachingMetaStore::expose(Metrics& metrics) {
+  metrics.describe("zhsm_controller_meta_cache_hits_total", "counter",
+                   "Lookups, stats and xattr reads answered from memory");
+  metrics.describe("zhsm_controller_meta_cache_misses_total", "counter",
+                   "Lookups, stats and xattr reads that asked the database");
+  metrics.describe("zhsm_controller_meta_cache_entries", "gauge",
+                   "Attributes, names and xattrs held in memory");
+  metrics.on_scrape([this](Metrics& m) {
+    Stats s = stats();
+    m.set("zhsm_controller_meta_cache_hits_total", static_cast<double>(s.hits));
+    m.set("zhsm_controller_meta_cache_misses_total", static_cast<double>(s.misses));
+    m.set("zhsm_controller_meta_cache_entries", static_cast<double>(s.entries));
+  });
+}
 
 CachingMetaStore::Stats CachingMetaStore::stats() const {
   std::lock_guard lock(mu_);
@@ -125,7 +141,7 @@ std::optional<InodeAttr> CachingMetaStore::peek_lookup(uint64_t parent, std::str
   if (const uint64_t* ino = entries_.find(EntryKey{parent, std::string(name)})) {
     if (*ino == 0) {
       ++hits_;
-      throw Error(Errc::not_found, "no entry " + entry_text(parent, name));
+      throw no_entry(parent, name);
     }
     if (const InodeAttr* attr = attrs_.find(*ino)) {
       ++hits_;
@@ -133,7 +149,7 @@ std::optional<InodeAttr> CachingMetaStore::peek_lookup(uint64_t parent, std::str
     }
   } else if (complete_dirs_.find(parent)) {
     ++hits_;
-    throw Error(Errc::not_found, "no entry " + entry_text(parent, name));
+    throw no_entry(parent, name);
   }
   return std::nullopt;
 }
@@ -183,7 +199,7 @@ std::optional<std::string> CachingMetaStore::peek_getxattr(uint64_t ino, std::st
   }
   if (value || bare_.find(ino)) {
     ++hits_;
-    throw Error(Errc::no_data, fmt::format("inode {} has no xattr '{}'", ino, printable_name(name)));
+    throw no_xattr(ino, name);
   }
   return std::nullopt;
 }
@@ -224,15 +240,23 @@ DirPage CachingMetaStore::readdir(uint64_t ino, uint64_t after, uint32_t max_ent
 // (`alone`), it also keeps its own results. A name it cannot keep costs its directory the
 // mark of being complete.
 
-InodeAttr CachingMetaStore::setattr(const SetattrArgs& args) {
+template <class F>
+auto CachingMetaStore::change_attrs(uint64_t ino, F&& change) -> decltype(change()) {
   const uint64_t since = epoch();
-  InodeAttr attr =
-      run_change([&] { return inner_->setattr(args); }, [&] { attrs_.erase(args.ino); });
+  auto result = run_change(std::forward<F>(change), [&] { attrs_.erase(ino); });
   changed(since, [&](bool alone) {
-    attrs_.erase(args.ino);
-    if (alone) keep_attr(attr);
+    attrs_.erase(ino);
+    if (!alone) return;
+    if constexpr (std::is_same_v<decltype(result), OpenResult>)
+      keep_attr(result.attr);
+    else
+      keep_attr(result);
   });
-  return attr;
+  return result;
+}
+
+InodeAttr CachingMetaStore::setattr(const SetattrArgs& args) {
+  return change_attrs(args.ino, [&] { return inner_->setattr(args); });
 }
 
 template <class F>
@@ -365,19 +389,14 @@ void CachingMetaStore::removexattr(uint64_t ino, std::string_view name) {
 }
 
 OpenResult CachingMetaStore::open(const OpenArgs& args) {
-  const uint64_t since = epoch();
   if (!args.truncate) {
     // Records a token only; the attributes are a read.
+    const uint64_t since = epoch();
     OpenResult r = inner_->open(args);
     keep_if_unchanged(since, [&] { keep_attr(r.attr); });
     return r;
   }
-  OpenResult r = run_change([&] { return inner_->open(args); }, [&] { attrs_.erase(args.ino); });
-  changed(since, [&](bool alone) {
-    attrs_.erase(args.ino);
-    if (alone) keep_attr(r.attr);
-  });
-  return r;
+  return change_attrs(args.ino, [&] { return inner_->open(args); });
 }
 
 OpenResult CachingMetaStore::create(const CreateArgs& args) {
@@ -398,14 +417,7 @@ OpenResult CachingMetaStore::create(const CreateArgs& args) {
 }
 
 InodeAttr CachingMetaStore::commit_data(const CommitArgs& args) {
-  const uint64_t since = epoch();
-  InodeAttr attr =
-      run_change([&] { return inner_->commit_data(args); }, [&] { attrs_.erase(args.ino); });
-  changed(since, [&](bool alone) {
-    attrs_.erase(args.ino);
-    if (alone) keep_attr(attr);
-  });
-  return attr;
+  return change_attrs(args.ino, [&] { return inner_->commit_data(args); });
 }
 
 }  // namespace zhsm

@@ -36,6 +36,8 @@
 
 namespace zhsm {
 
+class Metrics;
+
 struct MetaCacheOptions {
   size_t attrs = 32768;     // inodes whose attributes are kept
   size_t entries = 32768;   // directory entries (name -> inode, or known absent)
@@ -56,6 +58,9 @@ class CachingMetaStore : public MetaStore {
     uint64_t entries = 0;  // attributes + names + xattrs held now
   };
   Stats stats() const;
+  // Declares the cache's metrics in `metrics` and fills them at every scrape; the cache
+  // must outlive `metrics`' scrapes.
+  void expose(Metrics& metrics);
 
   const Settings& settings() const override { return inner_->settings(); }
   uint64_t add_client(const std::string& name) override { return inner_->add_client(name); }
@@ -146,6 +151,10 @@ class CachingMetaStore : public MetaStore {
   // outcome is unknown) before rethrowing.
   template <class F>
   auto run_change(F&& fn, const std::function<void()>& forget) -> decltype(fn());
+  // setattr, open with truncation, commitData: `change` changes inode `ino` only and
+  // returns its attributes (or an OpenResult holding them).
+  template <class F>
+  auto change_attrs(uint64_t ino, F&& change) -> decltype(change());
   // mknod, mkdir and symlink: `make` adds args.name in args.parent.
   template <class F>
   InodeAttr add_node(const NodeArgs& args, F&& make);
