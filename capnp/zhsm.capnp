@@ -11,7 +11,9 @@
 #   client (zhsm-fuse)  -> controller : hello .. renewToken
 #   file server         -> controller : registerServer, heartbeat
 #   client              -> file server: readObject .. abortWrite
-#   admin (zhsm-admin)  -> controller : clusterStatus, fileInfo
+#   admin (zhsm-admin)  -> controller : clusterStatus, fileInfo, chain*, why, plan,
+#                                       jobs, serverMaintenance, serverDrain
+#   file server         -> file server: readObject (copy tasks, doc/protocol.md "Copies")
 # Byte strings that are names or paths travel as Data: POSIX names are bytes.
 # UUIDs travel as Data of exactly 16 bytes.
 
@@ -209,7 +211,42 @@ struct Request {
     dataMap @35 :DataMap;   # the current data of a file already open (appends)
     sync @36 :Void;         # fsync, fsyncdir: every change answered before is durable
                             # when `done` comes back (doc/durability.md)
+
+    # ---- admin -> controller: file resolve chains and the copies they want
+    chainList @37 :Void;                 # -> chains (every chain)
+    chainShow @38 :Text;                 # -> chains (the one named)
+    chainCreate @39 :ChainCreate;        # -> done
+    chainDelete @40 :Text;               # -> done; busy while a rule jumps to it or a directory names it
+    chainAddRule @41 :ChainRuleEdit;     # -> chains (the chain after the change)
+    chainRemoveRule @42 :ChainRuleEdit;  # -> chains (the chain after the change)
+    chainSetDir @43 :ChainSetDir;        # -> done
+    why @44 :FileInfo;                   # -> why
+    plan @45 :Void;                      # -> plan
+    jobs @46 :Void;                      # -> jobs
+    serverMaintenance @47 :ServerMode;   # -> done
+    serverDrain @48 :Text;               # -> done (server name)
   }
+}
+
+struct ChainCreate {
+  name @0 :Text;
+  copies @1 :UInt32;    # copies wanted: evaluation stops once this many `use` rules placed one
+}
+
+struct ChainRuleEdit {
+  chain @0 :Text;
+  rule @1 :Text;        # chainAddRule: one rule in its written form ("size > 1G use tier:hdd")
+  at @2 :UInt32;        # 1-based position; chainAddRule: 0 = append; chainRemoveRule: required
+}
+
+struct ChainSetDir {
+  path @0 :Data;        # absolute path of a directory inside the zhsm namespace
+  chain @1 :Text;       # the chain for everything below it; empty = inherit again
+}
+
+struct ServerMode {
+  name @0 :Text;        # server name
+  on @1 :Bool;          # maintenance on (planned absence: no repair) or off
 }
 
 struct Hello {
@@ -373,6 +410,31 @@ struct Heartbeat {
   serverId @0 :Data;
   backends @1 :List(BackendInfo);
   deleted @2 :List(ObjectAddress);  # deletions done since the last heartbeat
+  copied @3 :List(CopyResult);      # copy tasks finished since the last heartbeat
+  copying @4 :UInt32;               # copy tasks running or queued on the server now
+}
+
+# A copy task: fetch a committed data object from another file server and install
+# it on one of this server's backends, byte-exact, with the same head.
+struct CopyTask {
+  backend @0 :Data;         # destination backend (on the server that gets the task)
+  uuid @1 :Data;
+  index @2 :UInt64;         # chunk index, for the head
+  version @3 :UInt64;       # the version to copy; the source must hold exactly it
+  size @4 :UInt64;
+  sha256 @5 :Data;          # expected SHA-256 of the data; empty = unknown (accept and report)
+  mtimeNs @6 :Int64;        # for the head
+  token @7 :Token;          # read token for the owning file (its fsid is the head's owner)
+  sources @8 :List(CopyRef);# current copies to read from, preferred first
+}
+
+struct CopyResult {
+  backend @0 :Data;
+  uuid @1 :Data;
+  version @2 :UInt64;
+  ok @3 :Bool;
+  sha256 @4 :Data;          # of the installed data (ok)
+  error @5 :Error;          # why not (not ok)
 }
 
 struct ObjectAddress {
@@ -387,6 +449,7 @@ struct ReadObject {
   offset @3 :UInt64;
   length @4 :UInt32;    # at most 4 MiB
   sessionId @5 :UInt64; # read through this connection's open write session; 0 = committed object
+  expectVersion @6 :UInt64; # committed objects: `stale` unless the object holds this version; 0 = any
 }
 
 struct BeginWrite {
@@ -477,7 +540,72 @@ struct Response {
     fileInfo @17 :FileInfoReply;
     lock @18 :LockReply;            # setLock, getLock
     dataMap @19 :OpenReply;         # dataMap: `token` is the caller's own token, unchanged
+    chains @20 :List(ChainDef);     # chainList, chainShow, chainAddRule, chainRemoveRule
+    why @21 :WhyReply;
+    plan @22 :PlanReply;
+    jobs @23 :JobsReply;
   }
+}
+
+struct ChainDef {
+  name @0 :Text;
+  copies @1 :UInt32;
+  rules @2 :List(Text);   # in order, each in its canonical written form
+  dirs @3 :List(Data);    # directories that name this chain (paths)
+}
+
+struct WhyStep {
+  chain @0 :Text;
+  position @1 :UInt32;    # 1-based within `chain`
+  rule @2 :Text;
+  matched @3 :Bool;       # the condition held for this file
+  outcome @4 :Text;       # what the rule did: "copy on fs2-b1", "skipped fs1-b1", "no live backend with space", ...
+}
+
+struct WhyReply {
+  path @0 :Data;
+  chain @1 :Text;         # where evaluation started
+  chainFrom @2 :Data;     # the directory that named it; empty = the `default` chain
+  copies @3 :UInt32;      # copies wanted
+  steps @4 :List(WhyStep);
+  wanted @5 :List(CopyRef);   # the backends the rules resolve to (state = target)
+  problems @6 :List(Text);    # rules that could not be met; no copy is dropped because of them
+  attr @7 :Attr;
+  inline @8 :Bool;            # inline data lives in the database: no copies
+  chunks @9 :List(ChunkRef);  # where the copies are now
+}
+
+struct PlanMove {
+  fromBackend @0 :Text;   # empty = a new copy (from any current copy)
+  toBackend @1 :Text;     # empty = a copy dropped
+  objects @2 :UInt64;
+  bytes @3 :UInt64;
+  wakes @4 :List(Text);   # servers that are off or in maintenance and this move needs
+}
+
+struct PlanReply {
+  moves @0 :List(PlanMove);
+  objects @1 :UInt64;     # data objects examined
+  problems @2 :List(Text);
+}
+
+struct JobInfo {
+  kind @0 :Text;          # "copy" or "drop"
+  uuid @1 :Data;          # the data object
+  fromBackend @2 :Text;
+  toBackend @3 :Text;
+  bytes @4 :UInt64;
+  state @5 :Text;         # "queued", "running"
+  ageMs @6 :UInt64;       # since the job was queued
+}
+
+struct JobsReply {
+  jobs @0 :List(JobInfo);     # at most 1000, the oldest first
+  queued @1 :UInt64;
+  running @2 :UInt64;
+  bytesDone @3 :UInt64;       # copied since the controller started
+  bytesPerSecond @4 :UInt64;  # over the last minute
+  bandwidthLimit @5 :UInt64;  # bytes per second per file server; 0 = none
 }
 
 struct HelloReply {
@@ -523,6 +651,8 @@ struct StatfsReply {
 struct HeartbeatReply {
   deleteObjects @0 :List(ObjectAddress);  # drop these objects; report them in `deleted`
   intervalMs @1 :UInt32;                  # heartbeat period the controller wants
+  copyObjects @2 :List(CopyTask);         # copy these objects here; report them in `copied`
+  bandwidthLimit @3 :UInt64;              # bytes per second for copy tasks; 0 = none
 }
 
 struct BeginWriteReply {
@@ -540,7 +670,9 @@ struct ServerStatus {
   id @0 :Data;
   name @1 :Text;
   address @2 :Text;
-  state @3 :Text;               # "on" (heartbeating) or "failed" (missed heartbeats)
+  state @3 :Text;               # "on" (heartbeating), "failed" (missed heartbeats), "maintenance"
+  maintenance @6 :Bool;         # planned absence: its copies are not repaired elsewhere
+  draining @7 :Bool;            # everything is being moved off it
   lastHeartbeatAgeMs @4 :UInt64;
   backends @5 :List(BackendInfo);
 }

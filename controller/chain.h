@@ -1,0 +1,143 @@
+// File resolve chains: the rule language and its evaluation (doc/architecture.md, "File
+// resolve chains"). A chain is an ordered list of rules; a rule is an optional condition
+// (attribute, operator, value) and an action (use a destination, skip a destination, jump
+// to another chain). Evaluating the chains for one file gives the backends its data should
+// live on, a trace of every rule looked at (for `zhsm-admin why`), and the problems that kept
+// a rule from being met. Pure: no clock, no I/O; the caller supplies the facts.
+//
+// Written form of a rule, one line, words separated by blanks:
+//
+//   [ATTRIBUTE OPERATOR VALUE] ACTION TARGET
+//
+//   ATTRIBUTE  size | path | name | age | atime | accesses | uid | gid
+//   OPERATOR   < <= > >= = != | ~ (glob match) | !~ (glob does not match)
+//   VALUE      size: 0, 4096, 10K, 1.5M, 2G, 1T (powers of 1024; KiB MiB GiB TiB also)
+//              age, atime: 30s, 10m, 12h, 7d, 2w (time since mtime, since atime)
+//              accesses, uid, gid: a non-negative integer
+//              path, name: a glob (fnmatch; in `path`, `*` also matches '/');
+//              quote it with "..." when it holds blanks
+//   ACTION     use DEST | skip DEST | jump CHAIN
+//   DEST       a backend name | tier:LABEL | any
+//
+// Without a condition the rule always matches: `use tier:ssd`. Globs take only ~ and !~,
+// and = and != compare them as plain strings; numbers take every operator but ~ and !~.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/uuid.h"
+
+namespace zhsm {
+
+enum class ChainAttr { kNone, kSize, kPath, kName, kAge, kAtime, kAccesses, kUid, kGid };
+enum class ChainOp { kLess, kLessEq, kGreater, kGreaterEq, kEqual, kNotEqual, kGlob, kNotGlob };
+enum class ChainAction { kUse, kSkip, kJump };
+
+struct ChainRule {
+  ChainAttr attr = ChainAttr::kNone;  // kNone: no condition, always matches
+  ChainOp op = ChainOp::kEqual;
+  std::string text_value;  // path and name: the glob or string
+  uint64_t number = 0;     // size in bytes; age and atime in seconds; accesses, uid, gid
+  ChainAction action = ChainAction::kUse;
+  std::string target;      // use/skip: "any", "tier:LABEL" or a backend name; jump: a chain
+
+  bool operator==(const ChainRule&) const = default;
+};
+
+// A parse failure: what is wrong and the 1-based word it is about (0 = the whole rule).
+struct RuleError {
+  std::string message;  // e.g. "unknown attribute 'sise' (size, path, name, ...)"
+  size_t word = 0;
+};
+
+// Parses one rule in its written form. Never throws.
+struct ParsedRule {
+  std::optional<ChainRule> rule;
+  RuleError error;  // when !rule
+};
+ParsedRule parse_rule(std::string_view text);
+
+// The canonical written form: parse_rule(format_rule(r)).rule == r. Sizes and ages are
+// written in the largest unit that divides them exactly ("size > 1G", "age >= 7d").
+std::string format_rule(const ChainRule& rule);
+
+// A parse failure as the tools print it: the rule, a caret under the bad word, the message.
+std::string describe_rule_error(std::string_view text, const RuleError& error);
+
+struct Chain {
+  std::string name;
+  uint32_t copies = 1;  // wanted copies: evaluation stops once this many were placed
+  std::vector<ChainRule> rules;
+};
+
+// What evaluation knows of a file.
+struct FileFacts {
+  uint64_t size = 0;
+  std::string path;       // absolute inside the namespace, "/a/b"
+  std::string name;       // last component of path
+  uint64_t age_s = 0;     // seconds since mtime
+  uint64_t atime_s = 0;   // seconds since atime
+  uint64_t accesses = 0;  // opens over the controller's access window
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+};
+
+// What evaluation knows of a backend.
+struct BackendFacts {
+  Uuid id;
+  std::string name;
+  std::string tier;
+  Uuid server;
+  std::string server_name;
+  bool usable = true;        // its server is live (or asleep / in maintenance: data stays);
+                             // false: the backend cannot take a new copy now
+  std::string unusable_why;  // "server fs2 is offline", "full", ... (when !usable)
+  uint64_t free_bytes = 0;
+  double load = 0;           // lower is better; ties after free space
+  bool holds_current = false;  // already holds a current copy of the object in question
+};
+
+struct EvalStep {
+  std::string chain;
+  uint32_t position = 0;  // 1-based
+  std::string rule;       // format_rule of it
+  bool matched = false;
+  std::string outcome;    // "copy on fs2-b1", "skip fs1-b1", "jump to cold",
+                          // "no usable backend for tier:hdd (fs3-b1: server fs3 is offline)", ...
+};
+
+struct Evaluation {
+  std::string chain;            // where evaluation started
+  uint32_t copies = 0;          // copies wanted (of the chain evaluation ended in)
+  std::vector<Uuid> backends;   // the chosen backends, in the order the rules chose them
+  std::vector<EvalStep> steps;
+  std::vector<std::string> problems;  // a `use` that found no usable backend, a jump to a
+                                      // missing chain or a loop, fewer copies than wanted
+  // True when every wanted copy got a backend and no rule had a problem: only then may a
+  // copy outside `backends` be dropped.
+  bool complete() const { return problems.empty() && backends.size() >= copies; }
+};
+
+// Evaluates chain `start` (looked up in `chains` by name) for one file over `backends`.
+// Rules, in order: a rule whose condition fails is passed over; `skip DEST` excludes the
+// backends DEST names for the rest of the evaluation; `jump CHAIN` continues with CHAIN's
+// rules (never returning; a chain reached twice is a loop: a problem, evaluation stops);
+// `use DEST` adds one backend among those DEST names that are usable, not skipped and not
+// chosen yet, preferring in order: one on a server that holds no chosen backend yet
+// (failure domains: two copies share a server only when no other server can take one);
+// one that already holds a current copy (data does not move for a change in free space);
+// the most free bytes; the lowest load; the lowest UUID. A `use` that finds none records a problem. Evaluation stops when the
+// wanted number of copies (`copies` of the chain being evaluated) is reached or the rules
+// run out. A missing `start` chain is a problem too.
+Evaluation evaluate_chains(const std::map<std::string, Chain>& chains, const std::string& start,
+                           const FileFacts& file, const std::vector<BackendFacts>& backends);
+
+// Glob match as rules use it (fnmatch without FNM_PATHNAME: `*` also matches '/').
+bool chain_glob_match(std::string_view pattern, std::string_view text);
+
+}  // namespace zhsm
