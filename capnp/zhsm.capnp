@@ -412,6 +412,7 @@ struct Heartbeat {
   deleted @2 :List(ObjectAddress);  # deletions done since the last heartbeat
   copied @3 :List(CopyResult);      # copy tasks finished since the last heartbeat
   copying @4 :UInt32;               # copy tasks running or queued on the server now
+  corrupt @5 :List(ObjectAddress);  # objects whose data did not match their checksum on read
 }
 
 # A copy task: fetch a committed data object from another file server and install

@@ -64,6 +64,8 @@ void apply_toml(ControllerConfig& c, const std::string& text, const std::string&
     else if (key == "heartbeat-timeout") take_int(node, c.heartbeat_timeout_s, key, origin);
     else if (key == "client-grace") take_int(node, c.client_grace_s, key, origin);
     else if (key == "meta-cache") take_int(node, c.meta_cache, key, origin);
+    else if (key == "repair-grace") take_int(node, c.repair_grace_s, key, origin);
+    else if (key == "copy-bandwidth") take_int(node, c.copy_bandwidth, key, origin);
     else if (key == "log-level") take_string(node, c.log_level, key, origin);
     else if (key == "log-file") take_string(node, c.log_file, key, origin);
     else throw Error(Errc::invalid, fmt::format("{}: unknown key '{}'", origin, key));
@@ -113,6 +115,13 @@ ConfigResult parse_config(const std::vector<std::string>& args) {
   app.add_option("--meta-cache", c.meta_cache,
                  "inodes, and as many names, whose metadata is kept in memory (0: off)")
       ->capture_default_str();
+  app.add_option("--repair-grace", c.repair_grace_s,
+                 "seconds a file server may be gone (unplanned) before its copies are made "
+                 "again elsewhere")
+      ->capture_default_str();
+  app.add_option("--copy-bandwidth", c.copy_bandwidth,
+                 "bytes per second each file server may spend on copy jobs (0: unlimited)")
+      ->capture_default_str();
   app.add_option("--log-level", c.log_level, "trace|debug|info|warn|error")->capture_default_str();
   app.add_option("--log-file", c.log_file, "log file (standard error when unset)");
 
@@ -150,6 +159,8 @@ void validate_config(const ControllerConfig& c) {
     throw Error(Errc::invalid, "--heartbeat-timeout must be at least 1 second");
   if (c.client_grace_s < 1)
     throw Error(Errc::invalid, "--client-grace must be at least 1 second");
+  if (c.repair_grace_s < 1)
+    throw Error(Errc::invalid, "--repair-grace must be at least 1 second");
   if (c.meta_cache > (1u << 22))
     throw Error(Errc::invalid, fmt::format("--meta-cache {} is more than 4194304", c.meta_cache));
 }

@@ -97,6 +97,20 @@ awaitable<void> ControllerHandler::dispatch(proto::Request::Reader req,
     case W::FILE_INFO:
       co_await handle_servers(req, resp);
       co_return;
+    case W::CHAIN_LIST:
+    case W::CHAIN_SHOW:
+    case W::CHAIN_CREATE:
+    case W::CHAIN_DELETE:
+    case W::CHAIN_ADD_RULE:
+    case W::CHAIN_REMOVE_RULE:
+    case W::CHAIN_SET_DIR:
+    case W::WHY:
+    case W::PLAN:
+    case W::JOBS:
+    case W::SERVER_MAINTENANCE:
+    case W::SERVER_DRAIN:
+      co_await handle_chains(req, resp);
+      co_return;
     case W::READ_OBJECT:
     case W::BEGIN_WRITE:
     case W::WRITE_OBJECT:

@@ -30,6 +30,10 @@ class ControllerHandler : public RpcHandler {
   awaitable<void> handle_files(proto::Request::Reader req, proto::Response::Builder resp);
   awaitable<void> handle_servers(proto::Request::Reader req, proto::Response::Builder resp);
   awaitable<void> handle_locks(proto::Request::Reader req, proto::Response::Builder resp);
+  // Copy tasks for a file server's heartbeat reply, when a replicator runs.
+  void fill_copy_tasks(proto::HeartbeatReply::Builder out, const Uuid& server);
+  // Chains, why, plan, jobs and server marks (handler_chains.cc).
+  awaitable<void> handle_chains(proto::Request::Reader req, proto::Response::Builder resp);
   // The recorded token `token_id` when it is unexpired, names `ino` and was issued to this
   // connection's client; bad_token or token_expired otherwise (handler_locks.cc).
   awaitable<TokenInfo> own_token(uint64_t token_id, uint64_t ino, std::string_view op);

@@ -20,6 +20,9 @@
 
 namespace zhsm {
 
+class Replicator;
+class PlacementStore;
+
 struct ServiceOptions {
   std::string cluster_key;             // HMAC key for tokens (common/token.h)
   int64_t token_lifetime_ms = 300000;  // told to clients in hello
@@ -41,6 +44,14 @@ class ControllerService {
   const ServiceOptions& options() const { return options_; }
   LockTable& locks() { return locks_; }
   ClientPresence& clients() { return clients_; }
+  // The replicator and its store, when the store keeps chains (PostgreSQL); null otherwise,
+  // and the chain requests answer notSupported. Set once before the server starts.
+  void set_replicator(Replicator* replicator, PlacementStore* placement) {
+    replicator_ = replicator;
+    placement_ = placement;
+  }
+  Replicator* replicator() { return replicator_; }
+  PlacementStore* placement() { return placement_; }
 
   // A handler for a new connection (RpcServer's HandlerFactory).
   std::shared_ptr<RpcHandler> make_handler(const std::string& peer);
@@ -77,6 +88,8 @@ class ControllerService {
   const ServiceOptions options_;
   LockTable locks_;
   ClientPresence clients_;
+  Replicator* replicator_ = nullptr;
+  PlacementStore* placement_ = nullptr;
 };
 
 }  // namespace zhsm

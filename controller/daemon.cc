@@ -16,6 +16,7 @@
 #include "controller/controller_service.h"
 #include "controller/db/pg_connect.h"
 #include "controller/meta_cache.h"
+#include "controller/replicator.h"
 #include "controller/sweeper.h"
 
 namespace zhsm {
@@ -62,6 +63,7 @@ int run_controller(const ControllerConfig& cfg) {
                settings.chunk_size, settings.inline_max);
 
   // Lookups, stats and xattr reads answered from memory (controller/meta_cache.h).
+  PlacementStore* placement = dynamic_cast<PlacementStore*>(db.store.get());
   std::unique_ptr<MetaStore> store = std::move(db.store);
   CachingMetaStore* cache = nullptr;
   if (cfg.meta_cache > 0) {
@@ -107,11 +109,24 @@ int run_controller(const ControllerConfig& cfg) {
   Sweeper sweeper(io, service, kSweepInterval);
   sweeper.start();
 
+  // Copies where the file resolve chains want them (controller/replicator.h).
+  std::unique_ptr<Replicator> replicator;
+  if (placement) {
+    ReplicatorOptions ro;
+    ro.decide.heartbeat_timeout_ms = so.heartbeat_timeout_ms;
+    ro.decide.repair_grace_ms = int64_t{cfg.repair_grace_s} * 1000;
+    ro.bandwidth_limit = cfg.copy_bandwidth;
+    replicator = std::make_unique<Replicator>(io, service, *placement, ro);
+    service.set_replicator(replicator.get(), placement);
+    replicator->start();
+  }
+
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     spdlog::info("event=stopping signal={}", signo);
     sweeper.stop();
+    if (replicator) replicator->stop();
     server.stop();
     io.stop();
   });

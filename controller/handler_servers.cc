@@ -7,6 +7,9 @@
 #include "controller/controller_handler.h"
 #include "controller/placement.h"
 #include "controller/proto_convert.h"
+#include "controller/placement_store.h"
+#include "controller/replicator.h"
+#include "common/token.h"
 
 namespace zhsm {
 
@@ -21,7 +24,9 @@ awaitable<void> ControllerHandler::handle_servers(proto::Request::Reader req,
       auto deletions = co_await service_.db([&] { return store.register_server(report); });
       spdlog::info("event=server_registered server={} name={} address={} backends={} peer={}",
                    report.id.str(), report.name, report.address, report.backends.size(), peer_);
-      fill_deletions(resp.initHeartbeat(), deletions, interval);
+      auto out = resp.initHeartbeat();
+      fill_deletions(out, deletions, interval);
+      fill_copy_tasks(out, report.id);
       co_return;
     }
     case W::HEARTBEAT: {
@@ -30,7 +35,35 @@ awaitable<void> ControllerHandler::handle_servers(proto::Request::Reader req,
       if (!report.deleted.empty() || !deletions.empty())
         spdlog::debug("event=heartbeat server={} confirmed={} to_delete={}", report.id.str(),
                       report.deleted.size(), deletions.size());
-      fill_deletions(resp.initHeartbeat(), deletions, interval);
+      if (Replicator* r = service_.replicator()) {
+        std::vector<CopyReport> copied;
+        for (auto c : req.getHeartbeat().getCopied()) {
+          CopyReport cr;
+          cr.backend = uuid_arg(c.getBackend(), "copied.backend");
+          cr.uuid = uuid_arg(c.getUuid(), "copied.uuid");
+          cr.version = c.getVersion();
+          cr.ok = c.getOk();
+          cr.sha256 = bytes_arg(c.getSha256());
+          if (!cr.ok)
+            cr.error = fmt::format("{}: {}", static_cast<int>(c.getError().getCode()),
+                                   c.getError().getMessage().cStr());
+          copied.push_back(std::move(cr));
+        }
+        if (!copied.empty()) co_await r->reported(report.id, std::move(copied));
+        for (auto c : req.getHeartbeat().getCorrupt()) {
+          Uuid backend = uuid_arg(c.getBackend(), "corrupt.backend");
+          Uuid object = uuid_arg(c.getUuid(), "corrupt.uuid");
+          PlacementStore* ps = service_.placement();
+          bool outdated = co_await service_.db([&] { return ps->copy_corrupt(object, backend); });
+          spdlog::error("event=copy_corrupt object={} backend={} server={} action={}",
+                        object.str(), backend.str(), report.id.str(),
+                        outdated ? "copied again from a good copy" : "none (no other current copy)");
+          r->poke();
+        }
+      }
+      auto out = resp.initHeartbeat();
+      fill_deletions(out, deletions, interval);
+      fill_copy_tasks(out, report.id);
       co_return;
     }
     case W::CLUSTER_STATUS: {
@@ -45,7 +78,10 @@ awaitable<void> ControllerHandler::handle_servers(proto::Request::Reader req,
         b.setId(s.id.data());
         b.setName(s.name);
         b.setAddress(s.address);
-        b.setState(server_live(s.last_heartbeat_ms, now, timeout) ? "on" : "failed");
+        const bool live = server_live(s.last_heartbeat_ms, now, timeout);
+        b.setState(s.maintenance ? "maintenance" : live ? "on" : "failed");
+        b.setMaintenance(s.maintenance);
+        b.setDraining(s.draining);
         b.setLastHeartbeatAgeMs(
             static_cast<uint64_t>(std::max<int64_t>(0, now - s.last_heartbeat_ms)));
         auto backends = b.initBackends(s.backends.size());
@@ -72,6 +108,38 @@ awaitable<void> ControllerHandler::handle_servers(proto::Request::Reader req,
     default:
       throw Error(Errc::internal, "handle_servers called for another request kind");
   }
+}
+
+void ControllerHandler::fill_copy_tasks(proto::HeartbeatReply::Builder out, const Uuid& server) {
+  Replicator* r = service_.replicator();
+  if (!r) return;
+  std::vector<CopyJob> jobs = r->take_tasks(server);
+  out.setBandwidthLimit(r->options().bandwidth_limit);
+  if (jobs.empty()) return;
+  const uint64_t expires = now_ms() + static_cast<uint64_t>(r->options().token_lifetime_ms);
+  auto list = out.initCopyObjects(jobs.size());
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    const CopyJob& j = jobs[i];
+    auto t = list[i];
+    t.setBackend(j.backend.data());
+    t.setUuid(j.uuid.data());
+    t.setIndex(j.index);
+    t.setVersion(j.version);
+    t.setSize(j.size);
+    t.setSha256(capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(j.sha256.data()),
+                                    j.sha256.size()));
+    t.setMtimeNs(j.mtime_ns);
+    // A read token of the controller's own (id 0, client 0): file servers check only its MAC.
+    TokenFields f;
+    f.fsid = j.fsid;
+    f.ino = j.ino;
+    f.mode = proto::AccessMode::READ;
+    f.expires_ms = expires;
+    sign_token(r->cluster_key(), f, t.initToken());
+    auto sources = t.initSources(j.sources.size());
+    for (size_t k = 0; k < j.sources.size(); ++k) fill_copy(sources[k], j.sources[k]);
+  }
+  spdlog::debug("event=copy_tasks_sent server={} tasks={}", server.str(), jobs.size());
 }
 
 }  // namespace zhsm

@@ -202,6 +202,8 @@ struct ServerState {
   std::string name;
   std::string address;
   int64_t last_heartbeat_ms = 0;
+  bool maintenance = false;  // planned absence: its copies are not repaired elsewhere
+  bool draining = false;     // everything on it is moved elsewhere
   std::vector<BackendReport> backends;
 };
 

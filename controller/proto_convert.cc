@@ -54,6 +54,18 @@ std::string_view request_name(proto::Request::Which which) {
     case W::SET_LOCK: return "setLock";
     case W::GET_LOCK: return "getLock";
     case W::DATA_MAP: return "dataMap";
+    case W::CHAIN_LIST: return "chainList";
+    case W::CHAIN_SHOW: return "chainShow";
+    case W::CHAIN_CREATE: return "chainCreate";
+    case W::CHAIN_DELETE: return "chainDelete";
+    case W::CHAIN_ADD_RULE: return "chainAddRule";
+    case W::CHAIN_REMOVE_RULE: return "chainRemoveRule";
+    case W::CHAIN_SET_DIR: return "chainSetDir";
+    case W::WHY: return "why";
+    case W::PLAN: return "plan";
+    case W::JOBS: return "jobs";
+    case W::SERVER_MAINTENANCE: return "serverMaintenance";
+    case W::SERVER_DRAIN: return "serverDrain";
   }
   return "unknown";
 }

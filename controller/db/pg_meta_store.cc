@@ -14,6 +14,7 @@ void PgMetaStore::prepare(pqxx::connection& conn) {
   prepare_setattr_statements(conn);
   prepare_open_statements(conn);
   prepare_server_statements(conn);
+  prepare_chain_statements(conn);
   prepare_session_statements(conn);
 }
 

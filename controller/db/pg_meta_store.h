@@ -4,7 +4,8 @@
 // create, link, unlink, readdir), pg_rename.cc, pg_setattr.cc (attributes, xattrs),
 // pg_open.cc (open, tokens, commitData, sweeping), pg_servers.cc (clients, file servers,
 // statfs, cluster status, file info), pg_sessions.cc (client resumption, token lookup and
-// the data map of an open file, for locks and appends).
+// the data map of an open file, for locks and appends), pg_chains.cc (file resolve chains
+// and copy rows: PlacementStore).
 #pragma once
 
 #include <cstdint>
@@ -21,10 +22,11 @@
 #include "controller/store_options.h"
 #include "controller/db/pg_txn.h"
 #include "controller/meta_store.h"
+#include "controller/placement_store.h"
 
 namespace zhsm {
 
-class PgMetaStore : public MetaStore {
+class PgMetaStore : public MetaStore, public PlacementStore {
  public:
   // Prepares every statement the store uses; give it to the ConnectionPool as its setup.
   static void prepare(pqxx::connection& conn);
@@ -76,6 +78,23 @@ class PgMetaStore : public MetaStore {
   ClusterInfo cluster_info() override;
   FileInfoResult file_info(std::string_view path) override;
   SweepResult sweep() override;
+
+  // PlacementStore (pg_chains.cc)
+  std::vector<ChainRow> chains() override;
+  void create_chain(const std::string& name, uint32_t copies) override;
+  void set_chain_rules(const std::string& name, const std::vector<std::string>& rules) override;
+  void delete_chain(const std::string& name) override;
+  void set_dir_chain(uint64_t ino, const std::string& chain) override;
+  std::string path_of(uint64_t ino) override;
+  std::vector<PlacementFile> placement_files(uint64_t after, uint32_t limit) override;
+  std::optional<PlacementFile> placement_file(uint64_t ino) override;
+  bool want_copy(const Uuid& uuid, const Uuid& backend) override;
+  bool copy_made(const Uuid& uuid, const Uuid& backend, uint64_t version,
+                 const std::string& sha256) override;
+  bool drop_copy(const Uuid& uuid, const Uuid& backend) override;
+  bool copy_corrupt(const Uuid& uuid, const Uuid& backend) override;
+  void set_server_mode(const std::string& name, std::optional<bool> maintenance,
+                       std::optional<bool> draining) override;
 
  private:
   int64_t now_ns() const;
@@ -130,5 +149,6 @@ void prepare_open_statements(pqxx::connection& conn);
 void prepare_server_statements(pqxx::connection& conn);
 void prepare_session_statements(pqxx::connection& conn);
 void prepare_layout_statements(pqxx::connection& conn);
+void prepare_chain_statements(pqxx::connection& conn);
 
 }  // namespace zhsm

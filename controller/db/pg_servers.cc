@@ -52,8 +52,8 @@ void prepare_server_statements(pqxx::connection& c) {
             "WHERE b.server_id = $1 ORDER BY d.queued_at LIMIT $2");
   c.prepare("servers_all",
             "SELECT s.id, s.name, s.address, s.last_heartbeat, b.id, b.name, b.tier, b.path, "
-            "b.total_bytes, b.free_bytes, b.used_bytes, b.object_count, b.device_id "
-            "FROM servers s LEFT JOIN backends b ON b.server_id = s.id ORDER BY s.name, b.name");
+            "b.total_bytes, b.free_bytes, b.used_bytes, b.object_count, b.device_id, "
+            "s.maintenance, s.draining FROM servers s LEFT JOIN backends b ON b.server_id = s.id ORDER BY s.name, b.name");
   // Backends of one server on one device share that device's space: each (server,
   // device) counts once; a backend that reported no device (0) counts alone.
   c.prepare("statfs_space",
@@ -156,6 +156,8 @@ std::vector<ServerState> PgMetaStore::servers() {
         s.name = r[1].c_str();
         s.address = r[2].c_str();
         s.last_heartbeat_ms = r[3].as<int64_t>();
+        s.maintenance = r[13].as<bool>();
+        s.draining = r[14].as<bool>();
         out.push_back(std::move(s));
       }
       if (r[4].is_null()) continue;

@@ -392,6 +392,14 @@ bool Cluster::up(const ClusterOptions& options) {
     args.push_back("--token-lifetime");
     args.push_back(std::to_string(options.token_lifetime_s));
   }
+  if (!options.tiers.empty()) {
+    args.push_back("--tiers");
+    args.push_back(options.tiers);
+  }
+  if (options.repair_grace_s > 0) {
+    args.push_back("--repair-grace");
+    args.push_back(std::to_string(options.repair_grace_s));
+  }
   auto r = cluster_command("up", args, 900s);
   EXPECT_TRUE(r.ok()) << "zhsm-cluster up --dir " << dir_.string() << " failed: " << r.describe()
                       << "\n" << log_tails();

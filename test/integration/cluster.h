@@ -56,6 +56,8 @@ bool eventually(const std::function<bool()>& condition,
 struct ClusterOptions {
   int fileservers = 2;
   int token_lifetime_s = 0;  // the controller's --token-lifetime; 0: its default
+  std::string tiers;         // zhsm-cluster --tiers (fsK's backend tier); empty: ssd
+  int repair_grace_s = 0;    // the controller's --repair-grace; 0: its default
 };
 
 // One zhsm cluster in a private directory. Not thread-safe: tests drive it from
@@ -71,7 +73,7 @@ class Cluster {
   // zhsm-cluster up --dir DIR --fileservers N [--token-lifetime SEC]; asserts
   // (non-fatally) and returns false if it fails.
   bool up(const ClusterOptions& options);
-  bool up(int fileservers = 2) { return up(ClusterOptions{fileservers, 0}); }
+  bool up(int fileservers = 2) { return up(ClusterOptions{fileservers, 0, {}, 0}); }
   // Unmounts extra mounts, then zhsm-cluster down. Safe to call when nothing runs.
   bool down();
   bool running() const { return running_; }

@@ -13,6 +13,8 @@ ZHSM_PACKAGES=(
   # The real-program tests (test/integration/programs_test.cc) and the benchmark
   # (tools/zhsm-bench compiles libfuse3-dev's passthrough_ll example with cc).
   rsync make gcc
+  # The replication test reads the controller's metrics over HTTP.
+  curl
 )
 
 # zhsm_missing_packages PKG...: prints the packages dpkg does not have installed.

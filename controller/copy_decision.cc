@@ -1,0 +1,201 @@
+// The copy decision for one file (copy_decision.h).
+#include "controller/copy_decision.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "controller/placement.h"
+
+namespace zhsm {
+namespace {
+
+constexpr int64_t kNsPerS = 1'000'000'000;
+
+uint64_t seconds_since(int64_t then_ns, int64_t now_ms) {
+  int64_t now_ns = now_ms * 1'000'000;
+  return then_ns >= now_ns ? 0 : static_cast<uint64_t>((now_ns - then_ns) / kNsPerS);
+}
+
+// How a server stands for placement.
+struct ServerView {
+  const ServerState* state = nullptr;
+  bool live = false;
+  bool lost = false;  // offline past the repair grace, not in maintenance
+};
+
+const CopyInfo* copy_on(const ChunkInfo& chunk, const Uuid& backend) {
+  for (const auto& c : chunk.copies)
+    if (c.backend == backend) return &c;
+  return nullptr;
+}
+
+bool is_current(const ChunkInfo& chunk, const CopyInfo& copy) {
+  return copy.state == proto::CopyState::CURRENT && copy.version == chunk.version;
+}
+
+void add_once(std::vector<std::string>& list, std::string text) {
+  if (std::find(list.begin(), list.end(), text) == list.end()) list.push_back(std::move(text));
+}
+
+}  // namespace
+
+FileFacts file_facts(const PlacementFile& file, int64_t now_ms) {
+  FileFacts f;
+  f.size = file.attr.size;
+  f.path = file.path;
+  auto slash = file.path.rfind('/');
+  f.name = slash == std::string::npos ? file.path : file.path.substr(slash + 1);
+  f.age_s = seconds_since(file.attr.mtime_ns, now_ms);
+  f.atime_s = seconds_since(file.attr.atime_ns, now_ms);
+  f.uid = file.attr.uid;
+  f.gid = file.attr.gid;
+  return f;
+}
+
+std::map<std::string, Chain> parse_chains(const std::vector<ChainRow>& rows,
+                                          std::vector<std::string>* errors) {
+  std::map<std::string, Chain> out;
+  for (const auto& row : rows) {
+    Chain chain{row.name, row.copies, {}};
+    for (size_t i = 0; i < row.rules.size(); ++i) {
+      ParsedRule parsed = parse_rule(row.rules[i]);
+      if (parsed.rule)
+        chain.rules.push_back(*parsed.rule);
+      else if (errors)
+        errors->push_back(fmt::format("chain {} rule {} ('{}') does not parse: {}", row.name, i + 1,
+                                      row.rules[i], parsed.error.message));
+    }
+    out.emplace(row.name, std::move(chain));
+  }
+  return out;
+}
+
+FileDecision decide_copies(const PlacementFile& file, const std::map<std::string, Chain>& chains,
+                           const std::vector<ServerState>& servers, int64_t now_ms,
+                           const CopyDecisionOptions& options) {
+  FileDecision d;
+  d.chain = file.chain.empty() ? "default" : file.chain;
+  const FileFacts facts = file_facts(file, now_ms);
+
+  std::map<Uuid, ServerView> views;
+  for (const auto& s : servers) {
+    ServerView v{&s, server_live(s.last_heartbeat_ms, now_ms, options.heartbeat_timeout_ms), false};
+    v.lost = !v.live && !s.maintenance && now_ms - s.last_heartbeat_ms > options.repair_grace_ms;
+    views[s.id] = v;
+  }
+
+  // A file without data objects (inline, or empty) is evaluated once, as if it had one
+  // with no copies: what `why` shows; nothing is copied or dropped for it.
+  if (file.chunks.empty()) {
+    std::vector<BackendFacts> backends;
+    for (const auto& s : servers)
+      for (const auto& b : s.backends) {
+        const ServerView& v = views[s.id];
+        BackendFacts f{b.id, b.name, b.tier, s.id, s.name, true, "", b.free_bytes, 0, false};
+        f.usable = v.live && !s.maintenance && !s.draining && b.free_bytes >= options.min_free_bytes;
+        if (!f.usable) f.unusable_why = fmt::format("server {} cannot take new copies", s.name);
+        backends.push_back(std::move(f));
+      }
+    d.chunks.push_back(ChunkDecision{nullptr, evaluate_chains(chains, d.chain, facts, backends)});
+    return d;
+  }
+
+  for (const auto& chunk : file.chunks) {
+    std::vector<BackendFacts> backends;
+    for (const auto& s : servers) {
+      const ServerView& v = views[s.id];
+      for (const auto& b : s.backends) {
+        BackendFacts f;
+        f.id = b.id;
+        f.name = b.name;
+        f.tier = b.tier;
+        f.server = s.id;
+        f.server_name = s.name;
+        f.free_bytes = b.free_bytes;
+        const CopyInfo* copy = copy_on(chunk, b.id);
+        const bool holds = copy != nullptr && copy->state != proto::CopyState::TARGET;
+        const bool away = !v.live || s.maintenance;  // asleep, in maintenance, or not yet lost
+        // A current copy holds its place. So does any copy on a server that is away but not
+        // lost: an absent server is not a failed one, and its copy is brought up to date
+        // when it returns rather than made anew elsewhere.
+        f.holds_current = holds && (is_current(chunk, *copy) || away);
+        bool takes_new = v.live && !s.maintenance && !s.draining &&
+                         b.free_bytes >= std::max(options.min_free_bytes, chunk.size);
+        bool keeps = holds && !s.draining && !v.lost;
+        f.usable = takes_new || keeps;
+        if (!f.usable) {
+          if (s.draining)
+            f.unusable_why = fmt::format("server {} is draining", s.name);
+          else if (s.maintenance)
+            f.unusable_why = fmt::format("server {} is in maintenance", s.name);
+          else if (!v.live)
+            f.unusable_why = fmt::format("server {} is offline", s.name);
+          else
+            f.unusable_why = fmt::format("full ({} bytes free)", b.free_bytes);
+        }
+        backends.push_back(std::move(f));
+      }
+    }
+    ChunkDecision cd{&chunk, evaluate_chains(chains, d.chain, facts, backends)};
+    for (const auto& p : cd.evaluation.problems) add_once(d.problems, p);
+
+    // Sources: current copies on live servers not in maintenance.
+    std::vector<CopyInfo> sources;
+    for (const auto& c : chunk.copies) {
+      auto it = views.find(c.server);
+      if (is_current(chunk, c) && it != views.end() && it->second.live &&
+          !it->second.state->maintenance)
+        sources.push_back(c);
+    }
+    bool all_current = true;
+    for (const auto& want : cd.evaluation.backends) {
+      const CopyInfo* copy = copy_on(chunk, want);
+      if (copy && is_current(chunk, *copy)) continue;
+      all_current = false;
+      const BackendFacts* f = nullptr;
+      for (const auto& b : backends)
+        if (b.id == want) f = &b;
+      if (!f) continue;
+      const ServerView& v = views[f->server];
+      if (!v.live || v.state->maintenance) {
+        add_once(d.waits, f->server_name);
+        continue;
+      }
+      if (sources.empty()) {
+        add_once(d.problems, fmt::format("chunk {} of {}: no current copy on a reachable server "
+                                         "to copy to {} from",
+                                         chunk.index, file.path, f->name));
+        continue;
+      }
+      CopyAction a;
+      a.kind = CopyActionKind::kCopy;
+      a.chunk = &chunk;
+      a.backend = want;
+      a.backend_name = f->name;
+      a.server = f->server;
+      a.server_name = f->server_name;
+      a.sources = sources;
+      d.actions.push_back(std::move(a));
+    }
+    if (all_current && cd.evaluation.complete()) {
+      std::set<Uuid> wanted(cd.evaluation.backends.begin(), cd.evaluation.backends.end());
+      for (const auto& c : chunk.copies) {
+        if (wanted.count(c.backend)) continue;
+        CopyAction a;
+        a.kind = CopyActionKind::kDrop;
+        a.chunk = &chunk;
+        a.backend = c.backend;
+        a.backend_name = c.backend_name;
+        a.server = c.server;
+        a.server_name = c.server_name;
+        d.actions.push_back(std::move(a));
+      }
+    }
+    d.chunks.push_back(std::move(cd));
+  }
+  return d;
+}
+
+}  // namespace zhsm

@@ -1,0 +1,268 @@
+// The replicator's passes, its copy tasks and its answers to why, plan and jobs
+// (replicator.h).
+#include "controller/replicator.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "common/clock.h"
+#include "common/error.h"
+
+namespace zhsm {
+namespace {
+
+int64_t now() { return static_cast<int64_t>(now_ms()); }
+
+}  // namespace
+
+Replicator::Replicator(asio::io_context& io, ControllerService& service, PlacementStore& store,
+                       ReplicatorOptions options)
+    : io_(io), service_(service), store_(store), options_(options), timer_(io) {
+  Metrics& m = service_.metrics();
+  m.describe("zhsm_controller_copy_tasks", "gauge", "copy tasks queued or sent, not yet reported");
+  m.describe("zhsm_controller_copies_made_total", "counter", "copies that became current");
+  m.describe("zhsm_controller_copies_failed_total", "counter", "copy tasks reported as failed");
+  m.describe("zhsm_controller_copies_dropped_total", "counter", "unwanted copies dropped");
+  m.describe("zhsm_controller_copy_bytes_total", "counter", "bytes of copies that became current");
+  m.describe("zhsm_controller_replicator_passes_total", "counter",
+             "passes of the replicator over every file with data objects");
+  m.on_scrape([this](Metrics& mm) { mm.set("zhsm_controller_copy_tasks", jobs_.size()); });
+}
+
+void Replicator::start() { asio::co_spawn(io_, [this] { return loop(); }, asio::detached); }
+
+void Replicator::stop() {
+  stopped_ = true;
+  timer_.cancel();
+}
+
+void Replicator::poke() {
+  poked_ = true;
+  cursor_ = 0;
+  timer_.cancel();
+}
+
+awaitable<std::map<std::string, Chain>> Replicator::load_chains() {
+  auto rows = co_await service_.db([&] { return store_.chains(); });
+  std::vector<std::string> errors;
+  auto chains = parse_chains(rows, &errors);
+  for (const auto& e : errors) spdlog::error("event=chain_rule_invalid {}", e);
+  co_return chains;
+}
+
+awaitable<void> Replicator::loop() {
+  while (!stopped_) {
+    try {
+      co_await pass_batch();
+    } catch (const std::exception& e) {
+      spdlog::warn("event=replicator_failed error=\"{}\"", e.what());
+      cursor_ = 0;
+    }
+    if (stopped_) break;
+    if (cursor_ != 0 && !poked_) continue;  // the pass goes on with the next batch
+    if (poked_) {
+      poked_ = false;
+      continue;
+    }
+    timer_.expires_after(options_.interval);
+    boost::system::error_code ec;
+    co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+awaitable<void> Replicator::pass_batch() {
+  if (cursor_ == 0) {  // a new pass: fresh servers and chains
+    servers_ = co_await service_.db([&] { return service_.store().servers(); });
+    chains_ = co_await load_chains();
+    pass_problems_.clear();
+    // Sent tasks nobody answered in time are forgotten; the pass queues them again.
+    const int64_t t = now();
+    std::erase_if(jobs_, [&](const auto& kv) {
+      return kv.second.sent_ms != 0 && t - kv.second.sent_ms > options_.task_timeout_ms;
+    });
+  }
+  uint64_t after = cursor_;
+  auto files = co_await service_.db([&] { return store_.placement_files(after, options_.batch); });
+  const int64_t t = now();
+  for (const auto& file : files) {
+    FileDecision d = decide_copies(file, chains_, servers_, t, options_.decide);
+    for (const auto& p : d.problems) {
+      pass_problems_.insert(p);
+      if (logged_problems_.insert(p).second) spdlog::warn("event=placement_problem {}", p);
+    }
+    co_await carry_out(file, d);
+  }
+  cursor_ = files.size() < options_.batch || files.empty() ? 0 : files.back().attr.ino;
+  if (cursor_ == 0) {
+    service_.metrics().add("zhsm_controller_replicator_passes_total");
+    // Problems that went away may be logged again should they come back.
+    std::erase_if(logged_problems_, [&](const std::string& p) { return !pass_problems_.count(p); });
+  }
+}
+
+awaitable<void> Replicator::carry_out(const PlacementFile& file, const FileDecision& decision) {
+  for (const auto& a : decision.actions) {
+    const ChunkInfo& chunk = *a.chunk;
+    if (a.kind == CopyActionKind::kDrop) {
+      bool dropped = co_await service_.db([&] { return store_.drop_copy(chunk.uuid, a.backend); });
+      if (dropped) {
+        service_.metrics().add("zhsm_controller_copies_dropped_total");
+        spdlog::info("event=copy_dropped object={} backend={} server={} path=\"{}\"",
+                     chunk.uuid.str(), a.backend_name, a.server_name, file.path);
+      }
+      continue;
+    }
+    auto key = std::make_pair(chunk.uuid, a.backend);
+    auto it = jobs_.find(key);
+    if (it != jobs_.end()) {
+      // A queued task of an older version is brought up to date; a sent one runs its course.
+      if (it->second.sent_ms == 0 && it->second.version != chunk.version) {
+        it->second.version = chunk.version;
+        it->second.size = chunk.size;
+        it->second.sha256 = chunk.sha256;
+        it->second.sources = a.sources;
+      }
+      continue;
+    }
+    bool added = co_await service_.db([&] { return store_.want_copy(chunk.uuid, a.backend); });
+    (void)added;
+    CopyJob job;
+    job.uuid = chunk.uuid;
+    job.backend = a.backend;
+    job.backend_name = a.backend_name;
+    job.server = a.server;
+    job.from = a.sources.front().backend_name;
+    job.ino = file.attr.ino;
+    job.fsid = file.attr.fsid;
+    job.index = chunk.index;
+    job.version = chunk.version;
+    job.size = chunk.size;
+    job.sha256 = chunk.sha256;
+    job.mtime_ns = file.attr.mtime_ns;
+    job.sources = a.sources;
+    job.queued_ms = now();
+    spdlog::info("event=copy_queued object={} chunk={} version={} bytes={} from={} to={} "
+                 "path=\"{}\"",
+                 chunk.uuid.str(), chunk.index, chunk.version, chunk.size, job.from,
+                 a.backend_name, file.path);
+    jobs_.emplace(key, std::move(job));
+  }
+}
+
+std::vector<CopyJob> Replicator::take_tasks(const Uuid& server) {
+  std::vector<CopyJob> out;
+  uint32_t in_flight = 0;
+  for (const auto& [key, job] : jobs_)
+    if (job.server == server && job.sent_ms != 0) ++in_flight;
+  const int64_t t = now();
+  for (auto& [key, job] : jobs_) {
+    if (out.size() >= options_.tasks_per_heartbeat || in_flight >= options_.tasks_in_flight) break;
+    if (job.server != server || job.sent_ms != 0) continue;
+    job.sent_ms = t;
+    ++in_flight;
+    out.push_back(job);
+  }
+  return out;
+}
+
+awaitable<void> Replicator::reported(const Uuid& server, std::vector<CopyReport> reports) {
+  for (const auto& r : reports) {
+    auto it = jobs_.find(std::make_pair(r.uuid, r.backend));
+    uint64_t size = it != jobs_.end() ? it->second.size : 0;
+    if (it != jobs_.end()) jobs_.erase(it);
+    if (!r.ok) {
+      service_.metrics().add("zhsm_controller_copies_failed_total");
+      spdlog::warn("event=copy_failed object={} backend={} server={} version={} error=\"{}\"",
+                   r.uuid.str(), r.backend.str(), server.str(), r.version, r.error);
+      continue;
+    }
+    bool made = co_await service_.db(
+        [&] { return store_.copy_made(r.uuid, r.backend, r.version, r.sha256); });
+    if (!made) {
+      spdlog::info("event=copy_outdated object={} backend={} version={} (the object changed "
+                   "while it was copied; it is copied again)",
+                   r.uuid.str(), r.backend.str(), r.version);
+      continue;
+    }
+    bytes_done_ += size;
+    recent_.emplace_back(now(), size);
+    service_.metrics().add("zhsm_controller_copies_made_total");
+    service_.metrics().add("zhsm_controller_copy_bytes_total", static_cast<double>(size));
+    spdlog::info("event=copy_made object={} backend={} server={} version={} bytes={}",
+                 r.uuid.str(), r.backend.str(), server.str(), r.version, size);
+  }
+  if (!reports.empty()) poke();  // drops may now be due
+}
+
+uint64_t Replicator::bytes_per_second() const {
+  const int64_t since = now() - 60000;
+  uint64_t sum = 0;
+  for (const auto& [t, b] : recent_)
+    if (t >= since) sum += b;
+  return sum / 60;
+}
+
+std::vector<const CopyJob*> Replicator::jobs() const {
+  std::vector<const CopyJob*> out;
+  for (const auto& [key, job] : jobs_) out.push_back(&job);
+  std::sort(out.begin(), out.end(),
+            [](const CopyJob* a, const CopyJob* b) { return a->queued_ms < b->queued_ms; });
+  return out;
+}
+
+awaitable<WhyResult> Replicator::why(uint64_t ino) {
+  WhyResult w;
+  auto file = co_await service_.db([&] { return store_.placement_file(ino); });
+  w.servers = co_await service_.db([&] { return service_.store().servers(); });
+  auto chains = co_await load_chains();
+  if (!file) throw Error(Errc::invalid, fmt::format("inode {} is not a regular file", ino));
+  w.file = std::move(*file);
+  w.decision = decide_copies(w.file, chains, w.servers, now(), options_.decide);
+  co_return w;
+}
+
+awaitable<PlanResult> Replicator::plan() {
+  PlanResult plan;
+  auto servers = co_await service_.db([&] { return service_.store().servers(); });
+  auto chains = co_await load_chains();
+  std::map<std::pair<std::string, std::string>, PlanLine> lines;
+  std::set<std::string> problems;
+  uint64_t after = 0;
+  const int64_t t = now();
+  for (;;) {
+    auto files = co_await service_.db([&] { return store_.placement_files(after, 1000); });
+    if (files.empty()) break;
+    after = files.back().attr.ino;
+    for (const auto& file : files) {
+      plan.objects += file.chunks.size();
+      FileDecision d = decide_copies(file, chains, servers, t, options_.decide);
+      for (const auto& p : d.problems) problems.insert(p);
+      for (const auto& a : d.actions) {
+        std::string from = a.kind == CopyActionKind::kCopy ? a.sources.front().backend_name
+                                                           : a.backend_name;
+        std::string to = a.kind == CopyActionKind::kCopy ? a.backend_name : "";
+        PlanLine& line = lines[{from, to}];
+        line.from = from;
+        line.to = to;
+        line.objects += 1;
+        line.bytes += a.chunk->size;
+      }
+      for (const auto& s : d.waits) {
+        // Copies the chains want updated on a server that is away: list it to wake.
+        PlanLine& line = lines[{"", "(waiting for " + s + ")"}];
+        line.to = "(waiting for " + s + ")";
+        if (std::find(line.wakes.begin(), line.wakes.end(), s) == line.wakes.end())
+          line.wakes.push_back(s);
+        line.objects += 1;
+      }
+    }
+    if (files.size() < 1000) break;
+  }
+  for (auto& [key, line] : lines) plan.moves.push_back(std::move(line));
+  plan.problems.assign(problems.begin(), problems.end());
+  co_return plan;
+}
+
+}  // namespace zhsm

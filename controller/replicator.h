@@ -1,0 +1,135 @@
+// The replicator keeps every data object where the file resolve chains want it: a loop on
+// the controller's io_context walks the chunked files in passes, decides for each what to
+// copy and what to drop (controller/copy_decision.h), records the wanted copies, and hands
+// copy tasks to the destination file servers in their heartbeat replies. A server reports a
+// finished task in its next heartbeat; only then, with the version and checksum checked
+// by the database, does the copy count as current, and only once every wanted copy of an
+// object is current are the unwanted ones dropped. State (the task table) lives on the
+// io_context's thread; store calls go to the database pool.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/asio.h"
+#include "common/uuid.h"
+#include "controller/controller_service.h"
+#include "controller/copy_decision.h"
+#include "controller/placement_store.h"
+
+namespace zhsm {
+
+struct ReplicatorOptions {
+  std::chrono::milliseconds interval{1000};  // pause between passes
+  uint32_t batch = 200;                      // files read per store call
+  CopyDecisionOptions decide;
+  uint64_t bandwidth_limit = 0;              // bytes/s per file server for copies; 0 = none
+  uint32_t tasks_per_heartbeat = 32;         // new tasks handed to one server per beat
+  uint32_t tasks_in_flight = 64;             // at most this many sent, unanswered, per server
+  int64_t task_timeout_ms = 600000;          // a sent task unanswered this long is sent again
+  int64_t token_lifetime_ms = 900000;        // of the read tokens in copy tasks
+};
+
+// A copy task as the controller tracks it.
+struct CopyJob {
+  Uuid uuid;
+  Uuid backend;       // destination
+  std::string backend_name;
+  Uuid server;        // the destination's server
+  std::string from;   // name of the first source backend
+  uint64_t ino = 0;
+  Uuid fsid;
+  uint64_t index = 0;
+  uint64_t version = 0;
+  uint64_t size = 0;
+  std::string sha256;
+  int64_t mtime_ns = 0;
+  std::vector<CopyInfo> sources;
+  int64_t queued_ms = 0;
+  int64_t sent_ms = 0;  // 0 = queued, not yet handed to the server
+};
+
+struct CopyReport {
+  Uuid backend;
+  Uuid uuid;
+  uint64_t version = 0;
+  bool ok = false;
+  std::string sha256;
+  std::string error;  // code and message (not ok)
+};
+
+struct PlanLine {
+  std::string from;  // empty: a new copy
+  std::string to;    // empty: a copy dropped
+  uint64_t objects = 0;
+  uint64_t bytes = 0;
+  std::vector<std::string> wakes;
+};
+
+struct PlanResult {
+  std::vector<PlanLine> moves;
+  uint64_t objects = 0;
+  std::vector<std::string> problems;
+};
+
+struct WhyResult {
+  PlacementFile file;
+  FileDecision decision;
+  std::vector<ServerState> servers;
+};
+
+class Replicator {
+ public:
+  Replicator(asio::io_context& io, ControllerService& service, PlacementStore& store,
+             ReplicatorOptions options);
+
+  void start();
+  void stop();  // on the io thread
+  // The chains or server marks changed: start a new pass now.
+  void poke();
+
+  // ---- heartbeats (io thread)
+  // Up to tasks_per_heartbeat queued tasks for `server`, now marked as sent.
+  std::vector<CopyJob> take_tasks(const Uuid& server);
+  // Finished tasks a server reported: the copies become current (or not), the tasks end.
+  awaitable<void> reported(const Uuid& server, std::vector<CopyReport> reports);
+  const ReplicatorOptions& options() const { return options_; }
+  const std::string& cluster_key() const { return service_.options().cluster_key; }
+
+  // ---- admin
+  awaitable<WhyResult> why(uint64_t ino);
+  awaitable<PlanResult> plan();
+  std::vector<const CopyJob*> jobs() const;
+  uint64_t bytes_done() const { return bytes_done_; }
+  uint64_t bytes_per_second() const;
+
+ private:
+  awaitable<void> loop();
+  awaitable<void> pass_batch();
+  awaitable<void> carry_out(const PlacementFile& file, const FileDecision& decision);
+  awaitable<std::map<std::string, Chain>> load_chains();
+
+  asio::io_context& io_;
+  ControllerService& service_;
+  PlacementStore& store_;
+  const ReplicatorOptions options_;
+  asio::steady_timer timer_;
+  bool stopped_ = false;
+  bool poked_ = false;
+  uint64_t cursor_ = 0;  // last inode of the pass so far; 0 = a new pass begins
+  std::vector<ServerState> servers_;
+  std::map<std::string, Chain> chains_;
+  std::map<std::pair<Uuid, Uuid>, CopyJob> jobs_;  // by (object, destination backend)
+  std::set<std::string> logged_problems_;          // each problem logged once per pass
+  std::set<std::string> pass_problems_;
+  uint64_t bytes_done_ = 0;
+  std::deque<std::pair<int64_t, uint64_t>> recent_;  // (unix ms, bytes) of the last minute
+};
+
+}  // namespace zhsm
