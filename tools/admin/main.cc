@@ -4,6 +4,7 @@
 // (<errc_name>)", followed as is by the further lines of a message that has
 // several, like a rule that does not parse), 2 the command line is wrong.
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -68,7 +69,7 @@ int main(int argc, char** argv) {
   CLI::App* chain_create = chain->add_subcommand("create", "a new chain without rules");
   chain_create->add_option("NAME", name, "the chain")->required();
   chain_create->add_option("--copies", copies, "copies wanted (default 1)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1u, UINT32_MAX));
   CLI::App* chain_delete =
       chain->add_subcommand("delete", "a chain no directory names and no rule jumps to");
   chain_delete->add_option("NAME", name, "the chain")->required();
@@ -78,12 +79,12 @@ int main(int argc, char** argv) {
   chain_add->add_option("RULE", rule_words, "the rule, e.g. size '>' 1G use tier:hdd")
       ->required();
   chain_add->add_option("--at", position, "put it at this position, 1-based (default: last)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1u, UINT32_MAX));
   CLI::App* chain_remove = chain->add_subcommand("remove", "remove rule N (1-based)");
   chain_remove->add_option("NAME", name, "the chain")->required();
   chain_remove->add_option("N", position, "the rule's number, as `chain show` lists it")
       ->required()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1u, UINT32_MAX));
   CLI::App* chain_set_dir =
       chain->add_subcommand("set-dir", "name a chain for everything below a directory");
   chain_set_dir->add_option("PATH", path, "a directory on a zhsm mount, or a namespace path")
