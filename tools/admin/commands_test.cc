@@ -1,175 +1,17 @@
-// Unit tests of zhsm-admin's subcommands against a fake controller on loopback:
-// what goes over the wire, the tables, the JSON and the errors.
+// Unit tests of zhsm-admin's subcommands against a fake controller on loopback
+// (fake_controller.h): what goes over the wire, the tables, the JSON and the
+// errors. The chain commands are in chain_test.cc.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <thread>
 
 #include "common/error.h"
-#include "common/rpc_server.h"
-#include "common/uuid.h"
 #include "tools/admin/commands.h"
+#include "tools/admin/fake_controller.h"
 
 namespace zhsm::admin {
 namespace {
-
-const Uuid kServer1 = *Uuid::parse("11111111-1111-4111-8111-111111111111");
-const Uuid kServer2 = *Uuid::parse("22222222-2222-4222-8222-222222222222");
-const Uuid kBackend1 = *Uuid::parse("aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa");
-const Uuid kBackend2 = *Uuid::parse("bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb");
-const Uuid kFile = *Uuid::parse("f0f0f0f0-0000-4000-8000-000000000001");
-const Uuid kChunk0 = *Uuid::parse("c0c0c0c0-0000-4000-8000-000000000000");
-const Uuid kChunk1 = *Uuid::parse("c1c1c1c1-0000-4000-8000-000000000001");
-
-void fill_backend(proto::BackendInfo::Builder b, const Uuid& id, const char* name,
-                  uint64_t total, uint64_t used, uint64_t objects) {
-  b.setId(id.data());
-  b.setName(name);
-  b.setTier("ssd");
-  b.setPath(std::string("/srv/") + name);
-  b.setTotalBytes(total);
-  b.setUsedBytes(used);
-  b.setFreeBytes(total - used);
-  b.setObjectCount(objects);
-}
-
-void fill_copy(proto::CopyRef::Builder c, const Uuid& backend, const char* bname,
-               const Uuid& server, const char* sname, const char* address,
-               proto::CopyState state, uint64_t version) {
-  c.setBackend(backend.data());
-  c.setBackendName(bname);
-  c.setServer(server.data());
-  c.setServerName(sname);
-  c.setAddress(address);
-  c.setState(state);
-  c.setVersion(version);
-}
-
-// Serves clusterStatus with two servers (listed out of name order) and
-// fileInfo for "/big" (two chunks), "/small" (inline) and "/d" (directory);
-// other paths are not found. Remembers the last fileInfo path it was asked.
-class FakeController : public RpcHandler {
- public:
-  explicit FakeController(std::string* last_path) : last_path_(last_path) {}
-
-  awaitable<void> handle(proto::Request::Reader req, proto::Response::Builder resp) override {
-    switch (req.which()) {
-      case proto::Request::CLUSTER_STATUS: {
-        auto st = resp.initClusterStatus();
-        auto servers = st.initServers(2);
-        auto s2 = servers[0];
-        s2.setId(kServer2.data());
-        s2.setName("fs2");
-        s2.setAddress("127.0.0.1:4002");
-        s2.setState("failed");
-        s2.setLastHeartbeatAgeMs(192'000);
-        fill_backend(s2.initBackends(1)[0], kBackend2, "fs2-b1", 1ull << 40, 0, 0);
-        auto s1 = servers[1];
-        s1.setId(kServer1.data());
-        s1.setName("fs1");
-        s1.setAddress("127.0.0.1:4001");
-        s1.setState("on");
-        s1.setLastHeartbeatAgeMs(1200);
-        fill_backend(s1.initBackends(1)[0], kBackend1, "fs1-b1", 100ull << 30, 3ull << 20, 7);
-        st.setFiles(12);
-        st.setDirectories(3);
-        st.setDataObjects(7);
-        st.setDataBytes(3ull << 20);
-        st.setClients(1);
-        st.setOpenTokens(2);
-        co_return;
-      }
-      case proto::Request::FILE_INFO: {
-        auto p = req.getFileInfo().getPath();
-        std::string path(reinterpret_cast<const char*>(p.begin()), p.size());
-        *last_path_ = path;
-        auto fi = resp.initFileInfo();
-        auto a = fi.initAttr();
-        a.setIno(42);
-        a.setFsid(kFile.data());
-        a.setType(proto::FileType::REGULAR);
-        a.setMode(0644);
-        a.setNlink(1);
-        a.setUid(1000);
-        a.setGid(100);
-        a.setMtimeNs(1'700'000'000'000'000'000);
-        a.setCtimeNs(1'700'000'000'000'000'000);
-        a.setAtimeNs(1'700'000'000'000'000'000);
-        a.setVersion(5);
-        fi.setChunkSize(16ull << 20);
-        if (path == "/big") {
-          a.setSize((16ull << 20) + 100);
-          auto chunks = fi.initChunks(2);
-          chunks[0].setIndex(0);
-          chunks[0].setUuid(kChunk0.data());
-          chunks[0].setVersion(3);
-          chunks[0].setSize(16ull << 20);
-          std::array<uint8_t, 32> sha{};
-          sha[0] = 0xab;
-          sha[31] = 0x01;
-          chunks[0].setSha256(capnp::Data::Reader(sha.data(), sha.size()));
-          auto c0 = chunks[0].initCopies(2);
-          fill_copy(c0[0], kBackend1, "fs1-b1", kServer1, "fs1", "127.0.0.1:4001",
-                    proto::CopyState::CURRENT, 3);
-          fill_copy(c0[1], kBackend2, "fs2-b1", kServer2, "fs2", "127.0.0.1:4002",
-                    proto::CopyState::OUTDATED, 2);
-          chunks[1].setIndex(1);
-          chunks[1].setUuid(kChunk1.data());
-          chunks[1].setVersion(1);
-          chunks[1].setSize(100);
-          chunks[1].setSha256(capnp::Data::Reader(sha.data(), sha.size()));
-          fill_copy(chunks[1].initCopies(1)[0], kBackend1, "fs1-b1", kServer1, "fs1",
-                    "127.0.0.1:4001", proto::CopyState::CURRENT, 1);
-        } else if (path == "/small") {
-          a.setSize(5);
-          fi.setInline(true);
-        } else if (path == "/d") {
-          a.setType(proto::FileType::DIRECTORY);
-          a.setMode(0755);
-          a.setNlink(2);
-        } else {
-          throw Error(Errc::not_found, "no such file: " + path);
-        }
-        co_return;
-      }
-      default:
-        throw Error(Errc::unimplemented, "not served by the fake");
-    }
-  }
-
- private:
-  std::string* last_path_;
-};
-
-class AdminCommands : public ::testing::Test {
- protected:
-  void SetUp() override {
-    setenv("TZ", "UTC", 1);
-    tzset();
-    server_ = std::make_unique<RpcServer>(
-        io_, "127.0.0.1:0",
-        [this](const std::string&) { return std::make_shared<FakeController>(&last_path_); },
-        "fake-controller");
-    server_->start();
-    thread_ = std::thread([this] { io_.run(); });
-    address_ = "127.0.0.1:" + std::to_string(server_->port());
-  }
-  void TearDown() override {
-    server_->stop();
-    work_.reset();
-    io_.stop();
-    thread_.join();
-  }
-
-  asio::io_context io_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
-  std::unique_ptr<RpcServer> server_;
-  std::thread thread_;
-  std::string address_;
-  std::string last_path_;
-};
 
 TEST_F(AdminCommands, StatusTables) {
   ControllerLink link(address_);
@@ -179,9 +21,10 @@ TEST_F(AdminCommands, StatusTables) {
                            "\n"
                            "\n"
                            "SERVERS\n"
-                           "NAME  ADDRESS         STATE    HEARTBEAT\n"
-                           "fs1   127.0.0.1:4001  on       1.2 s ago\n"
-                           "fs2   127.0.0.1:4002  failed  3m 12s ago\n"
+                           "NAME  ADDRESS         STATE                  HEARTBEAT\n"
+                           "fs1   127.0.0.1:4001  on, draining           1.2 s ago\n"
+                           "fs2   127.0.0.1:4002  maintenance           3m 12s ago\n"
+                           "fs3   127.0.0.1:4003  failed, maintenance  50m 00s ago\n"
                            "\n"
                            "BACKENDS\n"
                            "NAME    SERVER  TIER      TOTAL     USED       FREE  OBJECTS\n"
@@ -203,7 +46,7 @@ TEST_F(AdminCommands, StatusJsonHasExactNumbers) {
   run_status(link, true, out);
   auto j = nlohmann::json::parse(out.str());
   EXPECT_EQ(j["controller"], address_);
-  ASSERT_EQ(j["servers"].size(), 2u);
+  ASSERT_EQ(j["servers"].size(), 3u);
   EXPECT_EQ(j["servers"][0]["name"], "fs1");
   EXPECT_EQ(j["servers"][0]["id"], kServer1.str());
   EXPECT_EQ(j["servers"][0]["state"], "on");
@@ -212,7 +55,13 @@ TEST_F(AdminCommands, StatusJsonHasExactNumbers) {
   EXPECT_EQ(j["servers"][0]["backends"][0]["free_bytes"], (100ull << 30) - (3ull << 20));
   EXPECT_EQ(j["servers"][0]["backends"][0]["objects"], 7);
   EXPECT_EQ(j["servers"][0]["backends"][0]["id"], kBackend1.str());
-  EXPECT_EQ(j["servers"][1]["state"], "failed");
+  EXPECT_EQ(j["servers"][0]["draining"], true);
+  EXPECT_EQ(j["servers"][0]["maintenance"], false);
+  EXPECT_EQ(j["servers"][1]["state"], "maintenance");
+  EXPECT_EQ(j["servers"][1]["maintenance"], true);
+  EXPECT_EQ(j["servers"][1]["draining"], false);
+  EXPECT_EQ(j["servers"][2]["state"], "failed");
+  EXPECT_EQ(j["servers"][2]["maintenance"], true);
   EXPECT_EQ(j["totals"]["data_bytes"], 3ull << 20);
   EXPECT_EQ(j["totals"]["open_tokens"], 2);
   EXPECT_EQ(j["totals"]["files"], 12);
@@ -222,7 +71,7 @@ TEST_F(AdminCommands, FileInfoChunked) {
   ControllerLink link(address_);
   std::ostringstream out;
   run_file_info(link, "/big", false, out);
-  EXPECT_EQ(last_path_, "/big");
+  EXPECT_EQ(seen_.path, "/big");
   EXPECT_EQ(out.str(),
             "path        /big\n"
             "inode       42\n"
@@ -306,6 +155,234 @@ TEST_F(AdminCommands, NotFoundIsAnErrorWithItsCode) {
     EXPECT_NE(std::string(e.what()).find("/nope"), std::string::npos);
   }
   EXPECT_EQ(out.str(), "");
+}
+
+TEST_F(AdminCommands, WhyChunked) {
+  ControllerLink link(address_);
+  std::ostringstream out;
+  run_why(link, "/big", false, out);
+  EXPECT_EQ(seen_.path, "/big");
+  EXPECT_EQ(out.str(),
+            "path           /big\n"
+            "size           16.0 MiB (16777316 bytes)\n"
+            "data           chunked, 2 data objects\n"
+            "chain          cold (named by /archive)\n"
+            "copies wanted  2\n"
+            "\n"
+            "STEPS\n"
+            "CHAIN  #  RULE                    MATCHED  OUTCOME\n"
+            "cold   1  size > 1G jump default  no       condition not met\n"
+            "cold   2  use tier:ssd            yes      copy on fs1-b1\n"
+            "cold   3  use any                 yes      copy on fs2-b1\n"
+            "\n"
+            "WANTED\n"
+            "BACKEND  SERVER  ADDRESS\n"
+            "fs1-b1   fs1     127.0.0.1:4001\n"
+            "fs2-b1   fs2     127.0.0.1:4002\n"
+            "\n"
+            "COPIES NOW\n"
+            "INDEX  VERSION  BACKEND  SERVER  STATE\n"
+            "    0        3  fs1-b1   fs1     current\n"
+            "    0        3  fs2-b1   fs2     outdated\n"
+            "    1        1  -        -       no copy\n");
+}
+
+TEST_F(AdminCommands, WhyChunkedJson) {
+  ControllerLink link(address_);
+  std::ostringstream out;
+  run_why(link, "/big", true, out);
+  auto j = nlohmann::json::parse(out.str());
+  EXPECT_EQ(j["path"], "/big");
+  EXPECT_EQ(j["chain"], "cold");
+  EXPECT_EQ(j["chain_from"], "/archive");
+  EXPECT_EQ(j["copies"], 2);
+  EXPECT_EQ(j["size"], (16ull << 20) + 100);
+  EXPECT_EQ(j["complete"], true);
+  EXPECT_EQ(j["inline"], false);
+  ASSERT_EQ(j["steps"].size(), 3u);
+  EXPECT_EQ(j["steps"][0]["chain"], "cold");
+  EXPECT_EQ(j["steps"][0]["position"], 1);
+  EXPECT_EQ(j["steps"][0]["rule"], "size > 1G jump default");
+  EXPECT_EQ(j["steps"][0]["matched"], false);
+  EXPECT_EQ(j["steps"][2]["outcome"], "copy on fs2-b1");
+  ASSERT_EQ(j["wanted"].size(), 2u);
+  EXPECT_EQ(j["wanted"][1]["backend"], kBackend2.str());
+  EXPECT_EQ(j["wanted"][1]["backend_name"], "fs2-b1");
+  EXPECT_EQ(j["wanted"][1]["server_name"], "fs2");
+  EXPECT_EQ(j["problems"], nlohmann::json::array());
+  ASSERT_EQ(j["chunks"].size(), 2u);
+  EXPECT_EQ(j["chunks"][0]["uuid"], kChunk0.str());
+  EXPECT_EQ(j["chunks"][0]["copies"][1]["state"], "outdated");
+  EXPECT_EQ(j["chunks"][0]["copies"][1]["version"], 2);
+  EXPECT_EQ(j["chunks"][1]["copies"], nlohmann::json::array());
+}
+
+TEST_F(AdminCommands, WhyInlineWithProblem) {
+  ControllerLink link(address_);
+  std::ostringstream out;
+  run_why(link, "/small", false, out);
+  EXPECT_EQ(out.str(),
+            "path           /small\n"
+            "size           5 B (5 bytes)\n"
+            "data           inline: the data is in the database, no copies\n"
+            "chain          default (default: no directory above names a chain)\n"
+            "copies wanted  1\n"
+            "\n"
+            "STEPS\n"
+            "CHAIN    #  RULE           MATCHED  OUTCOME\n"
+            "default  1  use tier:tape  yes      no usable backend for tier:tape\n"
+            "\n"
+            "WANTED\n"
+            "BACKEND  SERVER  ADDRESS\n"
+            "(none)\n"
+            "\n"
+            "PROBLEMS (copies outside WANTED are kept while there are any)\n"
+            "! default #1 use tier:tape: no usable backend for tier:tape\n"
+            "\n"
+            "COPIES NOW\n"
+            "none: the data is inline, in the database\n");
+
+  std::ostringstream js;
+  run_why(link, "/small", true, js);
+  auto j = nlohmann::json::parse(js.str());
+  EXPECT_TRUE(j["chain_from"].is_null());
+  EXPECT_EQ(j["inline"], true);
+  EXPECT_EQ(j["complete"], false);
+  EXPECT_EQ(j["problems"],
+            nlohmann::json({"default #1 use tier:tape: no usable backend for tier:tape"}));
+}
+
+TEST_F(AdminCommands, WhyNotFound) {
+  ControllerLink link(address_);
+  std::ostringstream out;
+  try {
+    run_why(link, "/nope", false, out);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::not_found);
+    EXPECT_EQ(std::string(e.what()), "why /nope: no such file: /nope");
+  }
+}
+
+TEST_F(AdminCommands, PlanTable) {
+  ControllerLink link(address_);
+  std::ostringstream out;
+  run_plan(link, false, out);
+  EXPECT_EQ(out.str(),
+            "MOVES\n"
+            "FROM        TO         OBJECTS    BYTES  WAKES\n"
+            "fs1-b1      fs2-b1          12  3.0 GiB  fs2\n"
+            "(new copy)  fs3-b1           1   1000 B\n"
+            "fs2-b1      (dropped)        2  2.0 KiB\n"
+            "\n"
+            "TOTALS\n"
+            "moves             3\n"
+            "objects           15\n"
+            "bytes             3.0 GiB (3221228520 bytes)\n"
+            "objects examined  40\n"
+            "\n"
+            "PROBLEMS\n"
+            "! /x: default #1 use tier:tape: no usable backend for tier:tape\n");
+}
+
+TEST_F(AdminCommands, PlanJson) {
+  ControllerLink link(address_);
+  std::ostringstream out;
+  run_plan(link, true, out);
+  auto j = nlohmann::json::parse(out.str());
+  ASSERT_EQ(j["moves"].size(), 3u);
+  EXPECT_EQ(j["moves"][0]["from"], "fs1-b1");
+  EXPECT_EQ(j["moves"][0]["to"], "fs2-b1");
+  EXPECT_EQ(j["moves"][0]["objects"], 12);
+  EXPECT_EQ(j["moves"][0]["bytes"], 3ull << 30);
+  EXPECT_EQ(j["moves"][0]["wakes"], nlohmann::json({"fs2"}));
+  EXPECT_TRUE(j["moves"][1]["from"].is_null());
+  EXPECT_TRUE(j["moves"][2]["to"].is_null());
+  EXPECT_EQ(j["totals"]["objects"], 15);
+  EXPECT_EQ(j["totals"]["bytes"], (3ull << 30) + 1000 + 2048);
+  EXPECT_EQ(j["objects_examined"], 40);
+  EXPECT_EQ(j["problems"].size(), 1u);
+}
+
+TEST_F(AdminCommands, JobsTable) {
+  ControllerLink link(address_);
+  std::ostringstream out;
+  run_jobs(link, false, out);
+  EXPECT_EQ(out.str(),
+            "KIND  OBJECT    FROM    TO         BYTES  STATE       AGE\n"
+            "copy  c0c0c0c0  fs1-b1  fs2-b1  16.0 MiB  running   4.2 s\n"
+            "drop  c1c1c1c1  fs2-b1  -          100 B  queued   350 ms\n"
+            "\n"
+            "queued 1, running 1, rate 5.0 MiB/s, bandwidth limit 100.0 MiB/s per server\n");
+}
+
+TEST_F(AdminCommands, JobsJson) {
+  ControllerLink link(address_);
+  std::ostringstream out;
+  run_jobs(link, true, out);
+  auto j = nlohmann::json::parse(out.str());
+  ASSERT_EQ(j["jobs"].size(), 2u);
+  EXPECT_EQ(j["jobs"][0]["kind"], "copy");
+  EXPECT_EQ(j["jobs"][0]["uuid"], kChunk0.str());
+  EXPECT_EQ(j["jobs"][0]["from"], "fs1-b1");
+  EXPECT_EQ(j["jobs"][0]["to"], "fs2-b1");
+  EXPECT_EQ(j["jobs"][0]["bytes"], 16ull << 20);
+  EXPECT_EQ(j["jobs"][0]["state"], "running");
+  EXPECT_EQ(j["jobs"][0]["age_ms"], 4200);
+  EXPECT_EQ(j["jobs"][1]["to"], "");
+  EXPECT_EQ(j["queued"], 1);
+  EXPECT_EQ(j["running"], 1);
+  EXPECT_EQ(j["bytes_done"], 1ull << 30);
+  EXPECT_EQ(j["bytes_per_second"], 5ull << 20);
+  EXPECT_EQ(j["bandwidth_limit"], 100ull << 20);
+}
+
+TEST_F(AdminCommands, NoJobs) {
+  seen_.no_jobs = true;
+  ControllerLink link(address_);
+  std::ostringstream out;
+  run_jobs(link, false, out);
+  EXPECT_EQ(out.str(),
+            "no jobs\n"
+            "\n"
+            "queued 0, running 0, rate 0 B/s, bandwidth limit unlimited\n");
+  std::ostringstream js;
+  run_jobs(link, true, js);
+  auto j = nlohmann::json::parse(js.str());
+  EXPECT_EQ(j["jobs"], nlohmann::json::array());
+  EXPECT_EQ(j["bandwidth_limit"], 0);
+}
+
+TEST_F(AdminCommands, ServerMaintenanceAndDrain) {
+  ControllerLink link(address_);
+  std::ostringstream out;
+  run_server_maintenance(link, "fs1", true, false, out);
+  EXPECT_EQ(seen_.server, "fs1");
+  EXPECT_TRUE(seen_.on);
+  run_server_maintenance(link, "fs1", false, false, out);
+  EXPECT_FALSE(seen_.on);
+  run_server_drain(link, "fs1", false, out);
+  EXPECT_EQ(out.str(),
+            "server fs1: maintenance on\n"
+            "server fs1: maintenance off\n"
+            "server fs1: draining (see zhsm-admin jobs)\n");
+
+  std::ostringstream js;
+  run_server_maintenance(link, "fs1", true, true, js);
+  auto j = nlohmann::json::parse(js.str());
+  EXPECT_EQ(j["server"], "fs1");
+  EXPECT_EQ(j["maintenance"], true);
+  std::ostringstream dj;
+  run_server_drain(link, "fs1", true, dj);
+  EXPECT_EQ(nlohmann::json::parse(dj.str())["draining"], true);
+
+  try {
+    run_server_drain(link, "fs9", false, out);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::not_found);
+    EXPECT_EQ(std::string(e.what()), "drain server fs9: no server fs9");
+  }
 }
 
 TEST(AdminCommandsNoController, UnreachableControllerIsDisconnected) {

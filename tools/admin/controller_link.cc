@@ -32,6 +32,13 @@ Reply ControllerLink::call(const RequestFiller& fill, proto::Response::Which exp
       bool transport = reply.code() == Errc::disconnected || reply.code() == Errc::timeout;
       if (transport && reply.message().find(address_) == std::string::npos)
         msg += "controller " + address_ + ": ";
+      // A message of several lines (a rule that does not parse: the rule, a
+      // caret under the bad word, the reason) starts on its own line, whole, so
+      // that the caret stays under its word.
+      if (reply.message().find('\n') != std::string::npos) {
+        msg.resize(msg.size() - 2);  // the ": "
+        msg += '\n';
+      }
       msg += reply.message();
     }
     throw Error(reply.code(), msg);

@@ -1,6 +1,7 @@
 // `zhsm-admin status`: one clusterStatus call to the controller, shown as three
-// blocks: the file servers (state and heartbeat age), their backends (tier and
-// capacity) and the cluster totals (namespace size, data, clients, open tokens).
+// blocks: the file servers (state, maintenance and draining marks, heartbeat age),
+// their backends (tier and capacity) and the cluster totals (namespace size, data,
+// clients, open tokens).
 // Servers and backends are sorted by name so that the output is stable.
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -25,6 +26,15 @@ auto sorted_by_name(ListReader list) {
   return out;
 }
 
+// The state with the marks it does not already say: "on, draining", "maintenance".
+std::string state_text(proto::ServerStatus::Reader s) {
+  std::string state = s.getState().cStr();
+  std::string out = state;
+  if (s.getMaintenance() && state != "maintenance") out += ", maintenance";
+  if (s.getDraining() && state != "draining") out += ", draining";
+  return out;
+}
+
 json status_json(const std::string& controller, proto::ClusterStatus::Reader st) {
   json servers = json::array();
   for (auto s : sorted_by_name(st.getServers())) {
@@ -43,6 +53,8 @@ json status_json(const std::string& controller, proto::ClusterStatus::Reader st)
                        {"name", s.getName().cStr()},
                        {"address", s.getAddress().cStr()},
                        {"state", s.getState().cStr()},
+                       {"maintenance", s.getMaintenance()},
+                       {"draining", s.getDraining()},
                        {"heartbeat_age_ms", s.getLastHeartbeatAgeMs()},
                        {"backends", std::move(backends)}});
   }
@@ -64,7 +76,7 @@ void print_status(const std::string& controller, proto::ClusterStatus::Reader st
 
   Table server_table({{"NAME"}, {"ADDRESS"}, {"STATE"}, {"HEARTBEAT", A::right}});
   for (auto s : servers)
-    server_table.add_row({s.getName().cStr(), s.getAddress().cStr(), s.getState().cStr(),
+    server_table.add_row({s.getName().cStr(), s.getAddress().cStr(), state_text(s),
                           human_age(s.getLastHeartbeatAgeMs()) + " ago"});
 
   Table backend_table({{"NAME"},

@@ -11,6 +11,15 @@ std::string uuid_text(capnp::Data::Reader data) {
   return hex_text(data) + "?";
 }
 
+std::string short_uuid_text(capnp::Data::Reader data) {
+  if (auto id = Uuid::from_data(data)) return id->str().substr(0, 8);
+  return uuid_text(data);
+}
+
+std::string data_text(capnp::Data::Reader data) {
+  return std::string(reinterpret_cast<const char*>(data.begin()), data.size());
+}
+
 std::string hex_text(capnp::Data::Reader data) { return to_hex(data.begin(), data.size()); }
 
 std::string file_type_name(proto::FileType type) {

@@ -1,0 +1,72 @@
+// `zhsm-admin jobs`: one jobs call to the controller, shown as a table of the copy
+// and drop jobs queued or running (oldest first; the controller sends at most
+// 1000) and one summary line: how many are queued and running, the copy rate over
+// the last minute and the bandwidth limit per file server.
+#include <nlohmann/json.hpp>
+
+#include "tools/admin/commands.h"
+#include "tools/admin/table.h"
+#include "tools/admin/wire_text.h"
+
+namespace zhsm::admin {
+
+namespace {
+
+using nlohmann::json;
+
+json jobs_json(proto::JobsReply::Reader r) {
+  json jobs = json::array();
+  for (auto j : r.getJobs())
+    jobs.push_back({{"kind", j.getKind().cStr()},
+                    {"uuid", uuid_text(j.getUuid())},
+                    {"from", j.getFromBackend().cStr()},
+                    {"to", j.getToBackend().cStr()},
+                    {"bytes", j.getBytes()},
+                    {"state", j.getState().cStr()},
+                    {"age_ms", j.getAgeMs()}});
+  return {{"jobs", std::move(jobs)},
+          {"queued", r.getQueued()},
+          {"running", r.getRunning()},
+          {"bytes_done", r.getBytesDone()},
+          {"bytes_per_second", r.getBytesPerSecond()},
+          {"bandwidth_limit", r.getBandwidthLimit()}};
+}
+
+std::string or_dash(const char* text) { return *text == '\0' ? "-" : text; }
+
+void print_jobs(proto::JobsReply::Reader r, std::ostream& out) {
+  using A = Table::Align;
+  auto jobs = r.getJobs();
+  if (jobs.size() == 0) {
+    out << "no jobs\n";
+  } else {
+    Table table({{"KIND"}, {"OBJECT"}, {"FROM"}, {"TO"}, {"BYTES", A::right}, {"STATE"},
+                 {"AGE", A::right}});
+    for (auto j : jobs)
+      table.add_row({j.getKind().cStr(), short_uuid_text(j.getUuid()),
+                     or_dash(j.getFromBackend().cStr()), or_dash(j.getToBackend().cStr()),
+                     human_bytes(j.getBytes()), j.getState().cStr(), human_age(j.getAgeMs())});
+    table.print(out);
+    uint64_t total = r.getQueued() + r.getRunning();
+    if (total > jobs.size())
+      out << "(the oldest " << jobs.size() << " of " << total << " shown)\n";
+  }
+  uint64_t limit = r.getBandwidthLimit();
+  out << "\nqueued " << r.getQueued() << ", running " << r.getRunning() << ", rate "
+      << human_bytes(r.getBytesPerSecond()) << "/s, bandwidth limit "
+      << (limit == 0 ? std::string("unlimited") : human_bytes(limit) + "/s per server") << '\n';
+}
+
+}  // namespace
+
+void run_jobs(ControllerLink& link, bool json_out, std::ostream& out) {
+  Reply reply = link.call([](proto::Request::Builder r) { r.setJobs(); }, proto::Response::JOBS,
+                          "jobs");
+  auto r = reply.response().getJobs();
+  if (json_out)
+    out << jobs_json(r).dump(2, ' ', false, json::error_handler_t::replace) << '\n';
+  else
+    print_jobs(r, out);
+}
+
+}  // namespace zhsm::admin
