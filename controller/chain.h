@@ -11,11 +11,14 @@
 //
 //   ATTRIBUTE  size | path | name | age | atime | accesses | uid | gid
 //   OPERATOR   < <= > >= = != | ~ (glob match) | !~ (glob does not match)
-//   VALUE      size: 0, 4096, 10K, 1.5M, 2G, 1T (powers of 1024; KiB MiB GiB TiB also)
-//              age, atime: 30s, 10m, 12h, 7d, 2w (time since mtime, since atime)
+//   VALUE      size: 0, 4096, 10K, 1.5M, 2G, 1T, 1P (powers of 1024; k m g t p and
+//              KiB MiB GiB TiB PiB also; decimals are rounded half up to whole bytes)
+//              age, atime: 30s, 10m, 12h, 7d, 2w (time since mtime, since atime; a unit is
+//              required except for 0)
 //              accesses, uid, gid: a non-negative integer
 //              path, name: a glob (fnmatch; in `path`, `*` also matches '/');
-//              quote it with "..." when it holds blanks
+//              quote it with "..." when it holds blanks; inside quotes \" is a quote,
+//              \\ a backslash, and any other backslash stays (a glob's own escape, \*)
 //   ACTION     use DEST | skip DEST | jump CHAIN
 //   DEST       a backend name | tier:LABEL | any
 //
@@ -49,9 +52,10 @@ struct ChainRule {
   bool operator==(const ChainRule&) const = default;
 };
 
-// A parse failure: what is wrong and the 1-based word it is about (0 = the whole rule).
+// A parse failure: what is wrong and the 1-based word it is about (0 = the whole rule; one
+// past the last word = a word that is missing).
 struct RuleError {
-  std::string message;  // e.g. "unknown attribute 'sise' (size, path, name, ...)"
+  std::string message;  // e.g. "unknown attribute 'sise' (expected size, path, ...)"
   size_t word = 0;
 };
 
@@ -66,7 +70,9 @@ ParsedRule parse_rule(std::string_view text);
 // written in the largest unit that divides them exactly ("size > 1G", "age >= 7d").
 std::string format_rule(const ChainRule& rule);
 
-// A parse failure as the tools print it: the rule, a caret under the bad word, the message.
+// A parse failure as the tools print it, three lines joined by '\n' (no final newline): the
+// rule, a caret line under the bad word ("^^^^"; one '^' past the end for a missing word),
+// and "word N: MESSAGE" (just MESSAGE for word 0).
 std::string describe_rule_error(std::string_view text, const RuleError& error);
 
 struct Chain {
@@ -131,9 +137,14 @@ struct Evaluation {
 // chosen yet, preferring in order: one on a server that holds no chosen backend yet
 // (failure domains: two copies share a server only when no other server can take one);
 // one that already holds a current copy (data does not move for a change in free space);
-// the most free bytes; the lowest load; the lowest UUID. A `use` that finds none records a problem. Evaluation stops when the
+// the most free bytes; the lowest load; the lowest UUID. A `use` that finds none records a
+// problem and never falls back to a backend DEST does not name. Evaluation stops when the
 // wanted number of copies (`copies` of the chain being evaluated) is reached or the rules
-// run out. A missing `start` chain is a problem too.
+// run out; then fewer copies than wanted is a problem too ("chain X wants 2 copies, the
+// rules place 1", X the chain evaluation ended in). A missing `start` chain is a problem
+// (copies stays 0). A jump to a missing chain is a problem and evaluation stops there. A
+// `use` naming only skipped or already chosen backends is a problem like an unusable one;
+// a `skip` that names no backend is not.
 Evaluation evaluate_chains(const std::map<std::string, Chain>& chains, const std::string& start,
                            const FileFacts& file, const std::vector<BackendFacts>& backends);
 
