@@ -56,6 +56,14 @@ void merge_file(const std::string& file, const CLI::App& app, FileserverConfig& 
            throw Error(Errc::invalid, "config " + file + ": io-threads must be a number");
          }
        }},
+      {"copy-tasks",
+       [&](const std::string& v) {
+         try {
+           c.copy_tasks = std::stoi(v);
+         } catch (const std::exception&) {
+           throw Error(Errc::invalid, "config " + file + ": copy-tasks must be a number");
+         }
+       }},
   };
   for (auto&& [k, node] : doc) {
     std::string key(k.str());
@@ -83,6 +91,8 @@ void validate(FileserverConfig& c) {
     throw Error(Errc::invalid, "at least one --backend NAME:TIER:PATH is required");
   if (c.io_threads < 1 || c.io_threads > 1024)
     throw Error(Errc::invalid, "--io-threads must be between 1 and 1024");
+  if (c.copy_tasks < 1 || c.copy_tasks > 64)
+    throw Error(Errc::invalid, "--copy-tasks must be between 1 and 64");
   if (c.name.empty()) c.name = host_name();
   std::set<std::string> names;
   std::set<std::filesystem::path> paths;
@@ -130,6 +140,9 @@ std::optional<int> parse_config(int argc, const char* const* argv, FileserverCon
   app.add_option("--log-level", c.log_level, "trace|debug|info|warn|error")->capture_default_str();
   app.add_option("--log-file", c.log_file, "log file (default: standard error)");
   app.add_option("--io-threads", c.io_threads, "disk I/O threads")->capture_default_str();
+  app.add_option("--copy-tasks", c.copy_tasks,
+                 "copy tasks (objects fetched from other file servers) run at once")
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -29,6 +29,7 @@ struct FileserverConfig {
   std::string log_level = "info";
   std::string log_file;                  // empty: standard error
   int io_threads = 4;
+  int copy_tasks = 2;                    // copy tasks running at once (copy_tasks.h)
 };
 
 // Parses "NAME:TIER:PATH" (PATH may contain colons). Throws Error(invalid).

@@ -33,6 +33,7 @@ TEST(ConfigTest, FlagsAndDefaults) {
   EXPECT_EQ(c.listen, "127.0.0.1:0");
   EXPECT_EQ(c.controller, "127.0.0.1:7100");
   EXPECT_EQ(c.io_threads, 4);
+  EXPECT_EQ(c.copy_tasks, 2);
   ASSERT_EQ(c.backends.size(), 2u);
   EXPECT_EQ(c.backends[1].tier, "hdd");
 }
@@ -58,6 +59,7 @@ TEST(ConfigTest, FileFillsWhatFlagsLeaveOpen) {
                          "state-dir = \"/s\"\n"
                          "backend = [\"a:ssd:/x\", \"b:hdd:/y\"]\n"
                          "io-threads = 8\n"
+                         "copy-tasks = 3\n"
                          "log-level = \"debug\"\n";
   FileserverConfig c;
   EXPECT_FALSE(parse({"--config", file.c_str(), "--listen", "127.0.0.1:7300"}, c));
@@ -65,6 +67,7 @@ TEST(ConfigTest, FileFillsWhatFlagsLeaveOpen) {
   EXPECT_EQ(c.listen, "127.0.0.1:7300");  // the flag wins
   EXPECT_EQ(c.cluster_key, "/k");
   EXPECT_EQ(c.io_threads, 8);
+  EXPECT_EQ(c.copy_tasks, 3);
   EXPECT_EQ(c.log_level, "debug");
   EXPECT_EQ(c.backends.size(), 2u);
 

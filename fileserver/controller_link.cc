@@ -12,6 +12,7 @@ namespace zhsm::fileserver {
 namespace {
 
 constexpr size_t kMaxDeletedPerHeartbeat = 10000;
+constexpr size_t kMaxCopiedPerHeartbeat = 10000;
 constexpr auto kDefaultInterval = std::chrono::milliseconds(2000);
 
 using StatsList = std::vector<std::pair<ObjectStore*, BackendStats>>;
@@ -92,6 +93,13 @@ awaitable<void> ControllerLink::apply(proto::HeartbeatReply::Reader reply) {
   interval_ = ms == 0 ? kDefaultInterval
                       : std::clamp(std::chrono::milliseconds(ms), std::chrono::milliseconds(100),
                                    std::chrono::milliseconds(60000));
+  if (auto& copies = options_.copies) {
+    copies->set_bandwidth_limit(reply.getBandwidthLimit());
+    for (auto task : reply.getCopyObjects()) copies->submit(task);
+  } else if (reply.getCopyObjects().size() > 0) {
+    spdlog::warn("event=copy_tasks_ignored count={} reason=\"this server runs no copy tasks\"",
+                 reply.getCopyObjects().size());
+  }
   auto list = reply.getDeleteObjects();
   if (list.size() == 0) co_return;
 
@@ -150,6 +158,8 @@ awaitable<void> ControllerLink::run() {
       if (stopped_) break;
       Reply reply;
       size_t confirming = 0;
+      std::vector<CopyOutcome> copied;
+      uint32_t copying = 0;
       // The fillers are named: see pool_call.h on temporaries in co_await expressions.
       if (!registered) {
         RequestFiller fill = [&](proto::Request::Builder req) {
@@ -162,6 +172,10 @@ awaitable<void> ControllerLink::run() {
         reply = co_await client_.async_call(fill, options_.call_timeout);
       } else {
         confirming = std::min(deleted_.size(), kMaxDeletedPerHeartbeat);
+        if (options_.copies) {
+          copied = options_.copies->results(kMaxCopiedPerHeartbeat);
+          copying = options_.copies->active();
+        }
         RequestFiller fill = [&](proto::Request::Builder req) {
           auto h = req.initHeartbeat();
           h.setServerId(options_.server_id.data());
@@ -171,6 +185,9 @@ awaitable<void> ControllerLink::run() {
             d[i].setBackend(deleted_[i].backend.data());
             d[i].setUuid(deleted_[i].object.data());
           }
+          auto c = h.initCopied(static_cast<unsigned>(copied.size()));
+          for (unsigned i = 0; i < copied.size(); ++i) fill_copy_result(copied[i], c[i]);
+          h.setCopying(copying);
         };
         reply = co_await client_.async_call(fill, options_.call_timeout);
       }
@@ -180,6 +197,7 @@ awaitable<void> ControllerLink::run() {
       if (response.which() != proto::Response::HEARTBEAT)
         throw Error(Errc::invalid, "controller answered without a heartbeat reply");
       deleted_.erase(deleted_.begin(), deleted_.begin() + static_cast<long>(confirming));
+      if (options_.copies) options_.copies->confirm(copied.size());
       registered = true;
       set_state(State::up, "");
       backoff = options_.min_backoff;

@@ -1,10 +1,11 @@
 // The file server's conversation with the controller: registerServer (server UUID,
 // name, data address, backends with capacity), then a heartbeat every intervalMs
-// (backend stats and the objects deleted since the last one). Each answer may ask for
-// objects to be deleted; the link deletes them on the I/O pool and confirms them in
-// the next heartbeat. An unreachable or refusing controller is retried with capped
-// exponential backoff, logged once per change of state, and the server registers
-// again once the controller answers.
+// (backend stats, the objects deleted and the copy tasks finished since the last one).
+// Each answer may ask for objects to be deleted, which the link deletes on the I/O pool
+// and confirms in the next heartbeat, and for objects to be copied here, which it hands
+// to CopyTasks and whose results it reports in the next heartbeat (`copied`). An
+// unreachable or refusing controller is retried with capped exponential backoff, logged
+// once per change of state, and the server registers again once the controller answers.
 #pragma once
 
 #include <chrono>
@@ -17,6 +18,7 @@
 #include "common/metrics.h"
 #include "common/rpc_client.h"
 #include "common/uuid.h"
+#include "fileserver/copy_tasks.h"
 #include "fileserver/object_store.h"
 
 namespace zhsm::fileserver {
@@ -29,6 +31,8 @@ struct ControllerLinkOptions {
   std::vector<ObjectStore*> backends;
   asio::thread_pool* pool = nullptr;  // stats and deletions run here
   Metrics* metrics = nullptr;
+  // Runs the copy tasks the controller sends; null = none are taken (logged).
+  std::shared_ptr<CopyTasks> copies;
   std::chrono::milliseconds call_timeout = std::chrono::seconds(10);
   std::chrono::milliseconds min_backoff = std::chrono::milliseconds(500);
   std::chrono::milliseconds max_backoff = std::chrono::seconds(30);
@@ -56,7 +60,8 @@ class ControllerLink : public std::enable_shared_from_this<ControllerLink> {
   awaitable<void> run();
   // Stats of every backend, as BackendInfo fields; also refreshes the backend gauges.
   awaitable<std::vector<std::pair<ObjectStore*, BackendStats>>> collect_stats();
-  // Performs the deletions an answer asks for and records them for the next heartbeat.
+  // Performs the deletions an answer asks for and records them for the next heartbeat;
+  // hands its copy tasks and bandwidth limit to CopyTasks.
   awaitable<void> apply(proto::HeartbeatReply::Reader reply);
   void set_state(State state, const std::string& reason);
   awaitable<void> sleep(std::chrono::milliseconds d);

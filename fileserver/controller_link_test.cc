@@ -1,7 +1,10 @@
 // Tests of ControllerLink against a fake controller on loopback: registration with
-// the backends, heartbeats, deletions performed and confirmed, and registering again
-// after the controller comes back (or comes up late).
+// the backends, heartbeats, deletions performed and confirmed, copy tasks handed on and
+// their results reported once, and registering again after the controller comes back
+// (or comes up late).
 #include <mutex>
+#include <optional>
+#include <tuple>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -24,6 +27,10 @@ struct ControllerState {
   std::vector<std::pair<Uuid, uint64_t>> backends;  // id, object count of the last call
   std::vector<std::pair<Uuid, Uuid>> to_delete;     // handed out with the next answer
   std::vector<std::pair<Uuid, Uuid>> confirmed;
+  std::optional<Uuid> copy_object;                  // a copy task handed out with the next answer
+  uint64_t bandwidth = 0;                           // the limit every answer sets
+  std::vector<std::tuple<Uuid, bool, Errc>> copied;  // uuid, ok, code
+  uint32_t most_copying = 0;
 };
 
 class FakeController : public RpcHandler {
@@ -47,6 +54,10 @@ class FakeController : public RpcHandler {
       for (auto d : h.getDeleted())
         state_->confirmed.emplace_back(*Uuid::from_data(d.getBackend()),
                                        *Uuid::from_data(d.getUuid()));
+      for (auto c : h.getCopied())
+        state_->copied.emplace_back(*Uuid::from_data(c.getUuid()), c.getOk(),
+                                    static_cast<Errc>(c.getError().getCode()));
+      state_->most_copying = std::max(state_->most_copying, h.getCopying());
     } else {
       throw Error(Errc::unimplemented, "not a controller request");
     }
@@ -60,6 +71,20 @@ class FakeController : public RpcHandler {
       list[i].setUuid(state_->to_delete[i].second.data());
     }
     state_->to_delete.clear();
+    reply.setBandwidthLimit(state_->bandwidth);
+    if (state_->copy_object && !state_->backends.empty()) {
+      auto t = reply.initCopyObjects(1)[0];
+      t.setBackend(state_->backends[0].first.data());
+      t.setUuid(state_->copy_object->data());
+      t.setVersion(1);
+      t.setSize(10);
+      t.initToken().setFsid(Uuid::random().data());
+      auto source = t.initSources(1)[0];
+      source.setBackend(Uuid::random().data());
+      source.setBackendName("gone");
+      source.setAddress("127.0.0.1:1");  // nothing listens there
+      state_->copy_object.reset();
+    }
     co_return;
   }
 
@@ -84,6 +109,7 @@ class ControllerLinkTest : public ::testing::Test {
     thread_.join();
     pool_.join();
     link_.reset();
+    copies_.reset();
     store_.reset();
     std::filesystem::remove_all(root_);
   }
@@ -108,6 +134,12 @@ class ControllerLinkTest : public ::testing::Test {
     o.call_timeout = std::chrono::milliseconds(500);
     o.min_backoff = std::chrono::milliseconds(20);
     o.max_backoff = std::chrono::milliseconds(100);
+    CopyTasksOptions c;
+    c.backends[store_->id()] = store_.get();
+    c.pool = &pool_;
+    c.metrics = &metrics_;
+    copies_ = std::make_shared<CopyTasks>(io_, c);
+    o.copies = copies_;
     link_ = std::make_shared<ControllerLink>(io_, o);
     link_->start();
   }
@@ -143,6 +175,7 @@ class ControllerLinkTest : public ::testing::Test {
   std::shared_ptr<ControllerState> state_ = std::make_shared<ControllerState>();
   std::unique_ptr<RpcServer> controller_;
   std::shared_ptr<ControllerLink> link_;
+  std::shared_ptr<CopyTasks> copies_;
   Uuid server_id_ = Uuid::random();
 };
 
@@ -176,6 +209,34 @@ TEST_F(ControllerLinkTest, RegistersHeartbeatsAndDeletes) {
   std::lock_guard lock(state_->mu);
   EXPECT_EQ(state_->confirmed.size(), 2u);
   EXPECT_EQ(state_->registrations, 1);
+}
+
+TEST_F(ControllerLinkTest, CopyTasksRunAndTheirResultsAreReportedOnce) {
+  start_controller("127.0.0.1:0");
+  start_link("127.0.0.1:" + std::to_string(controller_->port()));
+  ASSERT_TRUE(eventually([](auto& s) { return s.heartbeats >= 1; }));
+  auto object = Uuid::random();
+  {
+    std::lock_guard lock(state_->mu);
+    state_->copy_object = object;
+    state_->bandwidth = 12345;
+  }
+  ASSERT_TRUE(eventually([](auto& s) { return !s.copied.empty(); }));
+  EXPECT_EQ(copies_->limiter().rate(), 12345u);
+  // Reported once (the next heartbeats carry it no more).
+  int heartbeats = 0;
+  {
+    std::lock_guard lock(state_->mu);
+    heartbeats = state_->heartbeats;
+  }
+  ASSERT_TRUE(eventually([&](auto& s) { return s.heartbeats >= heartbeats + 3; }));
+  std::lock_guard lock(state_->mu);
+  ASSERT_EQ(state_->copied.size(), 1u);
+  EXPECT_EQ(std::get<0>(state_->copied[0]), object);
+  EXPECT_FALSE(std::get<1>(state_->copied[0]));
+  EXPECT_EQ(std::get<2>(state_->copied[0]), Errc::disconnected);
+  EXPECT_TRUE(copies_->results(10).empty());
+  EXPECT_EQ(copies_->active(), 0u);
 }
 
 TEST_F(ControllerLinkTest, RegistersAgainAfterTheControllerReturns) {

@@ -215,9 +215,10 @@ awaitable<void> DataService::read_object(proto::ReadObject::Reader req,
     };
     data = co_await run_blocking(order, work);
   } else {
+    uint64_t expect = req.getExpectVersion();
     auto work = [&] {
       ReadBuffer b{std::make_unique_for_overwrite<uint8_t[]>(length), 0};
-      b.size = store->read(uuid, owner, offset, b.bytes.get(), length);
+      b.size = store->read(uuid, owner, offset, b.bytes.get(), length, expect);
       return b;
     };
     data = co_await run_blocking(*context_->pool, work);

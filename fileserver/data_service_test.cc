@@ -113,7 +113,7 @@ class DataServiceTest : public ::testing::Test {
   }
 
   Reply read(const TokenFields& t, const Uuid& object, uint64_t offset, uint32_t length,
-             uint64_t session = 0, const std::string& key = kKey) {
+             uint64_t session = 0, const std::string& key = kKey, uint64_t expect_version = 0) {
     return client_->call([&](proto::Request::Builder b) {
       auto r = b.initReadObject();
       sign_token(key, t, r.initToken());
@@ -122,6 +122,7 @@ class DataServiceTest : public ::testing::Test {
       r.setOffset(offset);
       r.setLength(length);
       r.setSessionId(session);
+      r.setExpectVersion(expect_version);
     });
   }
 
@@ -205,6 +206,27 @@ TEST_F(DataServiceTest, WriteSessionCommitAndReadBack) {
   ASSERT_TRUE(c2.ok());
   EXPECT_EQ(c2.response().getCommitWrite().getVersion(), 2u);
   EXPECT_EQ(c2.response().getCommitWrite().getSize(), 10u);
+}
+
+TEST_F(DataServiceTest, ReadWithExpectVersionIsStaleOnAnotherVersion) {
+  auto object = Uuid::random();
+  for (int i = 0; i < 2; ++i) {  // versions 1 and 2
+    auto b = begin(token(), object, i == 0 ? 0 : 5);
+    ASSERT_TRUE(b.ok()) << b.message();
+    uint64_t sid = b.response().getBeginWrite().getSessionId();
+    std::string data = "hello";
+    ASSERT_TRUE(write(sid, 0, data, crc_of(data)).ok());
+    ASSERT_TRUE(commit(sid).ok());
+  }
+  auto t = token(proto::AccessMode::READ);
+  auto same = read(t, object, 0, 5, 0, kKey, 2);
+  ASSERT_TRUE(same.ok()) << same.message();
+  EXPECT_EQ(data_of(same), "hello");
+  auto other = read(t, object, 0, 5, 0, kKey, 1);
+  EXPECT_EQ(other.code(), Errc::stale);
+  EXPECT_NE(other.message().find("version 2"), std::string::npos) << other.message();
+  EXPECT_NE(other.message().find("version 1"), std::string::npos) << other.message();
+  EXPECT_TRUE(read(t, object, 0, 5, 0, kKey, 0).ok());  // 0: any version
 }
 
 TEST_F(DataServiceTest, ForgedTokensAreBadToken) {

@@ -20,6 +20,10 @@ inline constexpr const char* kBackendTotal = "zhsm_fileserver_backend_total_byte
 inline constexpr const char* kBackendObjects = "zhsm_fileserver_backend_objects";
 inline constexpr const char* kObjectsDeleted = "zhsm_fileserver_objects_deleted_total";
 inline constexpr const char* kControllerConnected = "zhsm_fileserver_controller_connected";
+inline constexpr const char* kCopiesDone = "zhsm_fileserver_copies_done_total";
+inline constexpr const char* kCopiesFailed = "zhsm_fileserver_copies_failed_total";
+inline constexpr const char* kCopyBytes = "zhsm_fileserver_copy_bytes_total";
+inline constexpr const char* kCopiesRunning = "zhsm_fileserver_copies_running";
 
 // Declares every metric above (idempotent).
 inline void describe_all(Metrics& m) {
@@ -35,7 +39,12 @@ inline void describe_all(Metrics& m) {
   m.describe(kBackendObjects, "gauge", "objects on the backend");
   m.describe(kObjectsDeleted, "counter", "objects removed on the controller's request");
   m.describe(kControllerConnected, "gauge", "1 while registered with the controller");
+  m.describe(kCopiesDone, "counter", "copy tasks done: the object installed or already here");
+  m.describe(kCopiesFailed, "counter", "copy tasks failed, by code");
+  m.describe(kCopyBytes, "counter", "object bytes received from other file servers by copy tasks");
+  m.describe(kCopiesRunning, "gauge", "copy tasks running");
   m.set(kSessionsOpen, 0);
+  m.set(kCopiesRunning, 0);
   m.set(kControllerConnected, 0);
 }
 

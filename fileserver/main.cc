@@ -1,6 +1,7 @@
 // zhsm-fileserver: reads its settings, opens the backends, serves client data
 // requests on one network thread with disk work on an I/O pool, registers and
-// heartbeats with the controller, serves metrics, and stops cleanly on SIGINT/SIGTERM.
+// heartbeats with the controller, runs the copy tasks it sends, serves metrics, and
+// stops cleanly on SIGINT/SIGTERM.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include "common/token.h"
 #include "fileserver/config.h"
 #include "fileserver/controller_link.h"
+#include "fileserver/copy_tasks.h"
 #include "fileserver/data_service.h"
 #include "fileserver/fileserver_metrics.h"
 #include "fileserver/object_store.h"
@@ -115,6 +117,13 @@ int run(const FileserverConfig& config) {
   }
   if (!config.port_file.empty()) write_port_file(config.port_file, port_file);
 
+  CopyTasksOptions copy_options;
+  copy_options.backends = context->backends;
+  copy_options.pool = &pool;
+  copy_options.metrics = &metrics;
+  copy_options.max_running = static_cast<size_t>(config.copy_tasks);
+  auto copies = std::make_shared<CopyTasks>(io, copy_options);
+
   ControllerLinkOptions link_options;
   link_options.controller = config.controller;
   link_options.server_id = server_id;
@@ -123,6 +132,7 @@ int run(const FileserverConfig& config) {
   for (auto& s : stores) link_options.backends.push_back(s.get());
   link_options.pool = &pool;
   link_options.metrics = &metrics;
+  link_options.copies = copies;
   auto link = std::make_shared<ControllerLink>(io, link_options);
   link->start();
 
@@ -138,6 +148,7 @@ int run(const FileserverConfig& config) {
     if (ec) return;
     spdlog::info("event=stopping signal={}", signo);
     link->stop();
+    copies->stop();
     server.stop();
     metrics_server.reset();
     // Let closing connections hand their session aborts to the pool, then stop.

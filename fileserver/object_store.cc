@@ -113,7 +113,7 @@ ObjectHead ObjectStore::read_head(const File& f) const {
 }
 
 size_t ObjectStore::read(const Uuid& uuid, const Uuid& owner, uint64_t offset, void* buf,
-                         size_t n) {
+                         size_t n, uint64_t expect_version) {
   auto file = io_.open_if_exists(shard_path(root_, uuid));
   if (!file)
     throw Error(Errc::not_found,
@@ -122,6 +122,10 @@ size_t ObjectStore::read(const Uuid& uuid, const Uuid& owner, uint64_t offset, v
   if (head.owner != owner)
     throw Error(Errc::bad_token, "object " + uuid.str() + " does not belong to file " +
                                      owner.str());
+  if (expect_version != 0 && head.version != expect_version)
+    throw Error(Errc::stale, "object " + uuid.str() + " on backend '" + identity_.name +
+                                 "' is at version " + std::to_string(head.version) +
+                                 ", not the expected version " + std::to_string(expect_version));
   if (offset >= head.size || n == 0) return 0;
   size_t want = static_cast<size_t>(std::min<uint64_t>(n, head.size - offset));
   size_t got = io_.pread_full(*file, buf, want, kHeadBlockSize + offset);

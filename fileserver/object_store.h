@@ -51,6 +51,19 @@ struct CommitResult {
   Digest sha256{};
 };
 
+// What a copy received from another file server is to become (ObjectStore::install_copy).
+struct CopyInstall {
+  uint64_t version = 0;
+  int64_t mtime_ns = 0;
+  uint64_t size = 0;                // data bytes the copy must hold
+  std::optional<Digest> sha256;     // expected SHA-256; nullopt = unknown (accept)
+};
+
+struct CopyInstalled {
+  Digest sha256{};                  // of the data now stored
+  bool already_here = false;        // the backend held that version already: nothing replaced
+};
+
 // The state of one write session: a temporary object file and what is known about
 // it. Created by ObjectStore::begin_write and used only through the store's methods;
 // several threads may use one session (its own mutex orders them). The owner of the
@@ -137,12 +150,29 @@ class ObjectStore {
   // Ends the session and removes its temporary file. Idempotent; never throws.
   void abort(WriteSession& s) noexcept;
 
+  // ---- copies received from another file server (copy_in.cc)
+
+  // Starts receiving object `uuid` (file `owner`, chunk `index`): a session over a
+  // fresh temporary file in ROOT/tmp/. Its data must arrive in order through write(),
+  // which then computes the SHA-256 on the way. Reads nothing of a stored object.
+  std::shared_ptr<WriteSession> begin_copy(const Uuid& uuid, const Uuid& owner, uint64_t index);
+  // Ends the session by installing the copy as `want` says: checks its size (else io)
+  // and SHA-256 (else io "checksum mismatch"), writes the head, sets the mtime, fsyncs,
+  // and, holding the object's lock, renames it into place and fsyncs the directory.
+  // A stored object of a newer version or of another file is never replaced (stale);
+  // one of exactly `want.version` with the same SHA-256 is kept and the copy dropped
+  // (already_here: installing twice is a no-op). On any failure the temporary file is
+  // removed and the stored object is unchanged.
+  CopyInstalled install_copy(WriteSession& s, const CopyInstall& want);
+
   // ---- committed objects (object_store.cc)
 
   // Reads up to `n` bytes at data offset `offset` of object `uuid`, which must belong
   // to `owner` (else bad_token). Fewer bytes at the end of the object; not_found when
-  // the object is not here.
-  size_t read(const Uuid& uuid, const Uuid& owner, uint64_t offset, void* buf, size_t n);
+  // the object is not here; stale when `expect_version` is not 0 and the object holds
+  // another version.
+  size_t read(const Uuid& uuid, const Uuid& owner, uint64_t offset, void* buf, size_t n,
+              uint64_t expect_version = 0);
   // The head of object `uuid`, or nullopt when it is not here.
   std::optional<ObjectHead> head(const Uuid& uuid);
   // Removes object `uuid`. Returns false when it was not here. Idempotent.
@@ -161,6 +191,12 @@ class ObjectStore {
   void require_open(const WriteSession& s) const;
   void discard(WriteSession& s, WriteSession::State state, Errc code, const std::string& why) noexcept;
   Digest rehash(WriteSession& s);
+  // Renames the session's finished file to `final_path` (creating the shard
+  // directories), ends the session, updates the counts and fsyncs the directory.
+  // Requires s.mu_ and the object's lock held; `replaced_bytes` is the size of the file
+  // replaced (0 when `replaces` is false).
+  void rename_into_place(WriteSession& s, const std::filesystem::path& final_path,
+                         bool replaces, uint64_t replaced_bytes);
 
   std::filesystem::path root_;
   std::filesystem::path tmp_dir_;

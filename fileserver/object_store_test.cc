@@ -493,5 +493,106 @@ TEST_F(ObjectStoreTest, AbsurdOffsetsAreInvalid) {
   EXPECT_EQ(store_->commit(*s, mtime_).size, 1u);
 }
 
+// ---- copies received from another file server (copy_in.cc)
+
+TEST_F(ObjectStoreTest, InstalledCopyHasTheGivenHead) {
+  auto id = Uuid::random();
+  auto data = random_bytes(3 << 20, 11);
+  auto s = store_->begin_copy(id, owner_, 5);
+  for (size_t at = 0; at < data.size(); at += 1 << 20)
+    store_->write(*s, at, data.data() + at, 1 << 20);
+  auto digest = sha256(data.data(), data.size());
+  auto r = store_->install_copy(*s, CopyInstall{7, mtime_, data.size(), digest});
+  EXPECT_FALSE(r.already_here);
+  EXPECT_EQ(r.sha256, digest);
+  auto head = store_->head(id);
+  ASSERT_TRUE(head.has_value());
+  EXPECT_EQ(*head, (ObjectHead{id, owner_, 5, 7, mtime_, data.size(), digest}));
+  EXPECT_EQ(get(id, 0, data.size()), data);
+  EXPECT_EQ(get(id, 0, 1).size(), 1u);
+  EXPECT_EQ(temp_files(), 0u);
+  EXPECT_EQ(store_->stats().object_count, 1u);
+
+  // The same copy again: kept, nothing replaced.
+  auto again = store_->begin_copy(id, owner_, 5);
+  store_->write(*again, 0, data.data(), data.size());
+  auto r2 = store_->install_copy(*again, CopyInstall{7, mtime_, data.size(), std::nullopt});
+  EXPECT_TRUE(r2.already_here);
+  EXPECT_EQ(temp_files(), 0u);
+  EXPECT_EQ(store_->stats().object_count, 1u);
+  EXPECT_EQ(store_->stats().used_bytes, kHeadBlockSize + data.size());
+}
+
+TEST_F(ObjectStoreTest, CopyWithWrongChecksumLeavesNothing) {
+  auto id = Uuid::random();
+  auto data = random_bytes(5000, 12);
+  auto s = store_->begin_copy(id, owner_, 0);
+  store_->write(*s, 0, data.data(), data.size());
+  Digest wrong{};
+  try {
+    store_->install_copy(*s, CopyInstall{1, mtime_, data.size(), wrong});
+    FAIL() << "a wrong checksum was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::io);
+    EXPECT_NE(std::string(e.what()).find("checksum mismatch"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(store_->head(id).has_value());
+  EXPECT_EQ(temp_files(), 0u);
+  EXPECT_TRUE(s->ended());
+}
+
+TEST_F(ObjectStoreTest, CopyNeverReplacesANewerVersion) {
+  auto id = Uuid::random();
+  auto current = random_bytes(100, 13);
+  put(id, current);
+  put(id, current, 100);  // version 2
+  auto old = random_bytes(50, 14);
+  auto s = store_->begin_copy(id, owner_, 3);
+  store_->write(*s, 0, old.data(), old.size());
+  try {
+    store_->install_copy(*s, CopyInstall{1, mtime_, old.size(), std::nullopt});
+    FAIL() << "an older copy replaced version 2";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::stale);
+  }
+  EXPECT_EQ(store_->head(id)->version, 2u);
+  EXPECT_EQ(get(id, 0, 1000), current);
+  EXPECT_EQ(temp_files(), 0u);
+
+  // A newer copy replaces it.
+  auto newer = random_bytes(70, 15);
+  auto s3 = store_->begin_copy(id, owner_, 3);
+  store_->write(*s3, 0, newer.data(), newer.size());
+  store_->install_copy(*s3, CopyInstall{3, mtime_, newer.size(), std::nullopt});
+  EXPECT_EQ(store_->head(id)->version, 3u);
+  EXPECT_EQ(get(id, 0, 1000), newer);
+  EXPECT_EQ(store_->stats().object_count, 1u);
+  EXPECT_EQ(store_->stats().used_bytes, kHeadBlockSize + newer.size());
+}
+
+TEST_F(ObjectStoreTest, ShortCopyIsRefused) {
+  auto id = Uuid::random();
+  auto data = random_bytes(10, 16);
+  auto s = store_->begin_copy(id, owner_, 0);
+  store_->write(*s, 0, data.data(), data.size());
+  EXPECT_THROW(store_->install_copy(*s, CopyInstall{1, mtime_, 11, std::nullopt}), Error);
+  EXPECT_FALSE(store_->head(id).has_value());
+  EXPECT_EQ(temp_files(), 0u);
+}
+
+TEST_F(ObjectStoreTest, ReadWithExpectedVersion) {
+  auto id = Uuid::random();
+  auto data = random_bytes(10, 17);
+  put(id, data);
+  uint8_t buf[10];
+  EXPECT_EQ(store_->read(id, owner_, 0, buf, 10, 1), 10u);
+  try {
+    store_->read(id, owner_, 0, buf, 10, 2);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::stale);
+  }
+}
+
 }  // namespace
 }  // namespace zhsm::fileserver

@@ -198,17 +198,7 @@ CommitResult ObjectStore::commit(WriteSession& s, int64_t mtime_ns) {
                                      " but the write session started from version " +
                                      std::to_string(s.base_version_) +
                                      ": another commit came first");
-      auto shard_dir = final_path.parent_path();
-      if (io_.mkdir(shard_dir.parent_path())) io_.fsync_dir(root_);
-      if (io_.mkdir(shard_dir)) io_.fsync_dir(shard_dir.parent_path());
-      io_.rename(s.file_.path(), final_path);
-      s.file_.close();
-      s.state_ = WriteSession::State::committed;
-      s.ended_ = true;
-      used_bytes_ += kHeadBlockSize + s.size_;
-      used_bytes_ -= replaced_bytes;
-      if (!replaces) ++object_count_;
-      io_.fsync_dir(shard_dir);
+      rename_into_place(s, final_path, replaces, replaced_bytes);
     }
     return CommitResult{head.version, head.size, head.sha256};
   } catch (const Error& e) {
@@ -218,6 +208,21 @@ CommitResult ObjectStore::commit(WriteSession& s, int64_t mtime_ns) {
               e.code(), e.what());
     throw;
   }
+}
+
+void ObjectStore::rename_into_place(WriteSession& s, const std::filesystem::path& final_path,
+                                    bool replaces, uint64_t replaced_bytes) {
+  auto shard_dir = final_path.parent_path();
+  if (io_.mkdir(shard_dir.parent_path())) io_.fsync_dir(root_);
+  if (io_.mkdir(shard_dir)) io_.fsync_dir(shard_dir.parent_path());
+  io_.rename(s.file_.path(), final_path);
+  s.file_.close();
+  s.state_ = WriteSession::State::committed;
+  s.ended_ = true;
+  used_bytes_ += kHeadBlockSize + s.size_;
+  used_bytes_ -= replaced_bytes;
+  if (!replaces) ++object_count_;
+  io_.fsync_dir(shard_dir);
 }
 
 void ObjectStore::abort(WriteSession& s) noexcept {
