@@ -154,9 +154,9 @@ TEST_F(PgChainsTest, DropNeverRemovesTheLastCurrentCopy) {
   placement().want_copy(obj, b2);
   EXPECT_FALSE(placement().drop_copy(obj, b1)) << "a target copy is not a current one";
   ASSERT_TRUE(placement().copy_made(obj, b2, 1, std::string(32, 'h')));
-  long queued = count_rows("SELECT 1 FROM deletions");
+  long queued = count_rows("SELECT count(*) FROM deletions");
   EXPECT_TRUE(placement().drop_copy(obj, b1));
-  EXPECT_EQ(count_rows("SELECT 1 FROM deletions"), queued + 1) << "the object is queued for deletion";
+  EXPECT_EQ(count_rows("SELECT count(*) FROM deletions"), queued + 1) << "the object is queued for deletion";
   EXPECT_FALSE(placement().drop_copy(obj, b2)) << "now b2 holds the last current copy";
   EXPECT_FALSE(placement().drop_copy(obj, b1)) << "no row any more";
 }
