@@ -667,6 +667,7 @@ class Evaluator {
     auto better = [&](const BackendFacts* a, const BackendFacts* b) {
       if (shares_server(a) != shares_server(b)) return !shares_server(a);
       if (a->holds_current != b->holds_current) return a->holds_current;
+      if (a->holds_copy != b->holds_copy) return a->holds_copy;
       if (a->free_bytes != b->free_bytes) return a->free_bytes > b->free_bytes;
       if (a->load != b->load) return a->load < b->load;
       return a->id < b->id;
@@ -677,6 +678,8 @@ class Evaluator {
       outcome += fmt::format(" (shares server {}: no other server can take it)", best->server_name);
     else if (best->holds_current)
       outcome += " (holds a current copy)";
+    else if (best->holds_copy)
+      outcome += " (holds an outdated copy)";
     ev_.backends.push_back(best->id);
     used_servers_.insert(best->server);
     return outcome;

@@ -106,6 +106,7 @@ struct BackendFacts {
   uint64_t free_bytes = 0;
   double load = 0;           // lower is better; ties after free space
   bool holds_current = false;  // already holds a current copy of the object in question
+  bool holds_copy = false;     // holds an outdated one (updated in place: cheaper than anew)
 };
 
 struct EvalStep {
@@ -137,6 +138,7 @@ struct Evaluation {
 // chosen yet, preferring in order: one on a server that holds no chosen backend yet
 // (failure domains: two copies share a server only when no other server can take one);
 // one that already holds a current copy (data does not move for a change in free space);
+// one that holds an outdated copy (brought up to date in place);
 // the most free bytes; the lowest load; the lowest UUID. A `use` that finds none records a
 // problem and never falls back to a backend DEST does not name. Evaluation stops when the
 // wanted number of copies (`copies` of the chain being evaluated) is reached or the rules

@@ -121,6 +121,7 @@ FileDecision decide_copies(const PlacementFile& file, const std::map<std::string
         // lost: an absent server is not a failed one, and its copy is brought up to date
         // when it returns rather than made anew elsewhere.
         f.holds_current = holds && (is_current(chunk, *copy) || away);
+        f.holds_copy = holds;
         bool takes_new = v.live && !s.maintenance && !s.draining &&
                          b.free_bytes >= std::max(options.min_free_bytes, chunk.size);
         bool keeps = holds && !s.draining && !v.lost;

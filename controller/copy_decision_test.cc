@@ -137,6 +137,15 @@ TEST_F(CopyDecisionTest, AProblemDropsNothing) {
   EXPECT_NE(d.problems[0].find("nosuch"), std::string::npos) << d.problems[0];
 }
 
+TEST_F(CopyDecisionTest, AnOutdatedCopyIsBroughtUpToDateInPlace) {
+  Uuid b1 = add_server(1);
+  Uuid b2 = add_server(2);
+  add_server(3);  // the most free space, but holds nothing
+  chain("default", 2, {"use any", "use any"});
+  file_with({{b1, kCurrent}, {b2, kOutdated}});
+  EXPECT_EQ(describe(decide()), std::vector<std::string>{"copy to fs2-b1"});
+}
+
 TEST_F(CopyDecisionTest, AServerAwayKeepsItsPlaceUntilItIsLost) {
   Uuid b1 = add_server(1);
   Uuid b2 = add_server(2, "hdd", 20000);  // offline for 20 s: away, not lost

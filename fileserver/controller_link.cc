@@ -172,6 +172,10 @@ awaitable<void> ControllerLink::run() {
         reply = co_await client_.async_call(fill, options_.call_timeout);
       } else {
         confirming = std::min(deleted_.size(), kMaxDeletedPerHeartbeat);
+        // Corrupt objects found by reads: reported once (a later read finds them again).
+        std::vector<std::pair<Uuid, Uuid>> corrupt;
+        for (auto* store : options_.backends)
+          for (const Uuid& u : store->take_corrupt()) corrupt.emplace_back(store->id(), u);
         if (options_.copies) {
           copied = options_.copies->results(kMaxCopiedPerHeartbeat);
           copying = options_.copies->active();
@@ -188,6 +192,11 @@ awaitable<void> ControllerLink::run() {
           auto c = h.initCopied(static_cast<unsigned>(copied.size()));
           for (unsigned i = 0; i < copied.size(); ++i) fill_copy_result(copied[i], c[i]);
           h.setCopying(copying);
+          auto bad = h.initCorrupt(static_cast<unsigned>(corrupt.size()));
+          for (unsigned i = 0; i < corrupt.size(); ++i) {
+            bad[i].setBackend(corrupt[i].first.data());
+            bad[i].setUuid(corrupt[i].second.data());
+          }
         };
         reply = co_await client_.async_call(fill, options_.call_timeout);
       }

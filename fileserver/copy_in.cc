@@ -64,7 +64,7 @@ CopyInstalled ObjectStore::install_copy(WriteSession& s, const CopyInstall& want
                                      ", newer than the copy's version " +
                                      std::to_string(want.version));
       if (stored.version == want.version && stored.sha256 == head.sha256 &&
-          stored.size == head.size) {
+          stored.size == head.size && intact(*current, s.uuid_, stored)) {
         discard(s, WriteSession::State::aborted, Errc::stale, "already here");
         return CopyInstalled{head.sha256, true};
       }

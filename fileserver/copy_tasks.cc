@@ -222,8 +222,13 @@ awaitable<CopyOutcome> CopyTasks::copy(Task& t) {
         throw Error(Errc::stale, where + " holds object " + t.uuid.str() + " at version " +
                                      std::to_string(here->version) + ", newer than " +
                                      std::to_string(t.version));
-      if (here->version == t.version && here->size == t.size &&
-          (!t.sha256 || *t.sha256 == here->sha256)) {
+      bool same = here->version == t.version && here->size == t.size &&
+                  (!t.sha256 || *t.sha256 == here->sha256);
+      if (same) {  // and its data still matches (a corrupt copy is copied again)
+        auto check = [&] { return store.data_intact(t.uuid); };
+        same = co_await run_blocking(*options_.pool, check);
+      }
+      if (same) {
         t.already_here = true;
         out.ok = true;
         out.sha256 = here->sha256;

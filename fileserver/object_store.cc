@@ -16,6 +16,9 @@
 namespace zhsm::fileserver {
 namespace {
 
+// Objects whose verified file identities are remembered (about 64 bytes each).
+constexpr size_t kMaxVerified = 1 << 16;
+
 bool is_hex_name(const std::string& name, size_t length) {
   if (name.size() != length) return false;
   for (char c : name)
@@ -43,7 +46,8 @@ ObjectStore::ObjectStore(Options options, ClaimedBackend claimed)
       tmp_dir_(root_ / "tmp"),
       io_(options.name, std::move(options.fault)),
       identity_(std::move(claimed.identity)),
-      lock_(std::move(claimed.lock)) {
+      lock_(std::move(claimed.lock)),
+      verify_reads_(options.verify_reads) {
   if (claimed.created)
     spdlog::info("event=backend_created backend={} uuid={} path={}", identity_.name,
                  identity_.id.str(), root_.string());
@@ -127,6 +131,10 @@ size_t ObjectStore::read(const Uuid& uuid, const Uuid& owner, uint64_t offset, v
                                  "' is at version " + std::to_string(head.version) +
                                  ", not the expected version " + std::to_string(expect_version));
   if (offset >= head.size || n == 0) return 0;
+  if (verify_reads_ && !intact(*file, uuid, head))
+    throw Error(Errc::io, "object " + uuid.str() + " on backend '" + identity_.name +
+                              "' is corrupt: its data does not match its checksum (reported; "
+                              "it is copied again from a good copy)");
   size_t want = static_cast<size_t>(std::min<uint64_t>(n, head.size - offset));
   size_t got = io_.pread_full(*file, buf, want, kHeadBlockSize + offset);
   if (got != want)
@@ -140,6 +148,51 @@ std::optional<ObjectHead> ObjectStore::head(const Uuid& uuid) {
   auto file = io_.open_if_exists(shard_path(root_, uuid));
   if (!file) return std::nullopt;
   return read_head(*file);
+}
+
+bool ObjectStore::data_intact(const Uuid& uuid) {
+  auto file = io_.open_if_exists(shard_path(root_, uuid));
+  if (!file) return false;
+  return intact(*file, uuid, read_head(*file));
+}
+
+bool ObjectStore::intact(const File& f, const Uuid& uuid, const ObjectHead& head) {
+  struct stat st = io_.fstat(f);
+  FileIdentity id{static_cast<uint64_t>(st.st_ino), static_cast<uint64_t>(st.st_size),
+                  static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
+                  head.version};
+  {
+    std::lock_guard lock(verified_mu_);
+    auto it = verified_.find(uuid);
+    if (it != verified_.end() && it->second == id) return true;
+  }
+  Sha256 hash;
+  std::vector<char> buf(1 << 20);
+  uint64_t done = 0;
+  while (done < head.size) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), head.size - done));
+    size_t got = io_.pread_full(f, buf.data(), want, kHeadBlockSize + done);
+    hash.update(buf.data(), got);
+    done += got;
+    if (got < want) break;  // shorter than its head says: the digest cannot match
+  }
+  bool ok = done == head.size && hash.finish() == head.sha256;
+  std::lock_guard lock(verified_mu_);
+  if (ok) {
+    if (verified_.size() >= kMaxVerified) verified_.clear();
+    verified_[uuid] = id;
+  } else {
+    verified_.erase(uuid);
+    if (std::find(corrupt_.begin(), corrupt_.end(), uuid) == corrupt_.end()) corrupt_.push_back(uuid);
+    spdlog::error("event=object_corrupt backend={} uuid={} version={} path={}", identity_.name,
+                  uuid.str(), head.version, f.path().string());
+  }
+  return ok;
+}
+
+std::vector<Uuid> ObjectStore::take_corrupt() {
+  std::lock_guard lock(verified_mu_);
+  return std::exchange(corrupt_, {});
 }
 
 bool ObjectStore::remove(const Uuid& uuid) {

@@ -23,6 +23,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "common/error.h"
 #include "common/sha256.h"
@@ -107,6 +109,9 @@ class ObjectStore {
     std::string name;
     std::string tier;
     FaultHook fault;  // tests only: make disk calls fail on purpose
+    // Check each object's checksum the first time it is read (and again after it
+    // changed); a mismatch answers `io` and is reported as corrupt.
+    bool verify_reads = true;
   };
 
   // Opens the backend: claims ROOT (locks it; creates .zhsm-backend on first use, else
@@ -175,6 +180,12 @@ class ObjectStore {
               uint64_t expect_version = 0);
   // The head of object `uuid`, or nullopt when it is not here.
   std::optional<ObjectHead> head(const Uuid& uuid);
+  // Whether the data of object `uuid` still has the SHA-256 its head records (false when
+  // the object is not here). Reads the whole object unless this file was verified before.
+  bool data_intact(const Uuid& uuid);
+  // Objects found corrupt since the last call (their data does not match their head's
+  // checksum), for the controller, which has them copied again from a good copy.
+  std::vector<Uuid> take_corrupt();
   // Removes object `uuid`. Returns false when it was not here. Idempotent.
   bool remove(const Uuid& uuid);
   // Capacity and usage.
@@ -187,6 +198,10 @@ class ObjectStore {
   std::mutex& object_lock(const Uuid& uuid);
   // Reads and decodes the head block of an open object file.
   ObjectHead read_head(const File& f) const;
+  // Whether the data of the open object file `f` (head `head`) matches the head's
+  // checksum; remembered per file identity (inode, size, mtime), so each version of an
+  // object is hashed once. A mismatch is recorded for take_corrupt().
+  bool intact(const File& f, const Uuid& uuid, const ObjectHead& head);
   // Session helpers; require s.mu_ held.
   void require_open(const WriteSession& s) const;
   void discard(WriteSession& s, WriteSession::State state, Errc code, const std::string& why) noexcept;
@@ -210,6 +225,19 @@ class ObjectStore {
   std::array<std::mutex, 64> object_locks_;
   std::atomic<uint64_t> used_bytes_{0};
   std::atomic<uint64_t> object_count_{0};
+
+  // Files whose data was found intact: by object, the file's identity then.
+  struct FileIdentity {
+    uint64_t ino = 0;
+    uint64_t size = 0;
+    int64_t mtime_ns = 0;
+    uint64_t version = 0;
+    bool operator==(const FileIdentity&) const = default;
+  };
+  const bool verify_reads_;
+  std::mutex verified_mu_;
+  std::unordered_map<Uuid, FileIdentity, UuidHash> verified_;  // bounded: cleared when full
+  std::vector<Uuid> corrupt_;                                  // guarded by verified_mu_
 };
 
 }  // namespace zhsm::fileserver

@@ -594,5 +594,48 @@ TEST_F(ObjectStoreTest, ReadWithExpectedVersion) {
   }
 }
 
+// A byte flipped on disk: the next read answers io and reports the object as corrupt;
+// installing a good copy of the same version repairs it.
+TEST_F(ObjectStoreTest, CorruptDataIsDetectedOnReadAndRepairedByACopy) {
+  auto id = Uuid::random();
+  auto data = random_bytes(2 << 20, 21);
+  auto s = store_->begin_copy(id, owner_, 0);
+  store_->write(*s, 0, data.data(), data.size());
+  auto digest = sha256(data.data(), data.size());
+  store_->install_copy(*s, CopyInstall{3, mtime_, data.size(), digest});
+  EXPECT_EQ(get(id, 4096, 100), std::vector<uint8_t>(data.begin() + 4096, data.begin() + 4196));
+  EXPECT_TRUE(store_->data_intact(id));
+  EXPECT_TRUE(store_->take_corrupt().empty());
+
+  {  // flip one byte in the middle of the data, as a failing disk would
+    auto path = shard_path(root_, id);
+    int fd = ::open(path.c_str(), O_RDWR);
+    ASSERT_GE(fd, 0) << path;
+    uint8_t b = static_cast<uint8_t>(data[1 << 20] ^ 0x5a);
+    ASSERT_EQ(::pwrite(fd, &b, 1, static_cast<off_t>(kHeadBlockSize + (1 << 20))), 1);
+    struct timespec later[2] = {{0, UTIME_OMIT}, {mtime_ / 1000000000 + 5, 0}};
+    ASSERT_EQ(::futimens(fd, later), 0);  // a changed file is verified again
+    ::close(fd);
+  }
+  std::vector<uint8_t> buf(100);
+  try {
+    store_->read(id, owner_, 0, buf.data(), buf.size());
+    ADD_FAILURE() << "a corrupt object was read";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::io) << e.what();
+    EXPECT_NE(std::string(e.what()).find("corrupt"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(store_->take_corrupt(), std::vector<Uuid>{id});
+  EXPECT_TRUE(store_->take_corrupt().empty()) << "reported once";
+  EXPECT_FALSE(store_->data_intact(id));
+
+  auto fix = store_->begin_copy(id, owner_, 0);
+  store_->write(*fix, 0, data.data(), data.size());
+  auto r = store_->install_copy(*fix, CopyInstall{3, mtime_, data.size(), digest});
+  EXPECT_FALSE(r.already_here) << "a corrupt object is not 'already here'";
+  EXPECT_TRUE(store_->data_intact(id));
+  EXPECT_EQ(get(id, 0, data.size()), data);
+}
+
 }  // namespace
 }  // namespace zhsm::fileserver

@@ -5,7 +5,8 @@
 // readable; when it returns, its outdated copies are brought up to date; moving
 // files from one copy on ssd to two on hdd never leaves an object with fewer
 // current copies than wanted; a rule to a backend that does not exist drops
-// nothing; why and plan say what the chains do. This binary has its own main().
+// nothing; why and plan say what the chains do; a copy corrupted on disk is found
+// when read, the read is served from the other copy, and the bad copy is repaired. This binary has its own main().
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -317,6 +318,44 @@ TEST_F(Replication, RuleToMissingBackendDropsNothing) {
     EXPECT_EQ(after.chunks[i].copies.size(), before.chunks[i].copies.size()) << after.raw.dump(2);
   }
   EXPECT_EQ(read_cold(dir / "f"), data);
+}
+
+// A copy corrupted on disk is detected when it is read, the read is served from the
+// other copy, and the corrupt copy is copied again from the good one.
+TEST_F(Replication, CorruptCopyIsDetectedServedFromTheOtherAndRepaired) {
+  fs::path dir = mount_dir_ / "corrupt";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+  make_chain("mirror", 2, {"use any", "use any"}, dir);
+  std::string data = pattern_bytes(0xc0, 17 * kMiB);
+  ASSERT_EQ(put(dir / "f", data), static_cast<long>(data.size()));
+  FileInfo info = await_copies(dir / "f", 2, [](const std::string&) { return true; });
+
+  // The copy a client reads first (file info lists copies in the order opens get them).
+  const ChunkInfo& chunk = info.chunks[0];
+  const std::string bad_backend = chunk.copies[0].backend_name;  // "fsK-b1"
+  fs::path bad;
+  for (const auto& p : find_object_copies(cluster(), chunk.uuid))
+    if (p.string().rfind(cluster().backend_dir(bad_backend[2] - '0').string() + "/", 0) == 0) bad = p;
+  ASSERT_FALSE(bad.empty()) << "no object file of " << bad_backend;
+  {
+    int fd = ::open(bad.c_str(), O_RDWR);
+    ASSERT_GE(fd, 0);
+    char b = 0;
+    const off_t at = static_cast<off_t>(kObjectHeadBlock + 5 * kMiB);
+    ASSERT_EQ(::pread(fd, &b, 1, at), 1);
+    b = static_cast<char>(b ^ 0x5a);
+    ASSERT_EQ(::pwrite(fd, &b, 1, at), 1);
+    ::close(fd);
+  }
+  ASSERT_NE(read_stored_object(bad).data_sha256, chunk.sha256) << "the corruption did not take";
+
+  EXPECT_EQ(read_cold(dir / "f"), data) << "the read was not served from the good copy";
+  bool repaired = eventually(
+      [&] { return read_stored_object(bad).data_sha256 == chunk.sha256; }, kCopyWait, 250ms);
+  EXPECT_TRUE(repaired) << "the corrupt copy on " << bad_backend << " was not repaired\n"
+                        << cluster().log_tails(20);
+  info = await_copies(dir / "f", 2, [](const std::string&) { return true; });
+  expect_copies_on_disk(info, data);
 }
 
 }  // namespace
