@@ -59,11 +59,14 @@ class PlacementStore {
   // Any regular file (inline ones have no chunks), or nullopt for another inode.
   virtual std::optional<PlacementFile> placement_file(uint64_t ino) = 0;
   // Records that the chains want a copy of `uuid` on `backend` (state target) unless a row
-  // for that backend exists. Returns whether it added one.
+  // for that backend exists. Returns whether a copy may be made there now: false while
+  // the object's deletion on that backend is still pending (the file server could delete
+  // the new copy with it), and then no row is added.
   virtual bool want_copy(const Uuid& uuid, const Uuid& backend) = 0;
   // A copy task finished: the copy on `backend` holds `version` with checksum `sha256`. It
-  // becomes current only when that is still the object's version (and checksum, when the
-  // database knows it); returns whether it did.
+  // becomes current only when its row still exists (the copy is still wanted) and that is
+  // still the object's version (and checksum, when the database knows it); returns
+  // whether it did.
   virtual bool copy_made(const Uuid& uuid, const Uuid& backend, uint64_t version,
                          const std::string& sha256) = 0;
   // Drops the copy row of `uuid` on `backend` and queues the object there for deletion, but

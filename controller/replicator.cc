@@ -126,8 +126,8 @@ awaitable<void> Replicator::carry_out(const PlacementFile& file, const FileDecis
       }
       continue;
     }
-    bool added = co_await service_.db([&] { return store_.want_copy(chunk.uuid, a.backend); });
-    (void)added;
+    bool may = co_await service_.db([&] { return store_.want_copy(chunk.uuid, a.backend); });
+    if (!may) continue;  // its deletion there is still pending: a later pass copies it
     CopyJob job;
     job.uuid = chunk.uuid;
     job.backend = a.backend;

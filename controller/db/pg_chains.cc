@@ -40,16 +40,14 @@ void prepare_chain_statements(pqxx::connection& c) {
   c.prepare("copy_want",
             "INSERT INTO chunk_copies (uuid, backend_id, state, version) VALUES ($1, $2, 2, 0) "
             "ON CONFLICT DO NOTHING");
+  c.prepare("deletion_pending",
+            "SELECT 1 FROM deletions WHERE uuid = $1 AND backend_id = $2");
   c.prepare("copy_made",
             "UPDATE chunk_copies c SET state = 0, version = $3 FROM chunks k "
             "WHERE c.uuid = $1 AND c.backend_id = $2 AND k.uuid = c.uuid AND k.version = $3 "
             "AND (length(k.sha256) = 0 OR k.sha256 = $4)");
   c.prepare("copy_fill_sha",
             "UPDATE chunks SET sha256 = $3 WHERE uuid = $1 AND version = $2 AND length(sha256) = 0");
-  c.prepare("copy_insert_made",
-            "INSERT INTO chunk_copies (uuid, backend_id, state, version) "
-            "SELECT uuid, $2, 0, $3 FROM chunks WHERE uuid = $1 AND version = $3 "
-            "AND (length(sha256) = 0 OR sha256 = $4) ON CONFLICT DO NOTHING");
   c.prepare("copy_other_current",
             "SELECT 1 FROM chunk_copies c JOIN chunks k ON k.uuid = c.uuid "
             "WHERE c.uuid = $1 AND c.backend_id <> $2 AND c.state = 0 AND c.version = k.version "
@@ -181,7 +179,10 @@ std::optional<PlacementFile> PgMetaStore::placement_file(uint64_t ino) {
 
 bool PgMetaStore::want_copy(const Uuid& uuid, const Uuid& backend) {
   return txn("wantCopy", [&](InodeTxn& t) {
-    return t.tx().exec_prepared("copy_want", uuid_param(uuid), uuid_param(backend)).affected_rows() > 0;
+    if (!t.tx().exec_prepared("deletion_pending", uuid_param(uuid), uuid_param(backend)).empty())
+      return false;
+    t.tx().exec_prepared("copy_want", uuid_param(uuid), uuid_param(backend));
+    return true;
   });
 }
 
@@ -191,9 +192,9 @@ bool PgMetaStore::copy_made(const Uuid& uuid, const Uuid& backend, uint64_t vers
     t.tx().exec_prepared("copy_lock", uuid_param(uuid));
     pqxx::binarystring sha = bytes_param(sha256);
     auto v = static_cast<int64_t>(version);
+    // Only a copy still wanted counts: its row exists (a dropped one has none, and the
+    // deletion queued with the drop removes what the task installed).
     bool made = t.tx().exec_prepared("copy_made", uuid_param(uuid), uuid_param(backend), v, sha)
-                    .affected_rows() > 0 ||
-                t.tx().exec_prepared("copy_insert_made", uuid_param(uuid), uuid_param(backend), v, sha)
                     .affected_rows() > 0;
     if (made && sha256.size() == 32)
       t.tx().exec_prepared("copy_fill_sha", uuid_param(uuid), v, sha);

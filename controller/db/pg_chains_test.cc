@@ -124,7 +124,8 @@ TEST_F(PgChainsTest, CopiesBecomeCurrentOnlyAtTheObjectsVersionAndChecksum) {
   const std::string sha(32, 'h');  // commit_chunk's checksum
 
   EXPECT_TRUE(placement().want_copy(obj, b2));
-  EXPECT_FALSE(placement().want_copy(obj, b2)) << "a row exists";
+  EXPECT_TRUE(placement().want_copy(obj, b2)) << "a row exists: still wanted";
+  EXPECT_EQ(count_rows("SELECT count(*) FROM chunk_copies WHERE state = 2"), 1);
   auto file = placement().placement_file(f.attr.ino);
   ASSERT_NE(copy_on(file->chunks[0], b2), nullptr);
   EXPECT_EQ(copy_on(file->chunks[0], b2)->state, proto::CopyState::TARGET);
@@ -159,6 +160,10 @@ TEST_F(PgChainsTest, DropNeverRemovesTheLastCurrentCopy) {
   EXPECT_EQ(count_rows("SELECT count(*) FROM deletions"), queued + 1) << "the object is queued for deletion";
   EXPECT_FALSE(placement().drop_copy(obj, b2)) << "now b2 holds the last current copy";
   EXPECT_FALSE(placement().drop_copy(obj, b1)) << "no row any more";
+  // Wanted back on b1 before its file server deleted it: no copy until the deletion is done
+  // (the server would delete the new copy with it).
+  EXPECT_FALSE(placement().want_copy(obj, b1));
+  EXPECT_EQ(count_rows("SELECT count(*) FROM chunk_copies WHERE state = 2"), 0);
 }
 
 TEST_F(PgChainsTest, ACorruptCopyIsOutdatedUnlessItIsTheLast) {
