@@ -6,6 +6,7 @@
 #include "controller/controller_handler.h"
 #include "controller/open_reply.h"
 #include "controller/proto_convert.h"
+#include "controller/replicator.h"
 
 namespace zhsm {
 namespace {
@@ -32,6 +33,7 @@ awaitable<void> ControllerHandler::handle_files(proto::Request::Reader req,
       args.access = r.getAccess();
       args.client_id = client_id_;
       OpenResult result = co_await service_.db([&] { return store.create(args); });
+      if (Replicator* r = service_.replicator()) co_await r->place_new_data(result);
       fill_open_reply(resp.initOpen(), result, key);
       co_return;
     }
@@ -43,6 +45,7 @@ awaitable<void> ControllerHandler::handle_files(proto::Request::Reader req,
       args.truncate = r.getTruncate();
       args.client_id = client_id_;
       OpenResult result = co_await service_.db([&] { return store.open(args); });
+      if (Replicator* r = service_.replicator()) co_await r->place_new_data(result);
       fill_open_reply(resp.initOpen(), result, key);
       co_return;
     }

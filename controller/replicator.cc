@@ -9,6 +9,7 @@
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "controller/placement.h"
 
 namespace zhsm {
 namespace {
@@ -76,6 +77,9 @@ awaitable<void> Replicator::pass_batch() {
   if (cursor_ == 0) {  // a new pass: fresh servers and chains
     servers_ = co_await service_.db([&] { return service_.store().servers(); });
     chains_ = co_await load_chains();
+    chains_trivial_ = chains_.size() == 1 && chains_.count("default") &&
+                      chains_["default"].rules.size() == 1 &&
+                      format_rule(chains_["default"].rules[0]) == "use any";
     pass_problems_.clear();
     // Sent tasks nobody answered in time are forgotten; the pass queues them again.
     const int64_t t = now();
@@ -149,6 +153,38 @@ awaitable<void> Replicator::carry_out(const PlacementFile& file, const FileDecis
                  a.backend_name, file.path);
     jobs_.emplace(key, std::move(job));
   }
+}
+
+awaitable<void> Replicator::place_new_data(OpenResult& result) {
+  if (!result.write_target || chains_trivial_ || servers_.empty()) co_return;
+  const uint64_t ino = result.attr.ino;
+  auto file = co_await service_.db([&] { return store_.placement_file(ino); });
+  if (!file) co_return;
+  const int64_t t = now();
+  const uint64_t chunk_size = service_.store().settings().chunk_size;
+  std::vector<BackendFacts> backends;
+  for (const auto& s : servers_) {
+    bool live = server_live(s.last_heartbeat_ms, t, options_.decide.heartbeat_timeout_ms);
+    for (const auto& b : s.backends) {
+      BackendFacts f;
+      f.id = b.id;
+      f.name = b.name;
+      f.tier = b.tier;
+      f.server = s.id;
+      f.server_name = s.name;
+      f.free_bytes = b.free_bytes;
+      f.usable = live && !s.maintenance && !s.draining && b.free_bytes >= chunk_size;
+      backends.push_back(std::move(f));
+    }
+  }
+  const std::string start = file->chain.empty() ? "default" : file->chain;
+  Evaluation ev = evaluate_chains(chains_, start, file_facts(*file, t), backends);
+  if (ev.backends.empty()) co_return;  // the rules place nothing now: the store's pick stands
+  for (const auto& s : servers_)
+    for (const auto& b : s.backends)
+      if (b.id == ev.backends.front())
+        result.write_target = CopyInfo{b.id, b.name, s.id, s.name, s.address,
+                                       proto::CopyState::CURRENT, 0};
 }
 
 std::vector<CopyJob> Replicator::take_tasks(const Uuid& server) {

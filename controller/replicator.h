@@ -102,6 +102,12 @@ class Replicator {
   const ReplicatorOptions& options() const { return options_; }
   const std::string& cluster_key() const { return service_.options().cluster_key; }
 
+  // ---- new data
+  // Where new data objects of the file just opened for writing go: the first backend the
+  // chains choose for it, instead of the store's pick (the live backend with the most
+  // room). Asks the database only while some chain differs from the built-in `use any`.
+  awaitable<void> place_new_data(OpenResult& result);
+
   // ---- admin
   awaitable<WhyResult> why(uint64_t ino);
   awaitable<PlanResult> plan();
@@ -125,6 +131,7 @@ class Replicator {
   uint64_t cursor_ = 0;  // last inode of the pass so far; 0 = a new pass begins
   std::vector<ServerState> servers_;
   std::map<std::string, Chain> chains_;
+  bool chains_trivial_ = true;  // only `default` with `use any`: the store's pick is the chains' pick
   std::map<std::pair<Uuid, Uuid>, CopyJob> jobs_;  // by (object, destination backend)
   std::set<std::string> logged_problems_;          // each problem logged once per pass
   std::set<std::string> pass_problems_;

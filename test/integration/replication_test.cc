@@ -252,6 +252,10 @@ TEST_F(Replication, ChainChangeMovesDataNeverBelowWanted) {
   for (int i = 0; i < 4; ++i) {
     contents.push_back(pattern_bytes(0x70 + i, 17 * kMiB));
     ASSERT_EQ(put(dir / std::to_string(i), contents.back()), static_cast<long>(contents.back().size()));
+    // New data goes where the chains want it from the start, not to be moved there later.
+    FileInfo placed = file_info(cluster(), dir / std::to_string(i));
+    for (const auto& c : placed.chunks)
+      EXPECT_EQ(current_servers(c), std::set<std::string>{"fs1"}) << placed.raw.dump(2);
   }
   for (int i = 0; i < 4; ++i)
     await_copies(dir / std::to_string(i), 1, [](const std::string& s) { return s == "fs1"; });
