@@ -121,7 +121,9 @@ FileDecision decide_copies(const PlacementFile& file, const std::map<std::string
         // lost: an absent server is not a failed one, and its copy is brought up to date
         // when it returns rather than made anew elsewhere.
         f.holds_current = holds && (is_current(chunk, *copy) || away);
-        f.holds_copy = holds;
+        // A copy under way (a target row) is as good as an outdated one: choosing another
+        // backend while it runs would only make a copy to throw away.
+        f.holds_copy = copy != nullptr;
         bool takes_new = v.live && !s.maintenance && !s.draining &&
                          b.free_bytes >= std::max(options.min_free_bytes, chunk.size);
         bool keeps = holds && !s.draining && !v.lost;

@@ -146,6 +146,15 @@ TEST_F(CopyDecisionTest, AnOutdatedCopyIsBroughtUpToDateInPlace) {
   EXPECT_EQ(describe(decide()), std::vector<std::string>{"copy to fs2-b1"});
 }
 
+TEST_F(CopyDecisionTest, ACopyUnderWayKeepsItsPlace) {
+  Uuid b1 = add_server(1);
+  Uuid b2 = add_server(2);
+  add_server(3);  // more free space now, but the copy to fs2 is already running
+  chain("default", 2, {"use any", "use any"});
+  file_with({{b1, kCurrent}, {b2, kTarget}});
+  EXPECT_EQ(describe(decide()), std::vector<std::string>{"copy to fs2-b1"});
+}
+
 TEST_F(CopyDecisionTest, AServerAwayKeepsItsPlaceUntilItIsLost) {
   Uuid b1 = add_server(1);
   Uuid b2 = add_server(2, "hdd", 20000);  // offline for 20 s: away, not lost

@@ -110,6 +110,12 @@ awaitable<void> Replicator::carry_out(const PlacementFile& file, const FileDecis
   for (const auto& a : decision.actions) {
     const ChunkInfo& chunk = *a.chunk;
     if (a.kind == CopyActionKind::kDrop) {
+      // A copy task to that backend still runs: drop only after its report, else the
+      // object it installs would outlive the deletion queued now. A queued one is cancelled.
+      if (auto job = jobs_.find(std::make_pair(chunk.uuid, a.backend)); job != jobs_.end()) {
+        if (job->second.sent_ms != 0) continue;
+        jobs_.erase(job);
+      }
       bool dropped = co_await service_.db([&] { return store_.drop_copy(chunk.uuid, a.backend); });
       if (dropped) {
         service_.metrics().add("zhsm_controller_copies_dropped_total");

@@ -362,6 +362,32 @@ TEST_F(Replication, CorruptCopyIsDetectedServedFromTheOtherAndRepaired) {
   expect_copies_on_disk(info, data);
 }
 
+// Draining a server moves everything off it (copy first, then drop), and the files stay
+// readable. Last in this binary: fs3 stays draining.
+TEST_F(Replication, DrainMovesEverythingOffAServer) {
+  fs::path dir = mount_dir_ / "drain";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+  make_chain("both", 2, {"use any", "use any"}, dir);
+  std::vector<std::string> contents;
+  for (int i = 0; i < 3; ++i) {
+    contents.push_back(pattern_bytes(0xd0 + i, 3 * kMiB));
+    ASSERT_EQ(put(dir / std::to_string(i), contents.back()), static_cast<long>(contents.back().size()));
+    await_copies(dir / std::to_string(i), 2, [](const std::string&) { return true; });
+  }
+  admin_ok({"server", "drain", "fs3"});
+  nlohmann::json status = cluster().admin_json({"status"});
+  bool marked = false;
+  for (const auto& s : status["servers"])
+    if (s["name"] == "fs3") marked = s["draining"] == true;
+  EXPECT_TRUE(marked) << status.dump(2);
+  for (int i = 0; i < 3; ++i) {
+    FileInfo info = await_copies(dir / std::to_string(i), 2,
+                                 [](const std::string& s) { return s != "fs3"; });
+    expect_copies_on_disk(info, contents[i]);
+    EXPECT_EQ(read_cold(dir / std::to_string(i)), contents[i]);
+  }
+}
+
 }  // namespace
 }  // namespace zhsm::test
 
