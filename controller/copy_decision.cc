@@ -72,6 +72,32 @@ std::map<std::string, Chain> parse_chains(const std::vector<ChainRow>& rows,
   return out;
 }
 
+std::vector<BackendFacts> new_data_backends(const std::vector<ServerState>& servers,
+                                            int64_t now_ms, const CopyDecisionOptions& options,
+                                            uint64_t min_free_bytes) {
+  std::vector<BackendFacts> out;
+  for (const auto& s : servers) {
+    const bool live = server_live(s.last_heartbeat_ms, now_ms, options.heartbeat_timeout_ms);
+    for (const auto& b : s.backends) {
+      BackendFacts f;
+      f.id = b.id;
+      f.name = b.name;
+      f.tier = b.tier;
+      f.server = s.id;
+      f.server_name = s.name;
+      f.free_bytes = b.free_bytes;
+      f.usable = live && !s.maintenance && !s.draining && b.free_bytes >= min_free_bytes;
+      if (!f.usable)
+        f.unusable_why = !live            ? fmt::format("server {} is offline", s.name)
+                         : s.maintenance ? fmt::format("server {} is in maintenance", s.name)
+                         : s.draining    ? fmt::format("server {} is draining", s.name)
+                                         : fmt::format("full ({} bytes free)", b.free_bytes);
+      out.push_back(std::move(f));
+    }
+  }
+  return out;
+}
+
 FileDecision decide_copies(const PlacementFile& file, const std::map<std::string, Chain>& chains,
                            const std::vector<ServerState>& servers, int64_t now_ms,
                            const CopyDecisionOptions& options) {
@@ -89,15 +115,7 @@ FileDecision decide_copies(const PlacementFile& file, const std::map<std::string
   // A file without data objects (inline, or empty) is evaluated once, as if it had one
   // with no copies: what `why` shows; nothing is copied or dropped for it.
   if (file.chunks.empty()) {
-    std::vector<BackendFacts> backends;
-    for (const auto& s : servers)
-      for (const auto& b : s.backends) {
-        const ServerView& v = views[s.id];
-        BackendFacts f{b.id, b.name, b.tier, s.id, s.name, true, "", b.free_bytes, 0, false};
-        f.usable = v.live && !s.maintenance && !s.draining && b.free_bytes >= options.min_free_bytes;
-        if (!f.usable) f.unusable_why = fmt::format("server {} cannot take new copies", s.name);
-        backends.push_back(std::move(f));
-      }
+    auto backends = new_data_backends(servers, now_ms, options, options.min_free_bytes);
     d.chunks.push_back(ChunkDecision{nullptr, evaluate_chains(chains, d.chain, facts, backends)});
     return d;
   }

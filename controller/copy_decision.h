@@ -63,6 +63,12 @@ FileDecision decide_copies(const PlacementFile& file, const std::map<std::string
                            const std::vector<ServerState>& servers, int64_t now_ms,
                            const CopyDecisionOptions& options);
 
+// The backends as candidates for new data (no copy held anywhere): usable when their server
+// is live, not in maintenance, not draining, and they have `min_free_bytes` free.
+std::vector<BackendFacts> new_data_backends(const std::vector<ServerState>& servers,
+                                            int64_t now_ms, const CopyDecisionOptions& options,
+                                            uint64_t min_free_bytes);
+
 // The chains as rules: rows whose rules fail to parse are logged by the caller from
 // `errors` and evaluated without those rules.
 std::map<std::string, Chain> parse_chains(const std::vector<ChainRow>& rows,

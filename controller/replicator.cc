@@ -168,21 +168,7 @@ awaitable<void> Replicator::place_new_data(OpenResult& result) {
   if (!file) co_return;
   const int64_t t = now();
   const uint64_t chunk_size = service_.store().settings().chunk_size;
-  std::vector<BackendFacts> backends;
-  for (const auto& s : servers_) {
-    bool live = server_live(s.last_heartbeat_ms, t, options_.decide.heartbeat_timeout_ms);
-    for (const auto& b : s.backends) {
-      BackendFacts f;
-      f.id = b.id;
-      f.name = b.name;
-      f.tier = b.tier;
-      f.server = s.id;
-      f.server_name = s.name;
-      f.free_bytes = b.free_bytes;
-      f.usable = live && !s.maintenance && !s.draining && b.free_bytes >= chunk_size;
-      backends.push_back(std::move(f));
-    }
-  }
+  auto backends = new_data_backends(servers_, t, options_.decide, chunk_size);
   const std::string start = file->chain.empty() ? "default" : file->chain;
   Evaluation ev = evaluate_chains(chains_, start, file_facts(*file, t), backends);
   if (ev.backends.empty()) co_return;  // the rules place nothing now: the store's pick stands

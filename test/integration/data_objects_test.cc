@@ -24,10 +24,6 @@ namespace {
 constexpr uint64_t kMiB = 1 << 20;
 constexpr auto kGarbageCollected = std::chrono::seconds(60);
 
-std::string sha_hex(const std::string& bytes, uint64_t offset, uint64_t size) {
-  return to_hex(sha256(bytes.data() + offset, size));
-}
-
 class DataObjects : public MountTest {
  protected:
   // Checks every chunk of `info` against `data` (the file's content) and against
@@ -47,7 +43,7 @@ class DataObjects : public MountTest {
       uint64_t offset = i * info.chunk_size;
       uint64_t size = std::min<uint64_t>(info.chunk_size, data.size() - offset);
       EXPECT_EQ(c.size, size);
-      std::string want_sha = sha_hex(data, offset, size);
+      std::string want_sha = sha256_hex(data, offset, size);
       EXPECT_EQ(c.sha256, want_sha) << "file info sha256 is not the SHA-256 of the chunk's bytes";
       ASSERT_FALSE(c.copies.empty()) << "no copies listed";
       size_t current = 0;

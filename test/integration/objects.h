@@ -76,6 +76,11 @@ std::vector<fs::path> find_object_copies(const Cluster& cluster, const Uuid& id)
 // temporary area) whose head names `owner` as its file: what is left of a file's data.
 std::vector<fs::path> objects_owned_by(const std::vector<fs::path>& roots, const Uuid& owner);
 
+// SHA-256 (hex) of `size` bytes of `bytes` starting at `offset`.
+inline std::string sha256_hex(const std::string& bytes, uint64_t offset, uint64_t size) {
+  return to_hex(sha256(bytes.data() + offset, size));
+}
+
 // SHA-256 (hex) of `size` bytes of `path` starting at `offset`; empty on error.
 std::string sha256_of_range(const fs::path& path, uint64_t offset, uint64_t size);
 

@@ -28,10 +28,6 @@ namespace {
 constexpr uint64_t kMiB = 1 << 20;
 constexpr auto kCopyWait = std::chrono::seconds(90);
 
-std::string sha_hex(const std::string& bytes, uint64_t offset, uint64_t size) {
-  return to_hex(sha256(bytes.data() + offset, size));
-}
-
 // Current copies of a chunk, by server name.
 std::set<std::string> current_servers(const ChunkInfo& c) {
   std::set<std::string> out;
@@ -94,7 +90,7 @@ class Replication : public MountTest {
     for (const auto& c : info.chunks) {
       SCOPED_TRACE("chunk " + std::to_string(c.index));
       uint64_t offset = c.index * info.chunk_size;
-      std::string want = sha_hex(data, offset, std::min<uint64_t>(info.chunk_size, data.size() - offset));
+      std::string want = sha256_hex(data, offset, std::min<uint64_t>(info.chunk_size, data.size() - offset));
       EXPECT_EQ(c.sha256, want);
       // Dropped copies leave the disk at their server's next heartbeat.
       std::vector<fs::path> paths;
