@@ -85,7 +85,7 @@ awaitable<void> ControllerHandler::handle_chains(proto::Request::Reader req,
     auto after = co_await load();
     std::vector<const ChainRow*> one{&find_chain(after, name)};
     co_await fill_chains(one);
-    replicator->poke();
+    co_await replicator->reload();
   };
 
   switch (req.which()) {
@@ -130,7 +130,7 @@ awaitable<void> ControllerHandler::handle_chains(proto::Request::Reader req,
         }
       co_await service_.db([&] { store.delete_chain(name); });
       spdlog::info("event=chain_deleted chain={} peer={}", name, peer_);
-      replicator->poke();
+      co_await replicator->reload();
       resp.setDone();
       co_return;
     }
@@ -184,7 +184,7 @@ awaitable<void> ControllerHandler::handle_chains(proto::Request::Reader req,
       co_await service_.db([&] { store.set_dir_chain(info.attr.ino, chain); });
       spdlog::info("event=chain_dir_set path=\"{}\" ino={} chain={} peer={}", path, info.attr.ino,
                    chain.empty() ? "(inherited)" : chain, peer_);
-      replicator->poke();
+      co_await replicator->reload();
       resp.setDone();
       co_return;
     }
@@ -285,7 +285,7 @@ awaitable<void> ControllerHandler::handle_chains(proto::Request::Reader req,
       bool on = m.getOn();
       co_await service_.db([&] { store.set_server_mode(name, on, std::nullopt); });
       spdlog::info("event=server_maintenance server={} on={} peer={}", name, on, peer_);
-      replicator->poke();
+      co_await replicator->reload();
       resp.setDone();
       co_return;
     }
@@ -293,7 +293,7 @@ awaitable<void> ControllerHandler::handle_chains(proto::Request::Reader req,
       std::string name = req.getServerDrain();
       co_await service_.db([&] { store.set_server_mode(name, std::nullopt, true); });
       spdlog::info("event=server_drain server={} peer={}", name, peer_);
-      replicator->poke();
+      co_await replicator->reload();
       resp.setDone();
       co_return;
     }

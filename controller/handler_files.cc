@@ -63,7 +63,10 @@ awaitable<void> ControllerHandler::handle_files(proto::Request::Reader req,
     }
     case W::COMMIT_DATA: {
       CommitArgs args = commit_arg(req.getCommitData());
-      fill_attr(resp.initAttr(), co_await service_.db([&] { return store.commit_data(args); }));
+      InodeAttr attr = co_await service_.db([&] { return store.commit_data(args); });
+      fill_attr(resp.initAttr(), attr);
+      // New versions outdate the other copies: the replicator brings them up to date.
+      if (Replicator* r = service_.replicator(); r && !args.chunks.empty()) r->changed(args.ino);
       co_return;
     }
     case W::SYNC: {

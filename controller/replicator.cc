@@ -41,7 +41,21 @@ void Replicator::stop() {
 
 void Replicator::poke() {
   poked_ = true;
-  cursor_ = 0;
+  timer_.cancel();
+}
+
+awaitable<void> Replicator::reload() {
+  co_await refresh();
+  poke();
+}
+
+void Replicator::changed(uint64_t ino) {
+  if (dirty_.size() >= kMaxDirty) {  // too many to track one by one: a whole pass instead
+    dirty_.clear();
+    poke();
+    return;
+  }
+  dirty_.insert(ino);
   timer_.cancel();
 }
 
@@ -54,32 +68,58 @@ awaitable<std::map<std::string, Chain>> Replicator::load_chains() {
 }
 
 awaitable<void> Replicator::loop() {
+  auto last_pass = std::chrono::steady_clock::now() - options_.interval;
   while (!stopped_) {
     try {
-      co_await pass_batch();
+      if (!dirty_.empty()) co_await visit_dirty();
+      if (poked_) {  // a new pass, from the start
+        poked_ = false;
+        cursor_ = 0;
+        pass_begun_ = false;
+      }
+      const bool due = std::chrono::steady_clock::now() - last_pass >= options_.interval;
+      if (pass_begun_ || due) {
+        if (!pass_begun_) last_pass = std::chrono::steady_clock::now();
+        co_await pass_batch();
+        pass_begun_ = cursor_ != 0;
+      }
     } catch (const std::exception& e) {
       spdlog::warn("event=replicator_failed error=\"{}\"", e.what());
       cursor_ = 0;
+      pass_begun_ = false;
     }
     if (stopped_) break;
-    if (cursor_ != 0 && !poked_) continue;  // the pass goes on with the next batch
-    if (poked_) {
-      poked_ = false;
-      continue;
-    }
-    timer_.expires_after(options_.interval);
+    if (pass_begun_ || poked_ || !dirty_.empty()) continue;  // more to do at once
+    timer_.expires_at(last_pass + options_.interval);
     boost::system::error_code ec;
     co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
 }
 
+awaitable<void> Replicator::visit_dirty() {
+  if (servers_.empty() && chains_.empty()) co_await refresh();
+  std::vector<uint64_t> inos(dirty_.begin(), dirty_.end());
+  dirty_.clear();
+  const int64_t t = now();
+  for (uint64_t ino : inos) {
+    auto file = co_await service_.db([&] { return store_.placement_file(ino); });
+    if (!file) continue;
+    FileDecision d = decide_copies(*file, chains_, servers_, t, options_.decide);
+    co_await carry_out(*file, d);
+  }
+}
+
+awaitable<void> Replicator::refresh() {
+  servers_ = co_await service_.db([&] { return service_.store().servers(); });
+  chains_ = co_await load_chains();
+  chains_trivial_ = chains_.size() == 1 && chains_.count("default") &&
+                    chains_["default"].rules.size() == 1 &&
+                    format_rule(chains_["default"].rules[0]) == "use any";
+}
+
 awaitable<void> Replicator::pass_batch() {
   if (cursor_ == 0) {  // a new pass: fresh servers and chains
-    servers_ = co_await service_.db([&] { return service_.store().servers(); });
-    chains_ = co_await load_chains();
-    chains_trivial_ = chains_.size() == 1 && chains_.count("default") &&
-                      chains_["default"].rules.size() == 1 &&
-                      format_rule(chains_["default"].rules[0]) == "use any";
+    co_await refresh();
     pass_problems_.clear();
     // Sent tasks nobody answered in time are forgotten; the pass queues them again.
     const int64_t t = now();
@@ -196,10 +236,14 @@ std::vector<CopyJob> Replicator::take_tasks(const Uuid& server) {
 }
 
 awaitable<void> Replicator::reported(const Uuid& server, std::vector<CopyReport> reports) {
+  std::set<uint64_t> files;  // of the reported objects, to look at again
   for (const auto& r : reports) {
     auto it = jobs_.find(std::make_pair(r.uuid, r.backend));
     uint64_t size = it != jobs_.end() ? it->second.size : 0;
-    if (it != jobs_.end()) jobs_.erase(it);
+    if (it != jobs_.end()) {
+      files.insert(it->second.ino);
+      jobs_.erase(it);
+    }
     if (!r.ok) {
       service_.metrics().add("zhsm_controller_copies_failed_total");
       spdlog::warn("event=copy_failed object={} backend={} server={} version={} error=\"{}\"",
@@ -221,7 +265,7 @@ awaitable<void> Replicator::reported(const Uuid& server, std::vector<CopyReport>
     spdlog::info("event=copy_made object={} backend={} server={} version={} bytes={}",
                  r.uuid.str(), r.backend.str(), server.str(), r.version, size);
   }
-  if (!reports.empty()) poke();  // drops may now be due
+  for (uint64_t ino : files) changed(ino);  // drops may now be due
 }
 
 uint64_t Replicator::bytes_per_second() const {

@@ -1,5 +1,7 @@
 // The replicator keeps every data object where the file resolve chains want it: a loop on
-// the controller's io_context walks the chunked files in passes, decides for each what to
+// the controller's io_context looks at each file whose data was just committed (or whose
+// copy was just reported), and walks all chunked files in passes (every 10 s, and at once
+// after a chain edit, a server mark or a server coming or going), decides for each what to
 // copy and what to drop (controller/copy_decision.h), records the wanted copies, and hands
 // copy tasks to the destination file servers in their heartbeat replies. A server reports a
 // finished task in its next heartbeat; only then, with the version and checksum checked
@@ -26,7 +28,7 @@
 namespace zhsm {
 
 struct ReplicatorOptions {
-  std::chrono::milliseconds interval{1000};  // pause between passes
+  std::chrono::milliseconds interval{10000};  // a whole pass begins at most this often
   uint32_t batch = 200;                      // files read per store call
   CopyDecisionOptions decide;
   uint64_t bandwidth_limit = 0;              // bytes/s per file server for copies; 0 = none
@@ -91,8 +93,13 @@ class Replicator {
 
   void start();
   void stop();  // on the io thread
-  // The chains or server marks changed: start a new pass now.
+  // The chains or the servers changed: start a whole pass now.
   void poke();
+  // The chains or the server marks were edited: reloads them before the caller answers
+  // (so the next open places new data by them), then starts a whole pass.
+  awaitable<void> reload();
+  // The data of file `ino` changed (a commit): look at its copies soon, without a pass.
+  void changed(uint64_t ino);
 
   // ---- heartbeats (io thread)
   // Up to tasks_per_heartbeat queued tasks for `server`, now marked as sent.
@@ -118,6 +125,8 @@ class Replicator {
  private:
   awaitable<void> loop();
   awaitable<void> pass_batch();
+  awaitable<void> visit_dirty();
+  awaitable<void> refresh();  // servers and chains
   awaitable<void> carry_out(const PlacementFile& file, const FileDecision& decision);
   awaitable<std::map<std::string, Chain>> load_chains();
 
@@ -128,6 +137,9 @@ class Replicator {
   asio::steady_timer timer_;
   bool stopped_ = false;
   bool poked_ = false;
+  bool pass_begun_ = false;      // a pass is part-way (cursor_ is where it goes on)
+  static constexpr size_t kMaxDirty = 100000;
+  std::set<uint64_t> dirty_;     // files changed since they were last looked at
   uint64_t cursor_ = 0;  // last inode of the pass so far; 0 = a new pass begins
   std::vector<ServerState> servers_;
   std::map<std::string, Chain> chains_;

@@ -6,6 +6,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "controller/placement.h"
+#include "controller/replicator.h"
 
 namespace zhsm {
 
@@ -57,6 +58,9 @@ awaitable<void> Sweeper::sweep_once() {
         spdlog::warn("event=server_failed server={} name={} address={} silent_ms={}", s.id.str(),
                      s.name, s.address, now - s.last_heartbeat_ms);
     }
+    // A server that came or went changes where copies can be made: a replicator pass.
+    if (!first_ && live != live_)
+      if (Replicator* r = service_.replicator()) r->poke();
     live_ = std::move(live);
     first_ = false;
     service_.metrics().set("zhsm_controller_live_servers", static_cast<double>(live_.size()));

@@ -308,8 +308,8 @@ TEST_F(Replication, RuleToMissingBackendDropsNothing) {
   // Two whole passes of the replicator later, the copy is where it was.
   double start = replicator_passes();
   ASSERT_GE(start, 0) << "no replicator pass counter in the controller's metrics";
-  ASSERT_TRUE(eventually([&] { return replicator_passes() >= start + 2; }, 30s))
-      << "the replicator made no two passes in 30 s";
+  ASSERT_TRUE(eventually([&] { return replicator_passes() >= start + 2; }, 60s, 200ms))
+      << "the replicator made no two passes in 60 s";
   FileInfo after = file_info(cluster(), dir / "f");
   ASSERT_EQ(after.chunks.size(), before.chunks.size());
   for (size_t i = 0; i < after.chunks.size(); ++i) {
