@@ -313,7 +313,8 @@ TEST_F(AdminCommands, JobsTable) {
             "copy  c0c0c0c0  fs1-b1  fs2-b1  16.0 MiB  running   4.2 s\n"
             "drop  c1c1c1c1  fs2-b1  -          100 B  queued   350 ms\n"
             "\n"
-            "queued 1, running 1, rate 5.0 MiB/s, bandwidth limit 100.0 MiB/s per server\n");
+            "queued 1, running 1, rate 5.0 MiB/s, bandwidth limit 100.0 MiB/s per server, "
+            "16.0 MiB left, done in 4.0 s\n");
 }
 
 TEST_F(AdminCommands, JobsJson) {
@@ -335,6 +336,8 @@ TEST_F(AdminCommands, JobsJson) {
   EXPECT_EQ(j["bytes_done"], 1ull << 30);
   EXPECT_EQ(j["bytes_per_second"], 5ull << 20);
   EXPECT_EQ(j["bandwidth_limit"], 100ull << 20);
+  EXPECT_EQ(j["bytes_left"], 16ull << 20) << "copies only";
+  EXPECT_EQ(j["eta_seconds"], 4) << "16 MiB at 5 MiB/s, rounded up";
 }
 
 TEST_F(AdminCommands, NoJobs) {

@@ -1,7 +1,8 @@
 // `zhsm-admin jobs`: one jobs call to the controller, shown as a table of the copy
 // and drop jobs queued or running (oldest first; the controller sends at most
 // 1000) and one summary line: how many are queued and running, the copy rate over
-// the last minute and the bandwidth limit per file server.
+// the last minute, the bandwidth limit per file server, the bytes left and when they
+// should be done at the recent rate.
 #include <nlohmann/json.hpp>
 
 #include "tools/admin/commands.h"
@@ -13,6 +14,21 @@ namespace zhsm::admin {
 namespace {
 
 using nlohmann::json;
+
+// Bytes the listed copy jobs still have to copy.
+uint64_t bytes_left(proto::JobsReply::Reader r) {
+  uint64_t left = 0;
+  for (auto j : r.getJobs())
+    if (j.getKind() == "copy") left += j.getBytes();
+  return left;
+}
+
+// Seconds until the listed jobs are done at the recent rate; -1 when the rate is 0.
+int64_t eta_seconds(proto::JobsReply::Reader r) {
+  uint64_t rate = r.getBytesPerSecond();
+  if (rate == 0) return -1;
+  return static_cast<int64_t>((bytes_left(r) + rate - 1) / rate);
+}
 
 json jobs_json(proto::JobsReply::Reader r) {
   json jobs = json::array();
@@ -29,7 +45,9 @@ json jobs_json(proto::JobsReply::Reader r) {
           {"running", r.getRunning()},
           {"bytes_done", r.getBytesDone()},
           {"bytes_per_second", r.getBytesPerSecond()},
-          {"bandwidth_limit", r.getBandwidthLimit()}};
+          {"bandwidth_limit", r.getBandwidthLimit()},
+          {"bytes_left", bytes_left(r)},
+          {"eta_seconds", eta_seconds(r) < 0 ? json(nullptr) : json(eta_seconds(r))}};
 }
 
 std::string or_dash(const char* text) { return *text == '\0' ? "-" : text; }
@@ -54,7 +72,14 @@ void print_jobs(proto::JobsReply::Reader r, std::ostream& out) {
   uint64_t limit = r.getBandwidthLimit();
   out << "\nqueued " << r.getQueued() << ", running " << r.getRunning() << ", rate "
       << human_bytes(r.getBytesPerSecond()) << "/s, bandwidth limit "
-      << (limit == 0 ? std::string("unlimited") : human_bytes(limit) + "/s per server") << '\n';
+      << (limit == 0 ? std::string("unlimited") : human_bytes(limit) + "/s per server");
+  if (jobs.size() > 0) {
+    int64_t eta = eta_seconds(r);
+    out << ", " << human_bytes(bytes_left(r)) << " left, done in "
+        << (eta < 0 ? std::string("? (no copy finished in the last minute)")
+                    : human_age(static_cast<uint64_t>(eta) * 1000));
+  }
+  out << '\n';
 }
 
 }  // namespace
