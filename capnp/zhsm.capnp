@@ -231,6 +231,7 @@ struct Request {
 struct ChainCreate {
   name @0 :Text;
   copies @1 :UInt32;    # copies wanted: evaluation stops once this many `use` rules placed one
+  stripe @2 :UInt32;    # spread a file's data objects over up to this many backends; 0 = 1
 }
 
 struct ChainRuleEdit {
@@ -553,6 +554,7 @@ struct ChainDef {
   copies @1 :UInt32;
   rules @2 :List(Text);   # in order, each in its canonical written form
   dirs @3 :List(Data);    # directories that name this chain (paths)
+  stripe @4 :UInt32;      # a file's data objects are spread over up to this many backends
 }
 
 struct WhyStep {
@@ -635,6 +637,8 @@ struct OpenReply {
   inlineData @3 :Data;
   chunks @4 :List(ChunkRef);
   writeTarget @5 :CopyRef;  # where new chunks of this file go (for write modes)
+  writeTargets @6 :List(CopyRef);  # striped files: new chunk i goes to writeTargets[i mod n];
+                                   # empty = every new chunk goes to writeTarget
 }
 
 struct LockReply {

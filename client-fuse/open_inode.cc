@@ -33,6 +33,15 @@ void OpenInode::adopt(proto::OpenReply::Reader reply, bool reset) {
 void OpenInode::take_write_target(proto::OpenReply::Reader reply) {
   // The controller's latest choice; none means no backend can take new data.
   write_target_.reset();
+  write_targets_.clear();
+  for (auto wt : reply.getWriteTargets()) {
+    auto backend = Uuid::from_data(wt.getBackend());
+    if (!backend || backend->is_nil() || wt.getAddress().size() == 0) {
+      write_targets_.clear();  // a malformed list: the single target serves every chunk
+      break;
+    }
+    write_targets_.push_back(Copy{*backend, wt.getAddress()});
+  }
   if (reply.hasWriteTarget()) {
     auto wt = reply.getWriteTarget();
     auto backend = Uuid::from_data(wt.getBackend());

@@ -189,6 +189,7 @@ class OpenInode {
   std::map<uint64_t, Session> sessions_;
   std::map<uint64_t, Update> pending_;  // committed on file servers, not yet with the controller
   std::optional<Copy> write_target_;
+  std::vector<Copy> write_targets_;  // striped: new chunk i goes to [i mod n]; empty = write_target_
   bool dirty_ = false;
   bool drop_inline_ = false;
   int64_t mtime_ns_ = 0;  // time of the last local change

@@ -98,7 +98,11 @@ OpenInode::Session& OpenInode::ensure_session(uint64_t token_id, uint64_t index)
       throw Error(Errc::no_space, fmt::format("no write target for ino {}", ino_));
     }
     uuid = Uuid::random();
-    candidates.push_back(*write_target_);
+    // A striped file: this chunk's own target first, the file's target after it.
+    if (!write_targets_.empty())
+      candidates.push_back(write_targets_[index % write_targets_.size()]);
+    if (candidates.empty() || !(candidates.front().backend == write_target_->backend))
+      candidates.push_back(*write_target_);
   }
   Errc error = Errc::io;
   std::string message = "no current copy known";

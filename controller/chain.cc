@@ -570,6 +570,7 @@ class Evaluator {
     std::vector<std::string> path = {chain->name};
     while (chain) {
       ev_.copies = chain->copies;
+      stripe_ = std::max<uint32_t>(chain->stripe, 1);
       const Chain* next = nullptr;
       bool stop = false;
       for (size_t i = 0; i < chain->rules.size() && !stop && !next; ++i) {
@@ -673,6 +674,18 @@ class Evaluator {
       return a->id < b->id;
     };
     const BackendFacts* best = *std::min_element(eligible.begin(), eligible.end(), better);
+    // Striping: a first copy that is not there yet goes to one of the `stripe` best
+    // backends, by the object's index (in UUID order, so the spread does not follow
+    // the small changes of free space between one object and the next).
+    auto holds = [](const BackendFacts* b) { return b->holds_current || b->holds_copy; };
+    if (stripe_ > 1 && ev_.backends.empty() && std::none_of(eligible.begin(), eligible.end(), holds)) {
+      std::vector<const BackendFacts*> order = eligible;
+      std::sort(order.begin(), order.end(), better);
+      order.resize(std::min<size_t>(stripe_, order.size()));
+      std::sort(order.begin(), order.end(),
+                [](const BackendFacts* a, const BackendFacts* b) { return a->id < b->id; });
+      best = order[file_.chunk_index % order.size()];
+    }
     std::string outcome = fmt::format("copy on {}", best->name);
     if (shares_server(best))
       outcome += fmt::format(" (shares server {}: no other server can take it)", best->server_name);
@@ -691,6 +704,7 @@ class Evaluator {
   Evaluation ev_;
   std::set<Uuid> skipped_;
   std::set<Uuid> used_servers_;
+  uint32_t stripe_ = 1;  // of the chain being evaluated
 };
 
 }  // namespace

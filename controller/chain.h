@@ -79,6 +79,10 @@ struct Chain {
   std::string name;
   uint32_t copies = 1;  // wanted copies: evaluation stops once this many were placed
   std::vector<ChainRule> rules;
+  // Striping: the first copy of data object i of a file goes, among the backends the
+  // first `use` may choose and none of which holds a copy yet, to the (i mod stripe)-th
+  // best, so a large file's objects spread over up to `stripe` backends.
+  uint32_t stripe = 1;
 };
 
 // What evaluation knows of a file.
@@ -91,6 +95,7 @@ struct FileFacts {
   uint64_t accesses = 0;  // opens over the controller's access window
   uint32_t uid = 0;
   uint32_t gid = 0;
+  uint64_t chunk_index = 0;  // the data object evaluated (for striping)
 };
 
 // What evaluation knows of a backend.

@@ -58,7 +58,7 @@ std::map<std::string, Chain> parse_chains(const std::vector<ChainRow>& rows,
                                           std::vector<std::string>* errors) {
   std::map<std::string, Chain> out;
   for (const auto& row : rows) {
-    Chain chain{row.name, row.copies, {}};
+    Chain chain{row.name, row.copies, {}, row.stripe};
     for (size_t i = 0; i < row.rules.size(); ++i) {
       ParsedRule parsed = parse_rule(row.rules[i]);
       if (parsed.rule)
@@ -159,7 +159,9 @@ FileDecision decide_copies(const PlacementFile& file, const std::map<std::string
         backends.push_back(std::move(f));
       }
     }
-    ChunkDecision cd{&chunk, evaluate_chains(chains, d.chain, facts, backends)};
+    FileFacts chunk_facts = facts;
+    chunk_facts.chunk_index = chunk.index;
+    ChunkDecision cd{&chunk, evaluate_chains(chains, d.chain, chunk_facts, backends)};
     for (const auto& p : cd.evaluation.problems) add_once(d.problems, p);
 
     // Sources: current copies on live servers not in maintenance.

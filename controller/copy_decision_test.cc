@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 namespace zhsm {
 namespace {
 
@@ -33,7 +35,7 @@ class CopyDecisionTest : public ::testing::Test {
 
   void chain(const std::string& name, uint32_t copies, const std::vector<std::string>& rules) {
     std::vector<std::string> errors;
-    auto parsed = parse_chains({ChainRow{name, copies, rules, {}}}, &errors);
+    auto parsed = parse_chains({ChainRow{name, copies, 1, rules, {}}}, &errors);
     ASSERT_TRUE(errors.empty()) << errors[0];
     chains_[name] = parsed[name];
   }
@@ -217,6 +219,33 @@ TEST_F(CopyDecisionTest, FilesUseTheChainTheirDirectoryNames) {
   FileDecision d = decide();
   EXPECT_EQ(d.chain, "cold");
   EXPECT_EQ(describe(d), std::vector<std::string>{"copy to fs2-b1"});
+}
+
+TEST_F(CopyDecisionTest, AStripeSpreadsNewObjectsAndKeepsPlacedOnes) {
+  add_server(1);
+  add_server(2);
+  add_server(3);
+  chain("wide", 1, {"use any"});
+  chains_["wide"].stripe = 3;
+  std::vector<BackendFacts> backends =
+      new_data_backends(servers_, kNow, CopyDecisionOptions{}, 0);
+  FileFacts facts;
+  std::vector<Uuid> chosen;
+  for (uint64_t i = 0; i < 4; ++i) {
+    facts.chunk_index = i;
+    Evaluation ev = evaluate_chains(chains_, "wide", facts, backends);
+    ASSERT_EQ(ev.backends.size(), 1u);
+    chosen.push_back(ev.backends[0]);
+  }
+  EXPECT_EQ(std::set<Uuid>(chosen.begin(), chosen.begin() + 3).size(), 3u) << "three backends";
+  EXPECT_EQ(chosen[3], chosen[0]) << "object 3 goes where object 0 went";
+  EXPECT_LT(chosen[0], chosen[1]) << "in UUID order";
+  EXPECT_LT(chosen[1], chosen[2]);
+
+  // An object already placed stays where it is.
+  facts.chunk_index = 1;
+  for (auto& b : backends) b.holds_current = b.id == chosen[2];
+  EXPECT_EQ(evaluate_chains(chains_, "wide", facts, backends).backends[0], chosen[2]);
 }
 
 }  // namespace

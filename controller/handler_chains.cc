@@ -18,6 +18,7 @@ namespace zhsm {
 namespace {
 
 constexpr uint32_t kMaxCopies = 16;
+constexpr uint32_t kMaxStripe = 64;
 constexpr size_t kMaxRules = 256;
 
 void check_chain_name(const std::string& name) {
@@ -64,6 +65,7 @@ awaitable<void> ControllerHandler::handle_chains(proto::Request::Reader req,
     for (size_t i = 0; i < rows.size(); ++i) {
       list[i].setName(rows[i]->name);
       list[i].setCopies(rows[i]->copies);
+      list[i].setStripe(rows[i]->stripe);
       auto rules = list[i].initRules(rows[i]->rules.size());
       for (size_t k = 0; k < rows[i]->rules.size(); ++k) rules.set(k, rows[i]->rules[k]);
       auto d = list[i].initDirs(dirs[i].size());
@@ -109,8 +111,13 @@ awaitable<void> ControllerHandler::handle_chains(proto::Request::Reader req,
       uint32_t copies = c.getCopies() == 0 ? 1 : c.getCopies();
       if (copies > kMaxCopies)
         throw Error(Errc::invalid, fmt::format("at most {} copies, not {}", kMaxCopies, copies));
-      co_await service_.db([&] { store.create_chain(name, copies); });
-      spdlog::info("event=chain_created chain={} copies={} peer={}", name, copies, peer_);
+      uint32_t stripe = c.getStripe() == 0 ? 1 : c.getStripe();
+      if (stripe > kMaxStripe)
+        throw Error(Errc::invalid,
+                    fmt::format("a stripe of at most {} backends, not {}", kMaxStripe, stripe));
+      co_await service_.db([&] { store.create_chain(name, copies, stripe); });
+      spdlog::info("event=chain_created chain={} copies={} stripe={} peer={}", name, copies,
+                   stripe, peer_);
       resp.setDone();
       co_return;
     }

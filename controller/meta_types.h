@@ -143,6 +143,7 @@ struct OpenResult {
   std::string inline_data;  // zero-padded to attr.size when is_inline
   std::vector<ChunkInfo> chunks;
   std::optional<CopyInfo> write_target;  // write modes only; nullopt when no live backend
+  std::vector<CopyInfo> write_targets;   // striped files: new chunk i goes to [i mod n]
 };
 
 struct ChunkUpdateArgs {

@@ -25,6 +25,10 @@ void fill_open_reply(proto::OpenReply::Builder out, const OpenResult& r, const s
         reinterpret_cast<const capnp::byte*>(r.inline_data.data()), r.inline_data.size()));
   fill_chunks(out.initChunks(r.chunks.size()), r.chunks);
   if (r.write_target) fill_copy(out.initWriteTarget(), *r.write_target);
+  if (!r.write_targets.empty()) {
+    auto list = out.initWriteTargets(static_cast<unsigned>(r.write_targets.size()));
+    for (size_t i = 0; i < r.write_targets.size(); ++i) fill_copy(list[i], r.write_targets[i]);
+  }
 }
 
 }  // namespace zhsm

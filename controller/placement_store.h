@@ -21,6 +21,7 @@ namespace zhsm {
 struct ChainRow {
   std::string name;
   uint32_t copies = 1;
+  uint32_t stripe = 1;             // a file's data objects spread over up to this many backends
   std::vector<std::string> rules;  // canonical written forms, in order
   std::vector<uint64_t> dirs;      // directories that name this chain
 };
@@ -41,7 +42,7 @@ class PlacementStore {
   // ---- chains
   virtual std::vector<ChainRow> chains() = 0;
   // Creates a chain without rules; exists when the name is taken.
-  virtual void create_chain(const std::string& name, uint32_t copies) = 0;
+  virtual void create_chain(const std::string& name, uint32_t copies, uint32_t stripe) = 0;
   // Replaces a chain's rules (already checked by the caller); not_found for an unknown chain.
   virtual void set_chain_rules(const std::string& name, const std::vector<std::string>& rules) = 0;
   // Deletes a chain; not_found when unknown, busy while a directory names it.

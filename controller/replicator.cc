@@ -210,13 +210,30 @@ awaitable<void> Replicator::place_new_data(OpenResult& result) {
   const uint64_t chunk_size = service_.store().settings().chunk_size;
   auto backends = new_data_backends(servers_, t, options_.decide, chunk_size);
   const std::string start = file->chain.empty() ? "default" : file->chain;
-  Evaluation ev = evaluate_chains(chains_, start, file_facts(*file, t), backends);
-  if (ev.backends.empty()) co_return;  // the rules place nothing now: the store's pick stands
-  for (const auto& s : servers_)
-    for (const auto& b : s.backends)
-      if (b.id == ev.backends.front())
-        result.write_target = CopyInfo{b.id, b.name, s.id, s.name, s.address,
-                                       proto::CopyState::CURRENT, 0};
+  FileFacts facts = file_facts(*file, t);
+  auto chain = chains_.find(start);
+  const uint32_t stripe = chain == chains_.end() ? 1 : std::max<uint32_t>(chain->second.stripe, 1);
+  auto target_of = [&](uint64_t index) -> std::optional<CopyInfo> {
+    facts.chunk_index = index;
+    Evaluation ev = evaluate_chains(chains_, start, facts, backends);
+    if (ev.backends.empty()) return std::nullopt;
+    for (const auto& s : servers_)
+      for (const auto& b : s.backends)
+        if (b.id == ev.backends.front())
+          return CopyInfo{b.id, b.name, s.id, s.name, s.address, proto::CopyState::CURRENT, 0};
+    return std::nullopt;
+  };
+  // The rules place nothing now: the store's pick stands.
+  auto first = target_of(0);
+  if (!first) co_return;
+  result.write_target = first;
+  if (stripe > 1) {  // one target per object index modulo the stripe
+    result.write_targets.push_back(*first);
+    for (uint64_t i = 1; i < stripe; ++i) {
+      auto t_i = target_of(i);
+      result.write_targets.push_back(t_i ? *t_i : *first);
+    }
+  }
 }
 
 std::vector<CopyJob> Replicator::take_tasks(const Uuid& server) {

@@ -6,7 +6,8 @@
 -- Chains by name. `default` is where evaluation starts unless a directory names another.
 CREATE TABLE chains (
   name    text PRIMARY KEY CHECK (name ~ '^[A-Za-z0-9._-]+$'), -- the chain's name
-  copies  integer NOT NULL DEFAULT 1 CHECK (copies BETWEEN 1 AND 16) -- copies wanted: evaluation stops at this many
+  copies  integer NOT NULL DEFAULT 1 CHECK (copies BETWEEN 1 AND 16), -- copies wanted: evaluation stops at this many
+  stripe  integer NOT NULL DEFAULT 1 CHECK (stripe BETWEEN 1 AND 64)   -- a file's data objects spread over up to this many backends
 );
 
 -- The rules of each chain, in order.

@@ -12,11 +12,11 @@
 namespace zhsm {
 
 void prepare_chain_statements(pqxx::connection& c) {
-  c.prepare("chains_all", "SELECT name, copies FROM chains ORDER BY name");
+  c.prepare("chains_all", "SELECT name, copies, stripe FROM chains ORDER BY name");
   c.prepare("chain_rules_all", "SELECT chain, rule FROM chain_rules ORDER BY chain, position");
   c.prepare("dir_chains_all", "SELECT chain, ino FROM dir_chains ORDER BY chain, ino");
   c.prepare("chain_exists", "SELECT 1 FROM chains WHERE name = $1 FOR UPDATE");
-  c.prepare("chain_insert", "INSERT INTO chains (name, copies) VALUES ($1, $2)");
+  c.prepare("chain_insert", "INSERT INTO chains (name, copies, stripe) VALUES ($1, $2, $3)");
   c.prepare("chain_rules_clear", "DELETE FROM chain_rules WHERE chain = $1");
   c.prepare("chain_rule_insert",
             "INSERT INTO chain_rules (chain, position, rule) VALUES ($1, $2, $3)");
@@ -69,7 +69,7 @@ std::vector<ChainRow> PgMetaStore::chains() {
   return txn("chains", [&](InodeTxn& t) {
     std::vector<ChainRow> out;
     for (const auto& r : t.tx().exec_prepared("chains_all"))
-      out.push_back(ChainRow{r[0].c_str(), r[1].as<uint32_t>(), {}, {}});
+      out.push_back(ChainRow{r[0].c_str(), r[1].as<uint32_t>(), r[2].as<uint32_t>(), {}, {}});
     auto find = [&](std::string_view name) {
       return std::find_if(out.begin(), out.end(), [&](const ChainRow& c) { return c.name == name; });
     };
@@ -81,11 +81,11 @@ std::vector<ChainRow> PgMetaStore::chains() {
   });
 }
 
-void PgMetaStore::create_chain(const std::string& name, uint32_t copies) {
+void PgMetaStore::create_chain(const std::string& name, uint32_t copies, uint32_t stripe) {
   txn("chainCreate", [&](InodeTxn& t) {
     if (!t.tx().exec_prepared("chain_exists", name).empty())
       throw Error(Errc::exists, fmt::format("chain '{}' exists", name));
-    t.tx().exec_prepared("chain_insert", name, static_cast<int>(copies));
+    t.tx().exec_prepared("chain_insert", name, static_cast<int>(copies), static_cast<int>(stripe));
   });
 }
 

@@ -37,12 +37,13 @@ TEST_F(PgChainsTest, DefaultChainPlacesOneCopyAnywhere) {
 }
 
 TEST_F(PgChainsTest, ChainsAreCreatedEditedAndDeleted) {
-  placement().create_chain("cold", 2);
-  EXPECT_EQ(code_of([&] { placement().create_chain("cold", 1); }), Errc::exists);
+  placement().create_chain("cold", 2, 3);
+  EXPECT_EQ(code_of([&] { placement().create_chain("cold", 1, 1); }), Errc::exists);
   placement().set_chain_rules("cold", {"size > 1G use tier:hdd", "use any"});
   const ChainRow* c = find(placement().chains(), "cold");
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(c->copies, 2u);
+  EXPECT_EQ(c->stripe, 3u);
   EXPECT_EQ(c->rules, (std::vector<std::string>{"size > 1G use tier:hdd", "use any"}));
   placement().set_chain_rules("cold", {"use any"});
   EXPECT_EQ(find(placement().chains(), "cold")->rules, std::vector<std::string>{"use any"});
@@ -66,7 +67,7 @@ TEST_F(PgChainsTest, DirectoryMarksNeedDirectoriesAndChains) {
   EXPECT_EQ(code_of([&] { placement().set_dir_chain(dir.ino, "nosuch"); }), Errc::not_found);
   EXPECT_EQ(code_of([&] { placement().set_dir_chain(999999, "default"); }), Errc::not_found);
   // Removing the directory removes its mark.
-  placement().create_chain("x", 1);
+  placement().create_chain("x", 1, 1);
   InodeAttr gone = mkdir(1, "gone");
   placement().set_dir_chain(gone.ino, "x");
   store().rmdir(1, "gone");
@@ -76,8 +77,8 @@ TEST_F(PgChainsTest, DirectoryMarksNeedDirectoriesAndChains) {
 
 TEST_F(PgChainsTest, FilesInheritTheNearestDirectorysChainWithTheirPath) {
   Uuid backend = register_backend();
-  placement().create_chain("outer", 1);
-  placement().create_chain("inner", 1);
+  placement().create_chain("outer", 1, 1);
+  placement().create_chain("inner", 1, 1);
   InodeAttr a = mkdir(1, "a");
   InodeAttr b = mkdir(a.ino, "b");
   placement().set_dir_chain(a.ino, "outer");

@@ -81,7 +81,7 @@ class PgMetaStore : public MetaStore, public PlacementStore {
 
   // PlacementStore (pg_chains.cc)
   std::vector<ChainRow> chains() override;
-  void create_chain(const std::string& name, uint32_t copies) override;
+  void create_chain(const std::string& name, uint32_t copies, uint32_t stripe) override;
   void set_chain_rules(const std::string& name, const std::vector<std::string>& rules) override;
   void delete_chain(const std::string& name) override;
   void set_dir_chain(uint64_t ino, const std::string& chain) override;

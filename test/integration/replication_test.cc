@@ -358,6 +358,38 @@ TEST_F(Replication, CorruptCopyIsDetectedServedFromTheOtherAndRepaired) {
   expect_copies_on_disk(info, data);
 }
 
+// A chain with a stripe spreads a large file's data objects over several backends, from
+// the first write on, each object whole on one of them.
+TEST_F(Replication, StripedChainSpreadsALargeFileOverBackends) {
+  fs::path dir = mount_dir_ / "striped";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+  admin_ok({"chain", "create", "wide", "--stripe", "3"});
+  admin_ok({"chain", "add", "wide", "use any"});
+  admin_ok({"chain", "set-dir", dir.string(), "wide"});
+  std::string data = pattern_bytes(0x5e, 3 * 16 * kMiB + kMiB);  // four data objects
+  ASSERT_EQ(put(dir / "big", data), static_cast<long>(data.size()));
+  FileInfo info = file_info(cluster(), dir / "big");
+  ASSERT_EQ(info.chunks.size(), 4u) << info.raw.dump(2);
+  std::set<std::string> servers;
+  for (const auto& c : info.chunks) {
+    auto held = current_servers(c);
+    ASSERT_EQ(held.size(), 1u) << info.raw.dump(2);
+    servers.insert(*held.begin());
+  }
+  EXPECT_EQ(servers.size(), 3u) << "objects 0..2 on three backends, object 3 with object 0: "
+                                << info.raw.dump(2);
+  EXPECT_EQ(current_servers(info.chunks[0]), current_servers(info.chunks[3])) << info.raw.dump(2);
+  expect_copies_on_disk(info, data);
+  EXPECT_EQ(read_cold(dir / "big"), data);
+
+  // The replicator leaves the spread as it is.
+  double start = replicator_passes();
+  ASSERT_TRUE(eventually([&] { return replicator_passes() >= start + 2; }, 60s, 200ms));
+  FileInfo later = file_info(cluster(), dir / "big");
+  for (size_t i = 0; i < later.chunks.size(); ++i)
+    EXPECT_EQ(current_servers(later.chunks[i]), current_servers(info.chunks[i])) << later.raw.dump(2);
+}
+
 // Draining a server moves everything off it (copy first, then drop), and the files stay
 // readable. Last in this binary: fs3 stays draining.
 TEST_F(Replication, DrainMovesEverythingOffAServer) {

@@ -26,6 +26,7 @@ json chain_json(proto::ChainDef::Reader c) {
   for (auto d : c.getDirs()) dirs.push_back(data_text(d));
   return {{"name", c.getName().cStr()},
           {"copies", c.getCopies()},
+          {"stripe", std::max<uint32_t>(c.getStripe(), 1)},
           {"rules", std::move(rules)},
           {"directories", std::move(dirs)}};
 }
@@ -43,9 +44,11 @@ std::string joined_dirs(proto::ChainDef::Reader c) {
 // from 1 (the numbers `chain add --at` and `chain remove` take).
 void print_chain(proto::ChainDef::Reader c, std::ostream& out) {
   std::string dirs = joined_dirs(c);
-  print_fields(out, {{"chain", c.getName().cStr()},
-                     {"copies", std::to_string(c.getCopies())},
-                     {"directories", dirs.empty() ? "(none)" : dirs}});
+  std::vector<std::pair<std::string, std::string>> fields = {
+      {"chain", c.getName().cStr()}, {"copies", std::to_string(c.getCopies())}};
+  if (c.getStripe() > 1) fields.emplace_back("stripe", std::to_string(c.getStripe()) + " backends");
+  fields.emplace_back("directories", dirs.empty() ? "(none)" : dirs);
+  print_fields(out, fields);
   Table rules({{"#", Table::Align::right}, {"RULE"}});
   uint32_t n = 0;
   for (auto r : c.getRules()) rules.add_row({std::to_string(++n), r.cStr()});
@@ -106,19 +109,23 @@ void run_chain_show(ControllerLink& link, const std::string& name, bool json_out
 }
 
 void run_chain_create(ControllerLink& link, const std::string& name, uint32_t copies,
-                      bool json_out, std::ostream& out) {
+                      uint32_t stripe, bool json_out, std::ostream& out) {
   link.call(
       [&](proto::Request::Builder r) {
         auto c = r.initChainCreate();
         c.setName(name);
         c.setCopies(copies);
+        c.setStripe(stripe);
       },
       proto::Response::DONE, "create chain " + name);
-  if (json_out)
-    out << dump({{"chain", name}, {"created", true}, {"copies", copies}});
-  else
+  if (json_out) {
+    out << dump({{"chain", name}, {"created", true}, {"copies", copies}, {"stripe", stripe}});
+  } else {
     out << "chain " << sanitize(name) << " created, " << copies
-        << (copies == 1 ? " copy" : " copies") << ", no rules\n";
+        << (copies == 1 ? " copy" : " copies");
+    if (stripe > 1) out << ", striped over up to " << stripe << " backends";
+    out << ", no rules\n";
+  }
 }
 
 void run_chain_delete(ControllerLink& link, const std::string& name, bool json_out,

@@ -75,18 +75,19 @@ TEST_F(AdminCommands, ChainShowUnknownIsNotFound) {
 TEST_F(AdminCommands, ChainCreateAndDelete) {
   ControllerLink link(address_);
   std::ostringstream out;
-  run_chain_create(link, "warm", 3, false, out);
+  run_chain_create(link, "warm", 3, 1, false, out);
   EXPECT_EQ(seen_.chain, "warm");
   EXPECT_EQ(seen_.copies, 3u);
   EXPECT_EQ(out.str(), "chain warm created, 3 copies, no rules\n");
 
   std::ostringstream js;
-  run_chain_create(link, "one", 1, true, js);
+  run_chain_create(link, "one", 1, 4, true, js);
   EXPECT_EQ(seen_.copies, 1u);
   auto j = nlohmann::json::parse(js.str());
   EXPECT_EQ(j["chain"], "one");
   EXPECT_EQ(j["copies"], 1);
   EXPECT_EQ(j["created"], true);
+  EXPECT_EQ(j["stripe"], 4);
 
   std::ostringstream del;
   run_chain_delete(link, "warm", false, del);
@@ -101,7 +102,7 @@ TEST_F(AdminCommands, ChainControllerErrorsPassThrough) {
   ControllerLink link(address_);
   std::ostringstream out;
   try {
-    run_chain_create(link, "default", 1, false, out);
+    run_chain_create(link, "default", 1, 1, false, out);
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Errc::exists);

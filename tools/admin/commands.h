@@ -33,9 +33,9 @@ void run_chain_list(ControllerLink& link, bool json, std::ostream& out);
 // `zhsm-admin chain show NAME`: copies, the numbered rules (1-based), directories.
 void run_chain_show(ControllerLink& link, const std::string& name, bool json, std::ostream& out);
 
-// `zhsm-admin chain create NAME [--copies N]`.
-void run_chain_create(ControllerLink& link, const std::string& name, uint32_t copies, bool json,
-                      std::ostream& out);
+// `zhsm-admin chain create NAME [--copies N] [--stripe N]`.
+void run_chain_create(ControllerLink& link, const std::string& name, uint32_t copies,
+                      uint32_t stripe, bool json, std::ostream& out);
 
 // `zhsm-admin chain delete NAME`.
 void run_chain_delete(ControllerLink& link, const std::string& name, bool json, std::ostream& out);

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   std::string chain_name;
   std::vector<std::string> rule_words;
   uint32_t copies = 1;
+  uint32_t stripe = 1;
   uint32_t position = 0;
   std::string on_off;
 
@@ -69,6 +70,9 @@ int main(int argc, char** argv) {
   CLI::App* chain_create = chain->add_subcommand("create", "a new chain without rules");
   chain_create->add_option("NAME", name, "the chain")->required();
   chain_create->add_option("--copies", copies, "copies wanted (default 1)")
+      ->check(CLI::Range(1u, UINT32_MAX));
+  chain_create->add_option("--stripe", stripe,
+                           "spread each file's data objects over up to N backends (default 1)")
       ->check(CLI::Range(1u, UINT32_MAX));
   CLI::App* chain_delete =
       chain->add_subcommand("delete", "a chain no directory names and no rule jumps to");
@@ -149,7 +153,7 @@ int main(int argc, char** argv) {
     else if (chain_show->parsed())
       admin::run_chain_show(link, name, json, std::cout);
     else if (chain_create->parsed())
-      admin::run_chain_create(link, name, copies, json, std::cout);
+      admin::run_chain_create(link, name, copies, stripe, json, std::cout);
     else if (chain_delete->parsed())
       admin::run_chain_delete(link, name, json, std::cout);
     else if (chain_add->parsed())
