@@ -72,12 +72,13 @@ awaitable<void> Replicator::loop() {
   while (!stopped_) {
     try {
       if (!dirty_.empty()) co_await visit_dirty();
-      if (poked_) {  // a new pass, from the start
+      bool due = std::chrono::steady_clock::now() - last_pass >= options_.interval;
+      if (poked_) {  // a new pass, from the start, now
         poked_ = false;
         cursor_ = 0;
         pass_begun_ = false;
+        due = true;
       }
-      const bool due = std::chrono::steady_clock::now() - last_pass >= options_.interval;
       if (pass_begun_ || due) {
         if (!pass_begun_) last_pass = std::chrono::steady_clock::now();
         co_await pass_batch();
