@@ -121,42 +121,24 @@ FileDecision decide_copies(const PlacementFile& file, const std::map<std::string
   }
 
   for (const auto& chunk : file.chunks) {
-    std::vector<BackendFacts> backends;
-    for (const auto& s : servers) {
-      const ServerView& v = views[s.id];
-      for (const auto& b : s.backends) {
-        BackendFacts f;
-        f.id = b.id;
-        f.name = b.name;
-        f.tier = b.tier;
-        f.server = s.id;
-        f.server_name = s.name;
-        f.free_bytes = b.free_bytes;
-        const CopyInfo* copy = copy_on(chunk, b.id);
-        const bool holds = copy != nullptr && copy->state != proto::CopyState::TARGET;
-        const bool away = !v.live || s.maintenance;  // asleep, in maintenance, or not yet lost
-        // A current copy holds its place. So does any copy on a server that is away but not
-        // lost: an absent server is not a failed one, and its copy is brought up to date
-        // when it returns rather than made anew elsewhere.
-        f.holds_current = holds && (is_current(chunk, *copy) || away);
-        // A copy under way (a target row) is as good as an outdated one: choosing another
-        // backend while it runs would only make a copy to throw away.
-        f.holds_copy = copy != nullptr;
-        bool takes_new = v.live && !s.maintenance && !s.draining &&
-                         b.free_bytes >= std::max(options.min_free_bytes, chunk.size);
-        bool keeps = holds && !s.draining && !v.lost;
-        f.usable = takes_new || keeps;
-        if (!f.usable) {
-          if (s.draining)
-            f.unusable_why = fmt::format("server {} is draining", s.name);
-          else if (s.maintenance)
-            f.unusable_why = fmt::format("server {} is in maintenance", s.name);
-          else if (!v.live)
-            f.unusable_why = fmt::format("server {} is offline", s.name);
-          else
-            f.unusable_why = fmt::format("full ({} bytes free)", b.free_bytes);
-        }
-        backends.push_back(std::move(f));
+    // New copies go where new data could; a backend keeps a copy it already holds.
+    auto backends = new_data_backends(servers, now_ms, options,
+                                      std::max(options.min_free_bytes, chunk.size));
+    for (BackendFacts& f : backends) {
+      const ServerView& v = views[f.server];
+      const CopyInfo* copy = copy_on(chunk, f.id);
+      const bool holds = copy != nullptr && copy->state != proto::CopyState::TARGET;
+      const bool away = !v.live || v.state->maintenance;  // asleep, in maintenance, not lost
+      // A current copy holds its place. So does any copy on a server that is away but not
+      // lost: an absent server is not a failed one, and its copy is brought up to date
+      // when it returns rather than made anew elsewhere.
+      f.holds_current = holds && (is_current(chunk, *copy) || away);
+      // A copy under way (a target row) is as good as an outdated one: choosing another
+      // backend while it runs would only make a copy to throw away.
+      f.holds_copy = copy != nullptr;
+      if (holds && !v.state->draining && !v.lost) {
+        f.usable = true;
+        f.unusable_why.clear();
       }
     }
     FileFacts chunk_facts = facts;
