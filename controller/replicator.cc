@@ -104,10 +104,17 @@ awaitable<void> Replicator::visit_dirty() {
   const int64_t t = now();
   for (uint64_t ino : inos) {
     auto file = co_await service_.db([&] { return store_.placement_file(ino); });
-    if (!file) continue;
-    FileDecision d = decide_copies(*file, chains_, servers_, t, options_.decide);
-    co_await carry_out(*file, d);
+    if (file) co_await look_at(*file, t);
   }
+}
+
+awaitable<void> Replicator::look_at(const PlacementFile& file, int64_t now_ms) {
+  FileDecision d = decide_copies(file, chains_, servers_, now_ms, options_.decide);
+  for (const auto& p : d.problems) {
+    pass_problems_.insert(p);
+    if (logged_problems_.insert(p).second) spdlog::warn("event=placement_problem {}", p);
+  }
+  co_await carry_out(file, d);
 }
 
 awaitable<void> Replicator::refresh() {
@@ -131,14 +138,7 @@ awaitable<void> Replicator::pass_batch() {
   uint64_t after = cursor_;
   auto files = co_await service_.db([&] { return store_.placement_files(after, options_.batch); });
   const int64_t t = now();
-  for (const auto& file : files) {
-    FileDecision d = decide_copies(file, chains_, servers_, t, options_.decide);
-    for (const auto& p : d.problems) {
-      pass_problems_.insert(p);
-      if (logged_problems_.insert(p).second) spdlog::warn("event=placement_problem {}", p);
-    }
-    co_await carry_out(file, d);
-  }
+  for (const auto& file : files) co_await look_at(file, t);
   cursor_ = files.size() < options_.batch || files.empty() ? 0 : files.back().attr.ino;
   if (cursor_ == 0) {
     service_.metrics().add("zhsm_controller_replicator_passes_total");
@@ -305,18 +305,20 @@ std::vector<const CopyJob*> Replicator::jobs() const {
 awaitable<WhyResult> Replicator::why(uint64_t ino) {
   WhyResult w;
   auto file = co_await service_.db([&] { return store_.placement_file(ino); });
-  w.servers = co_await service_.db([&] { return service_.store().servers(); });
-  auto chains = co_await load_chains();
   if (!file) throw Error(Errc::invalid, fmt::format("inode {} is not a regular file", ino));
+  co_await refresh();  // what the replicator itself would decide now
   w.file = std::move(*file);
-  w.decision = decide_copies(w.file, chains, w.servers, now(), options_.decide);
+  w.servers = servers_;
+  w.decision = decide_copies(w.file, chains_, w.servers, now(), options_.decide);
   co_return w;
 }
 
 awaitable<PlanResult> Replicator::plan() {
   PlanResult plan;
-  auto servers = co_await service_.db([&] { return service_.store().servers(); });
-  auto chains = co_await load_chains();
+  co_await refresh();
+  // Copies: the loop may refresh its own snapshot while the plan reads the files.
+  const std::vector<ServerState> servers = servers_;
+  const std::map<std::string, Chain> chains = chains_;
   std::map<std::pair<std::string, std::string>, PlanLine> lines;
   std::set<std::string> problems;
   uint64_t after = 0;

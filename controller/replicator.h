@@ -126,6 +126,8 @@ class Replicator {
   awaitable<void> loop();
   awaitable<void> pass_batch();
   awaitable<void> visit_dirty();
+  // Decides for one file (problems logged once while they last) and carries it out.
+  awaitable<void> look_at(const PlacementFile& file, int64_t now_ms);
   awaitable<void> refresh();  // servers and chains
   awaitable<void> carry_out(const PlacementFile& file, const FileDecision& decision);
   awaitable<std::map<std::string, Chain>> load_chains();
