@@ -221,10 +221,11 @@ struct Request {
     chainRemoveRule @42 :ChainRuleEdit;  # -> chains (the chain after the change)
     chainSetDir @43 :ChainSetDir;        # -> done
     why @44 :FileInfo;                   # -> why
-    plan @45 :Void;                      # -> plan
+    plan @45 :PlanRequest;               # -> plan
     jobs @46 :Void;                      # -> jobs
     serverMaintenance @47 :ServerMode;   # -> done
     serverDrain @48 :Text;               # -> done (server name)
+    chainSet @49 :ChainCreate;           # -> chains (copies, stripe, ack; 0 = unchanged)
   }
 }
 
@@ -232,6 +233,13 @@ struct ChainCreate {
   name @0 :Text;
   copies @1 :UInt32;    # copies wanted: evaluation stops once this many `use` rules placed one
   stripe @2 :UInt32;    # spread a file's data objects over up to this many backends; 0 = 1
+  ack @3 :UInt32;       # a close is answered once this many copies are current; 0 = 1
+}
+
+# plan: what the replicator would do. With `chains`, as if those chains (by name; a new
+# name adds a chain) were defined so instead of as stored: a preview before a change.
+struct PlanRequest {
+  chains @0 :List(ChainDef);
 }
 
 struct ChainRuleEdit {
@@ -414,6 +422,15 @@ struct Heartbeat {
   copied @3 :List(CopyResult);      # copy tasks finished since the last heartbeat
   copying @4 :UInt32;               # copy tasks running or queued on the server now
   corrupt @5 :List(ObjectAddress);  # objects whose data did not match their checksum on read
+  progress @6 :List(CopyProgress);  # copy tasks running now
+  load @7 :UInt32;                  # data requests (reads, writes) in progress now
+}
+
+struct CopyProgress {
+  backend @0 :Data;
+  uuid @1 :Data;
+  bytesDone @2 :UInt64;     # of the task's size
+  runningMs @3 :UInt64;     # since the copy began
 }
 
 # A copy task: fetch a committed data object from another file server and install
@@ -555,6 +572,7 @@ struct ChainDef {
   rules @2 :List(Text);   # in order, each in its canonical written form
   dirs @3 :List(Data);    # directories that name this chain (paths)
   stripe @4 :UInt32;      # a file's data objects are spread over up to this many backends
+  ack @5 :UInt32;         # a close is answered once this many copies are current (>= 1)
 }
 
 struct WhyStep {
@@ -600,6 +618,12 @@ struct JobInfo {
   bytes @4 :UInt64;
   state @5 :Text;         # "queued", "running"
   ageMs @6 :UInt64;       # since the job was queued
+  bytesDone @7 :UInt64;   # running: copied so far (the file server's last report)
+  bytesPerSecond @8 :UInt64;  # running: its rate so far
+  etaMs @9 :UInt64;       # running: time left at that rate; 0 = unknown
+  reason @10 :Text;       # why: "repair" (fewer current copies than wanted), "update", "move", "close" (a close waits)
+  current @11 :UInt32;    # current copies of the object when the job was queued
+  wanted @12 :UInt32;     # copies the chains want
 }
 
 struct JobsReply {
@@ -680,6 +704,7 @@ struct ServerStatus {
   draining @7 :Bool;            # everything is being moved off it
   lastHeartbeatAgeMs @4 :UInt64;
   backends @5 :List(BackendInfo);
+  load @8 :UInt32;              # data requests in progress at its last heartbeat
 }
 
 struct ClusterStatus {
@@ -690,6 +715,10 @@ struct ClusterStatus {
   dataBytes @4 :UInt64;
   clients @5 :UInt64;           # client sessions seen recently
   openTokens @6 :UInt64;
+  problems @7 :List(Text);      # placement problems of the replicator's last pass (at most 100)
+  problemCount @8 :UInt64;      # all of them
+  jobsQueued @9 :UInt64;
+  jobsRunning @10 :UInt64;
 }
 
 struct FileInfoReply {
