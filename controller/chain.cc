@@ -570,6 +570,7 @@ class Evaluator {
     std::vector<std::string> path = {chain->name};
     while (chain) {
       ev_.copies = chain->copies;
+      ev_.ack = std::min(std::max<uint32_t>(chain->ack, 1), chain->copies);
       stripe_ = std::max<uint32_t>(chain->stripe, 1);
       const Chain* next = nullptr;
       bool stop = false;

@@ -83,6 +83,7 @@ struct Chain {
   // first `use` may choose and none of which holds a copy yet, to the (i mod stripe)-th
   // best, so a large file's objects spread over up to `stripe` backends.
   uint32_t stripe = 1;
+  uint32_t ack = 1;  // a close of a file evaluated from this chain waits for this many copies
 };
 
 // What evaluation knows of a file.
@@ -126,6 +127,7 @@ struct EvalStep {
 struct Evaluation {
   std::string chain;            // where evaluation started
   uint32_t copies = 0;          // copies wanted (of the chain evaluation ended in)
+  uint32_t ack = 1;             // copies a close waits for (of that chain; at most copies)
   std::vector<Uuid> backends;   // the chosen backends, in the order the rules chose them
   std::vector<EvalStep> steps;
   std::vector<std::string> problems;  // a `use` that found no usable backend, a jump to a

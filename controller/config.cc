@@ -66,6 +66,8 @@ void apply_toml(ControllerConfig& c, const std::string& text, const std::string&
     else if (key == "meta-cache") take_int(node, c.meta_cache, key, origin);
     else if (key == "repair-grace") take_int(node, c.repair_grace_s, key, origin);
     else if (key == "copy-bandwidth") take_int(node, c.copy_bandwidth, key, origin);
+    else if (key == "access-window") take_int(node, c.access_window_s, key, origin);
+    else if (key == "ack-timeout") take_int(node, c.ack_timeout_s, key, origin);
     else if (key == "log-level") take_string(node, c.log_level, key, origin);
     else if (key == "log-file") take_string(node, c.log_file, key, origin);
     else throw Error(Errc::invalid, fmt::format("{}: unknown key '{}'", origin, key));
@@ -122,6 +124,13 @@ ConfigResult parse_config(const std::vector<std::string>& args) {
   app.add_option("--copy-bandwidth", c.copy_bandwidth,
                  "bytes per second each file server may spend on copy jobs (0: unlimited)")
       ->capture_default_str();
+  app.add_option("--access-window", c.access_window_s,
+                 "seconds of opens the `accesses` rule attribute counts (whole hours)")
+      ->capture_default_str();
+  app.add_option("--ack-timeout", c.ack_timeout_s,
+                 "seconds a close waits for the copies its chain's `ack` asks for before it "
+                 "fails (the data stays stored)")
+      ->capture_default_str();
   app.add_option("--log-level", c.log_level, "trace|debug|info|warn|error")->capture_default_str();
   app.add_option("--log-file", c.log_file, "log file (standard error when unset)");
 
@@ -161,6 +170,11 @@ void validate_config(const ControllerConfig& c) {
     throw Error(Errc::invalid, "--client-grace must be at least 1 second");
   if (c.repair_grace_s < 1)
     throw Error(Errc::invalid, "--repair-grace must be at least 1 second");
+  if (c.access_window_s < 3600)
+    throw Error(Errc::invalid, "--access-window must be at least 3600 seconds (one hour)");
+  // Clients give a controller call 60 s: a close must be answered before that.
+  if (c.ack_timeout_s < 1 || c.ack_timeout_s > 50)
+    throw Error(Errc::invalid, "--ack-timeout must be 1 to 50 seconds");
   if (c.meta_cache > (1u << 22))
     throw Error(Errc::invalid, fmt::format("--meta-cache {} is more than 4194304", c.meta_cache));
 }

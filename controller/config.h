@@ -25,6 +25,8 @@ struct ControllerConfig {
   uint32_t meta_cache = 32768;   // inodes (and as many names) kept in memory; 0 = no cache
   uint32_t repair_grace_s = 300; // a file server gone this long (not in maintenance) is lost
   uint64_t copy_bandwidth = 0;   // bytes/s per file server for copy jobs; 0 = unlimited
+  uint32_t access_window_s = 604800;  // the `accesses` rule attribute counts opens this far back
+  uint32_t ack_timeout_s = 30;   // a close waiting for a chain's `ack` copies fails after this
   std::string log_level = "info";
   std::string log_file;  // empty = standard error
 };

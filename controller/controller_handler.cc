@@ -109,6 +109,7 @@ awaitable<void> ControllerHandler::dispatch(proto::Request::Reader req,
     case W::JOBS:
     case W::SERVER_MAINTENANCE:
     case W::SERVER_DRAIN:
+    case W::CHAIN_SET:
       co_await handle_chains(req, resp);
       co_return;
     case W::READ_OBJECT:

@@ -51,6 +51,7 @@ FileFacts file_facts(const PlacementFile& file, int64_t now_ms) {
   f.atime_s = seconds_since(file.attr.atime_ns, now_ms);
   f.uid = file.attr.uid;
   f.gid = file.attr.gid;
+  f.accesses = file.accesses;
   return f;
 }
 
@@ -58,7 +59,7 @@ std::map<std::string, Chain> parse_chains(const std::vector<ChainRow>& rows,
                                           std::vector<std::string>* errors) {
   std::map<std::string, Chain> out;
   for (const auto& row : rows) {
-    Chain chain{row.name, row.copies, {}, row.stripe};
+    Chain chain{row.name, row.copies, {}, row.stripe, std::max<uint32_t>(row.ack, 1)};
     for (size_t i = 0; i < row.rules.size(); ++i) {
       ParsedRule parsed = parse_rule(row.rules[i]);
       if (parsed.rule)
@@ -154,6 +155,11 @@ FileDecision decide_copies(const PlacementFile& file, const std::map<std::string
           !it->second.state->maintenance)
         sources.push_back(c);
     }
+    uint32_t current = 0;  // copies of the newest version on servers that are not lost
+    for (const auto& c : chunk.copies) {
+      auto it = views.find(c.server);
+      if (is_current(chunk, c) && it != views.end() && !it->second.lost) ++current;
+    }
     bool all_current = true;
     for (const auto& want : cd.evaluation.backends) {
       const CopyInfo* copy = copy_on(chunk, want);
@@ -182,6 +188,9 @@ FileDecision decide_copies(const PlacementFile& file, const std::map<std::string
       a.server = f->server;
       a.server_name = f->server_name;
       a.sources = sources;
+      a.current = current;
+      a.wanted = cd.evaluation.copies;
+      a.update = copy != nullptr && copy->state != proto::CopyState::TARGET;
       d.actions.push_back(std::move(a));
     }
     if (all_current && cd.evaluation.complete()) {

@@ -34,6 +34,11 @@ struct CopyAction {
   Uuid server;                       // the server of `backend`
   std::string server_name;
   std::vector<CopyInfo> sources;     // kCopy: current copies on reachable servers
+  // kCopy: how endangered the object is, for the order of the work: its current copies
+  // on servers not lost, and the copies its chains want.
+  uint32_t current = 0;
+  uint32_t wanted = 0;
+  bool update = false;               // kCopy: the destination holds an older copy
 };
 
 struct ChunkDecision {

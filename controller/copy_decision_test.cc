@@ -35,7 +35,7 @@ class CopyDecisionTest : public ::testing::Test {
 
   void chain(const std::string& name, uint32_t copies, const std::vector<std::string>& rules) {
     std::vector<std::string> errors;
-    auto parsed = parse_chains({ChainRow{name, copies, 1, rules, {}}}, &errors);
+    auto parsed = parse_chains({ChainRow{name, copies, 1, 1, rules, {}}}, &errors);
     ASSERT_TRUE(errors.empty()) << errors[0];
     chains_[name] = parsed[name];
   }
@@ -115,6 +115,23 @@ TEST_F(CopyDecisionTest, ASecondCopyGoesToAnotherServerFromTheCurrentOne) {
   ASSERT_EQ(describe(d), std::vector<std::string>{"copy to fs3-b1"}) << "the most free space";
   ASSERT_EQ(d.actions[0].sources.size(), 1u);
   EXPECT_EQ(d.actions[0].sources[0].backend, b1);
+}
+
+TEST_F(CopyDecisionTest, ActionsSayHowEndangeredTheObjectIs) {
+  Uuid b1 = add_server(1);
+  Uuid b2 = add_server(2);
+  add_server(3);
+  chain("default", 3, {"use any", "use any", "use any"});
+  file_with({{b1, kCurrent}, {b2, kOutdated}});
+  FileDecision d = decide();
+  ASSERT_EQ(d.actions.size(), 2u) << testing::PrintToString(describe(d));
+  for (const auto& a : d.actions) {
+    EXPECT_EQ(a.current, 1u);
+    EXPECT_EQ(a.wanted, 3u);
+    EXPECT_EQ(a.update, a.backend == b2) << a.backend_name << ": holds an older copy";
+  }
+  ASSERT_EQ(d.chunks.size(), 1u);
+  EXPECT_EQ(d.chunks[0].evaluation.ack, 1u) << "a close waits for one copy unless asked";
 }
 
 TEST_F(CopyDecisionTest, UnwantedCopiesGoOnlyOnceEveryWantedCopyIsCurrent) {

@@ -116,6 +116,8 @@ int run_controller(const ControllerConfig& cfg) {
     ro.decide.heartbeat_timeout_ms = so.heartbeat_timeout_ms;
     ro.decide.repair_grace_ms = int64_t{cfg.repair_grace_s} * 1000;
     ro.bandwidth_limit = cfg.copy_bandwidth;
+    ro.access_window_s = cfg.access_window_s;
+    ro.ack_timeout_ms = int64_t{cfg.ack_timeout_s} * 1000;
     replicator = std::make_unique<Replicator>(io, service, *placement, ro);
     service.set_replicator(replicator.get(), placement);
     replicator->start();

@@ -28,6 +28,21 @@ void check_chain_name(const std::string& name) {
                 fmt::format("'{}' is not a chain name (1 to 64 of A-Z a-z 0-9 . _ -)", name));
 }
 
+// The copies, stripe and ack of a chain create or set, checked; 0 stays 0 (unchanged).
+void check_numbers(uint32_t copies, uint32_t stripe, uint32_t ack) {
+  if (copies > kMaxCopies)
+    throw Error(Errc::invalid, fmt::format("at most {} copies, not {}", kMaxCopies, copies));
+  if (stripe > kMaxStripe)
+    throw Error(Errc::invalid,
+                fmt::format("a stripe of at most {} backends, not {}", kMaxStripe, stripe));
+  if (ack > kMaxCopies)
+    throw Error(Errc::invalid, fmt::format("an ack of at most {} copies, not {}", kMaxCopies, ack));
+}
+
+std::optional<uint32_t> unless_zero(uint32_t v) {
+  return v == 0 ? std::nullopt : std::optional<uint32_t>(v);
+}
+
 const ChainRow& find_chain(const std::vector<ChainRow>& rows, const std::string& name) {
   for (const auto& r : rows)
     if (r.name == name) return r;
@@ -66,6 +81,7 @@ awaitable<void> ControllerHandler::handle_chains(proto::Request::Reader req,
       list[i].setName(rows[i]->name);
       list[i].setCopies(rows[i]->copies);
       list[i].setStripe(rows[i]->stripe);
+      list[i].setAck(rows[i]->ack);
       auto rules = list[i].initRules(rows[i]->rules.size());
       for (size_t k = 0; k < rows[i]->rules.size(); ++k) rules.set(k, rows[i]->rules[k]);
       auto d = list[i].initDirs(dirs[i].size());
@@ -108,17 +124,34 @@ awaitable<void> ControllerHandler::handle_chains(proto::Request::Reader req,
       auto c = req.getChainCreate();
       std::string name = c.getName();
       check_chain_name(name);
+      check_numbers(c.getCopies(), c.getStripe(), c.getAck());
       uint32_t copies = c.getCopies() == 0 ? 1 : c.getCopies();
-      if (copies > kMaxCopies)
-        throw Error(Errc::invalid, fmt::format("at most {} copies, not {}", kMaxCopies, copies));
       uint32_t stripe = c.getStripe() == 0 ? 1 : c.getStripe();
-      if (stripe > kMaxStripe)
-        throw Error(Errc::invalid,
-                    fmt::format("a stripe of at most {} backends, not {}", kMaxStripe, stripe));
-      co_await service_.db([&] { store.create_chain(name, copies, stripe); });
-      spdlog::info("event=chain_created chain={} copies={} stripe={} peer={}", name, copies,
-                   stripe, peer_);
+      uint32_t ack = c.getAck() == 0 ? 1 : c.getAck();
+      co_await service_.db([&] { store.create_chain(name, copies, stripe, ack); });
+      spdlog::info("event=chain_created chain={} copies={} stripe={} ack={} peer={}", name, copies,
+                   stripe, ack, peer_);
+      co_await replicator->reload();
       resp.setDone();
+      co_return;
+    }
+    case W::CHAIN_SET: {
+      auto c = req.getChainSet();
+      std::string name = c.getName();
+      check_numbers(c.getCopies(), c.getStripe(), c.getAck());
+      if (c.getCopies() == 0 && c.getStripe() == 0 && c.getAck() == 0)
+        throw Error(Errc::invalid, "chain set: give copies, stripe or ack");
+      co_await service_.db([&] {
+        store.set_chain_numbers(name, unless_zero(c.getCopies()), unless_zero(c.getStripe()),
+                                unless_zero(c.getAck()));
+      });
+      auto rows = co_await load();
+      const ChainRow& row = find_chain(rows, name);
+      spdlog::info("event=chain_set chain={} copies={} stripe={} ack={} peer={}", name, row.copies,
+                   row.stripe, row.ack, peer_);
+      std::vector<const ChainRow*> one{&row};
+      co_await fill_chains(one);
+      co_await replicator->reload();
       co_return;
     }
     case W::CHAIN_DELETE: {
@@ -244,7 +277,31 @@ awaitable<void> ControllerHandler::handle_chains(proto::Request::Reader req,
       co_return;
     }
     case W::PLAN: {
-      PlanResult plan = co_await replicator->plan();
+      // A preview: the chains given stand in for the stored ones of the same name. Checked
+      // as an edit would be; nothing is stored.
+      std::vector<ChainRow> preview;
+      for (auto c : req.getPlan().getChains()) {
+        ChainRow row;
+        row.name = c.getName();
+        check_chain_name(row.name);
+        check_numbers(c.getCopies(), c.getStripe(), c.getAck());
+        row.copies = std::max<uint32_t>(c.getCopies(), 1);
+        row.stripe = std::max<uint32_t>(c.getStripe(), 1);
+        row.ack = std::max<uint32_t>(c.getAck(), 1);
+        if (c.getRules().size() > kMaxRules)
+          throw Error(Errc::invalid, fmt::format("at most {} rules in a chain", kMaxRules));
+        for (auto r : c.getRules()) {
+          std::string text = r;
+          ParsedRule parsed = parse_rule(text);
+          if (!parsed.rule)
+            throw Error(Errc::invalid, fmt::format("chain {} rule {}: {}", row.name,
+                                                   row.rules.size() + 1,
+                                                   describe_rule_error(text, parsed.error)));
+          row.rules.push_back(format_rule(*parsed.rule));
+        }
+        preview.push_back(std::move(row));
+      }
+      PlanResult plan = co_await replicator->plan(std::move(preview));
       auto out = resp.initPlan();
       out.setObjects(plan.objects);
       auto moves = out.initMoves(plan.moves.size());
@@ -278,6 +335,15 @@ awaitable<void> ControllerHandler::handle_chains(proto::Request::Reader req,
         list[i].setBytes(j.size);
         list[i].setState(j.sent_ms ? "running" : "queued");
         list[i].setAgeMs(now - std::min<uint64_t>(now, static_cast<uint64_t>(j.queued_ms)));
+        list[i].setReason(j.reason());
+        list[i].setCurrent(j.current);
+        list[i].setWanted(j.wanted);
+        if (j.sent_ms != 0) {
+          list[i].setBytesDone(j.bytes_done);
+          const uint64_t rate = j.running_ms == 0 ? 0 : j.bytes_done * 1000 / j.running_ms;
+          list[i].setBytesPerSecond(rate);
+          if (rate > 0) list[i].setEtaMs((j.size - std::min(j.size, j.bytes_done)) * 1000 / rate);
+        }
       }
       out.setQueued(jobs.size() - running);
       out.setRunning(running);

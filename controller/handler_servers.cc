@@ -49,6 +49,16 @@ awaitable<void> ControllerHandler::handle_servers(proto::Request::Reader req,
                                    c.getError().getMessage().cStr());
           copied.push_back(std::move(cr));
         }
+        std::vector<CopyProgressReport> running;
+        for (auto p : req.getHeartbeat().getProgress()) {
+          CopyProgressReport pr;
+          pr.backend = uuid_arg(p.getBackend(), "progress.backend");
+          pr.uuid = uuid_arg(p.getUuid(), "progress.uuid");
+          pr.bytes_done = p.getBytesDone();
+          pr.running_ms = p.getRunningMs();
+          running.push_back(pr);
+        }
+        r->progress(report.id, running, req.getHeartbeat().getLoad());
         if (!copied.empty()) co_await r->reported(report.id, std::move(copied));
         for (auto c : req.getHeartbeat().getCorrupt()) {
           Uuid backend = uuid_arg(c.getBackend(), "corrupt.backend");
@@ -64,6 +74,10 @@ awaitable<void> ControllerHandler::handle_servers(proto::Request::Reader req,
       auto out = resp.initHeartbeat();
       fill_deletions(out, deletions, interval);
       fill_copy_tasks(out, report.id);
+      // A server with copy work beats more often: results (a close may wait for one) and
+      // new tasks travel sooner.
+      if (Replicator* r = service_.replicator())
+        out.setIntervalMs(r->interval_for(report.id, interval));
       co_return;
     }
     case W::CLUSTER_STATUS: {
@@ -86,6 +100,17 @@ awaitable<void> ControllerHandler::handle_servers(proto::Request::Reader req,
             static_cast<uint64_t>(std::max<int64_t>(0, now - s.last_heartbeat_ms)));
         auto backends = b.initBackends(s.backends.size());
         for (size_t j = 0; j < s.backends.size(); ++j) fill_backend(backends[j], s.backends[j]);
+        if (Replicator* r = service_.replicator()) b.setLoad(r->load_of(s.id));
+      }
+      if (Replicator* r = service_.replicator()) {
+        constexpr size_t kMaxProblems = 100;
+        std::vector<std::string> problems = r->problems();
+        out.setProblemCount(problems.size());
+        auto list = out.initProblems(std::min(problems.size(), kMaxProblems));
+        for (size_t i = 0; i < list.size(); ++i) list.set(i, problems[i]);
+        const size_t running = r->running_jobs();
+        out.setJobsRunning(running);
+        out.setJobsQueued(r->jobs().size() - running);
       }
       out.setFiles(info.files);
       out.setDirectories(info.directories);

@@ -22,6 +22,7 @@ struct ChainRow {
   std::string name;
   uint32_t copies = 1;
   uint32_t stripe = 1;             // a file's data objects spread over up to this many backends
+  uint32_t ack = 1;                // a close waits until this many copies are current
   std::vector<std::string> rules;  // canonical written forms, in order
   std::vector<uint64_t> dirs;      // directories that name this chain
 };
@@ -32,6 +33,7 @@ struct PlacementFile {
   std::string path;        // one of its paths ("/a/b"); empty for an unlinked file
   std::string chain;       // the chain named by its nearest directory; empty = "default"
   uint64_t chain_dir = 0;  // that directory's inode; 0 = none
+  uint64_t accesses = 0;   // opens counted since the hour asked for (file_accesses)
   std::vector<ChunkInfo> chunks;  // with every copy row (any state)
 };
 
@@ -42,7 +44,11 @@ class PlacementStore {
   // ---- chains
   virtual std::vector<ChainRow> chains() = 0;
   // Creates a chain without rules; exists when the name is taken.
-  virtual void create_chain(const std::string& name, uint32_t copies, uint32_t stripe) = 0;
+  virtual void create_chain(const std::string& name, uint32_t copies, uint32_t stripe,
+                            uint32_t ack) = 0;
+  // Sets a chain's numbers (nullopt leaves one as it is); not_found for an unknown chain.
+  virtual void set_chain_numbers(const std::string& name, std::optional<uint32_t> copies,
+                                 std::optional<uint32_t> stripe, std::optional<uint32_t> ack) = 0;
   // Replaces a chain's rules (already checked by the caller); not_found for an unknown chain.
   virtual void set_chain_rules(const std::string& name, const std::vector<std::string>& rules) = 0;
   // Deletes a chain; not_found when unknown, busy while a directory names it.
@@ -55,10 +61,19 @@ class PlacementStore {
   virtual std::string path_of(uint64_t ino) = 0;
 
   // ---- files and their copies
-  // Chunked regular files with an inode number above `after`, ascending, at most `limit`.
-  virtual std::vector<PlacementFile> placement_files(uint64_t after, uint32_t limit) = 0;
+  // Chunked regular files with an inode number above `after`, ascending, at most `limit`,
+  // with their opens counted in hours from `accesses_since_hour` on.
+  virtual std::vector<PlacementFile> placement_files(uint64_t after, uint32_t limit,
+                                                     int64_t accesses_since_hour) = 0;
   // Any regular file (inline ones have no chunks), or nullopt for another inode.
-  virtual std::optional<PlacementFile> placement_file(uint64_t ino) = 0;
+  virtual std::optional<PlacementFile> placement_file(uint64_t ino,
+                                                      int64_t accesses_since_hour) = 0;
+
+  // ---- accesses
+  // Adds opens of files in hour `hour` (hours since the epoch); files gone meanwhile are
+  // skipped. Deletes the counts of hours before `forget_before_hour`.
+  virtual void add_accesses(const std::vector<std::pair<uint64_t, uint64_t>>& ino_counts,
+                            int64_t hour, int64_t forget_before_hour) = 0;
   // Records that the chains want a copy of `uuid` on `backend` (state target) unless a row
   // for that backend exists. Returns whether a copy may be made there now: false while
   // the object's deletion on that backend is still pending (the file server could delete

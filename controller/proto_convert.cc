@@ -66,6 +66,7 @@ std::string_view request_name(proto::Request::Which which) {
     case W::JOBS: return "jobs";
     case W::SERVER_MAINTENANCE: return "serverMaintenance";
     case W::SERVER_DRAIN: return "serverDrain";
+    case W::CHAIN_SET: return "chainSet";
   }
   return "unknown";
 }

@@ -16,7 +16,28 @@ namespace {
 
 int64_t now() { return static_cast<int64_t>(now_ms()); }
 
+constexpr int64_t kAccessFlushMs = 10000;   // opens counted are stored at least this often
+constexpr size_t kMaxAccessFiles = 100000;  // or once this many files were opened
+constexpr int64_t kAckRecheckMs = 1000;     // a waiting close looks again at least this often
+
+// The order copy tasks are handed out in: a close waiting first, then the objects with
+// the fewest current copies (the most endangered), the most missing, then the oldest.
+bool before(const CopyJob& a, const CopyJob& b) {
+  if (a.close != b.close) return a.close;
+  if (a.current != b.current) return a.current < b.current;
+  const int64_t missing_a = int64_t{a.wanted} - a.current, missing_b = int64_t{b.wanted} - b.current;
+  if (missing_a != missing_b) return missing_a > missing_b;
+  return a.queued_ms < b.queued_ms;
+}
+
 }  // namespace
+
+std::string CopyJob::reason() const {
+  if (close) return "close";
+  if (update) return "update";
+  if (current < wanted) return "repair";
+  return "move";
+}
 
 Replicator::Replicator(asio::io_context& io, ControllerService& service, PlacementStore& store,
                        ReplicatorOptions options)
@@ -29,7 +50,16 @@ Replicator::Replicator(asio::io_context& io, ControllerService& service, Placeme
   m.describe("zhsm_controller_copy_bytes_total", "counter", "bytes of copies that became current");
   m.describe("zhsm_controller_replicator_passes_total", "counter",
              "passes of the replicator over every file with data objects");
-  m.on_scrape([this](Metrics& mm) { mm.set("zhsm_controller_copy_tasks", jobs_.size()); });
+  m.describe("zhsm_controller_placement_problems", "gauge",
+             "placement problems of the last replicator pass (rules that cannot be met)");
+  m.describe("zhsm_controller_close_waits_total", "counter",
+             "closes that waited for their chain's ack copies");
+  m.describe("zhsm_controller_close_wait_failures_total", "counter",
+             "closes whose ack copies did not become current in time");
+  m.on_scrape([this](Metrics& mm) {
+    mm.set("zhsm_controller_copy_tasks", jobs_.size());
+    mm.set("zhsm_controller_placement_problems", problems().size());
+  });
 }
 
 void Replicator::start() { asio::co_spawn(io_, [this] { return loop(); }, asio::detached); }
@@ -37,6 +67,7 @@ void Replicator::start() { asio::co_spawn(io_, [this] { return loop(); }, asio::
 void Replicator::stop() {
   stopped_ = true;
   timer_.cancel();
+  for (auto& [ino, t] : waiters_) t->cancel();
 }
 
 void Replicator::poke() {
@@ -72,6 +103,9 @@ awaitable<void> Replicator::loop() {
   while (!stopped_) {
     try {
       if (!dirty_.empty()) co_await visit_dirty();
+      if (!accesses_.empty() && (now() - accesses_flushed_ms_ >= kAccessFlushMs ||
+                                 accesses_.size() >= kMaxAccessFiles))
+        co_await flush_accesses();
       bool due = std::chrono::steady_clock::now() - last_pass >= options_.interval;
       if (poked_) {  // a new pass, from the start, now
         poked_ = false;
@@ -102,8 +136,9 @@ awaitable<void> Replicator::visit_dirty() {
   std::vector<uint64_t> inos(dirty_.begin(), dirty_.end());
   dirty_.clear();
   const int64_t t = now();
+  const int64_t since = accesses_since_hour();
   for (uint64_t ino : inos) {
-    auto file = co_await service_.db([&] { return store_.placement_file(ino); });
+    auto file = co_await service_.db([&] { return store_.placement_file(ino, since); });
     if (file) co_await look_at(*file, t);
   }
 }
@@ -123,6 +158,30 @@ awaitable<void> Replicator::refresh() {
   chains_trivial_ = chains_.size() == 1 && chains_.count("default") &&
                     chains_["default"].rules.size() == 1 &&
                     format_rule(chains_["default"].rules[0]) == "use any";
+  max_ack_ = 1;
+  for (const auto& [name, chain] : chains_) max_ack_ = std::max(max_ack_, chain.ack);
+}
+
+int64_t Replicator::accesses_since_hour() const {
+  return (now() / 1000 - int64_t{options_.access_window_s}) / 3600;
+}
+
+void Replicator::accessed(uint64_t ino) {
+  ++accesses_[ino];
+  if (accesses_.size() >= kMaxAccessFiles) timer_.cancel();  // the loop stores them now
+}
+
+awaitable<void> Replicator::flush_accesses() {
+  accesses_flushed_ms_ = now();
+  std::vector<std::pair<uint64_t, uint64_t>> counts(accesses_.begin(), accesses_.end());
+  accesses_.clear();
+  const int64_t hour = now() / 1000 / 3600;
+  const int64_t forget = accesses_since_hour();
+  try {
+    co_await service_.db([&] { store_.add_accesses(counts, hour, forget); });
+  } catch (const std::exception& e) {  // counts are hints: lost ones are not worth a retry
+    spdlog::warn("event=accesses_not_stored files={} error=\"{}\"", counts.size(), e.what());
+  }
 }
 
 awaitable<void> Replicator::pass_batch() {
@@ -136,12 +195,15 @@ awaitable<void> Replicator::pass_batch() {
     });
   }
   uint64_t after = cursor_;
-  auto files = co_await service_.db([&] { return store_.placement_files(after, options_.batch); });
+  const int64_t since = accesses_since_hour();
+  auto files = co_await service_.db(
+      [&] { return store_.placement_files(after, options_.batch, since); });
   const int64_t t = now();
   for (const auto& file : files) co_await look_at(file, t);
   cursor_ = files.size() < options_.batch || files.empty() ? 0 : files.back().attr.ino;
   if (cursor_ == 0) {
     service_.metrics().add("zhsm_controller_replicator_passes_total");
+    last_problems_.assign(pass_problems_.begin(), pass_problems_.end());
     // Problems that went away may be logged again should they come back.
     std::erase_if(logged_problems_, [&](const std::string& p) { return !pass_problems_.count(p); });
   }
@@ -175,6 +237,8 @@ awaitable<void> Replicator::carry_out(const PlacementFile& file, const FileDecis
         it->second.sha256 = chunk.sha256;
         it->second.sources = a.sources;
       }
+      it->second.current = a.current;
+      it->second.close = waiters_.count(file.attr.ino) > 0;
       continue;
     }
     bool may = co_await service_.db([&] { return store_.want_copy(chunk.uuid, a.backend); });
@@ -194,10 +258,14 @@ awaitable<void> Replicator::carry_out(const PlacementFile& file, const FileDecis
     job.mtime_ns = file.attr.mtime_ns;
     job.sources = a.sources;
     job.queued_ms = now();
+    job.current = a.current;
+    job.wanted = a.wanted;
+    job.update = a.update;
+    job.close = waiters_.count(file.attr.ino) > 0;
     spdlog::info("event=copy_queued object={} chunk={} version={} bytes={} from={} to={} "
-                 "path=\"{}\"",
+                 "reason={} current={} wanted={} path=\"{}\"",
                  chunk.uuid.str(), chunk.index, chunk.version, chunk.size, job.from,
-                 a.backend_name, file.path);
+                 a.backend_name, job.reason(), a.current, a.wanted, file.path);
     jobs_.emplace(key, std::move(job));
   }
 }
@@ -205,7 +273,8 @@ awaitable<void> Replicator::carry_out(const PlacementFile& file, const FileDecis
 awaitable<void> Replicator::place_new_data(OpenResult& result) {
   if (!result.write_target || chains_trivial_ || servers_.empty()) co_return;
   const uint64_t ino = result.attr.ino;
-  auto file = co_await service_.db([&] { return store_.placement_file(ino); });
+  const int64_t since = accesses_since_hour();
+  auto file = co_await service_.db([&] { return store_.placement_file(ino, since); });
   if (!file) co_return;
   const int64_t t = now();
   const uint64_t chunk_size = service_.store().settings().chunk_size;
@@ -240,17 +309,124 @@ awaitable<void> Replicator::place_new_data(OpenResult& result) {
 std::vector<CopyJob> Replicator::take_tasks(const Uuid& server) {
   std::vector<CopyJob> out;
   uint32_t in_flight = 0;
-  for (const auto& [key, job] : jobs_)
-    if (job.server == server && job.sent_ms != 0) ++in_flight;
-  const int64_t t = now();
+  std::vector<CopyJob*> queued;
   for (auto& [key, job] : jobs_) {
+    if (job.server != server) continue;
+    if (job.sent_ms != 0)
+      ++in_flight;
+    else
+      queued.push_back(&job);
+  }
+  std::sort(queued.begin(), queued.end(), [](const CopyJob* a, const CopyJob* b) {
+    return before(*a, *b);
+  });
+  const int64_t t = now();
+  for (CopyJob* job : queued) {
     if (out.size() >= options_.tasks_per_heartbeat || in_flight >= options_.tasks_in_flight) break;
-    if (job.server != server || job.sent_ms != 0) continue;
-    job.sent_ms = t;
+    job->sent_ms = t;
     ++in_flight;
-    out.push_back(job);
+    out.push_back(*job);
   }
   return out;
+}
+
+void Replicator::progress(const Uuid& server, const std::vector<CopyProgressReport>& running,
+                          uint32_t load) {
+  loads_[server] = load;
+  for (const auto& p : running) {
+    auto it = jobs_.find(std::make_pair(p.uuid, p.backend));
+    if (it == jobs_.end() || it->second.server != server) continue;
+    it->second.bytes_done = std::min(p.bytes_done, it->second.size);
+    it->second.running_ms = p.running_ms;
+  }
+}
+
+uint32_t Replicator::load_of(const Uuid& server) const {
+  auto it = loads_.find(server);
+  return it == loads_.end() ? 0 : it->second;
+}
+
+uint32_t Replicator::interval_for(const Uuid& server, uint32_t normal) const {
+  for (const auto& [key, job] : jobs_)
+    if (job.server == server) return std::min(normal, options_.busy_interval_ms);
+  return normal;
+}
+
+void Replicator::wake_waiters(uint64_t ino) {
+  auto [first, last] = waiters_.equal_range(ino);
+  for (auto it = first; it != last; ++it) it->second->cancel();
+}
+
+awaitable<void> Replicator::await_copies(uint64_t ino, std::vector<CommittedChunk> chunks) {
+  if (max_ack_ <= 1 || chunks.empty()) co_return;  // no chain asks a close to wait
+  asio::steady_timer timer(io_);
+  auto me = waiters_.emplace(ino, &timer);  // before the first wait: the visit sees it
+  struct Unregister {
+    Replicator* r;
+    decltype(me) it;
+    ~Unregister() { r->waiters_.erase(it); }
+  } unregister{this, me};
+  const int64_t deadline = now() + options_.ack_timeout_ms;
+  service_.metrics().add("zhsm_controller_close_waits_total");
+  for (;;) {
+    const int64_t since = accesses_since_hour();
+    auto file = co_await service_.db([&] { return store_.placement_file(ino, since); });
+    if (!file) co_return;  // deleted meanwhile: nothing to wait for
+    FileDecision d = decide_copies(*file, chains_, servers_, now(), options_.decide);
+    uint32_t ack = 1;
+    for (const auto& cd : d.chunks) ack = std::max(ack, cd.evaluation.ack);
+    if (ack <= 1) co_return;
+    std::string short_of;  // the first chunk still short of its copies
+    for (const auto& c : chunks) {
+      const ChunkInfo* now_chunk = nullptr;
+      const Evaluation* ev = nullptr;
+      for (const auto& cd : d.chunks)
+        if (cd.chunk && cd.chunk->index == c.index) {
+          now_chunk = cd.chunk;
+          ev = &cd.evaluation;
+        }
+      // Replaced or rewritten since: the later writer's close waits for its own copies.
+      if (!now_chunk || now_chunk->uuid != c.uuid || now_chunk->version != c.version) continue;
+      uint32_t current = 0;
+      for (const auto& copy : now_chunk->copies)
+        current += copy.state == proto::CopyState::CURRENT && copy.version == c.version;
+      if (current >= ev->ack) continue;
+      // The chains' backends on servers that can take a copy now: fewer than asked for
+      // means waiting could only end in the timeout.
+      uint32_t reachable = 0;
+      for (const Uuid& b : ev->backends)
+        for (const auto& s : servers_)
+          for (const auto& be : s.backends)
+            if (be.id == b && !s.maintenance &&
+                server_live(s.last_heartbeat_ms, now(), options_.decide.heartbeat_timeout_ms))
+              ++reachable;
+      if (reachable < ev->ack) {
+        service_.metrics().add("zhsm_controller_close_wait_failures_total");
+        throw Error(Errc::io,
+                    fmt::format("{} of {} copies of chunk {} of {} are current, and the chains "
+                                "find only {} reachable backends; the data is stored, the other "
+                                "copies follow when servers return",
+                                current, ev->ack, c.index, file->path, reachable));
+      }
+      short_of = fmt::format("{} of {} copies of chunk {} of {} are current", current, ev->ack,
+                             c.index, file->path);
+      break;
+    }
+    if (short_of.empty()) co_return;
+    if (now() >= deadline) {
+      service_.metrics().add("zhsm_controller_close_wait_failures_total");
+      spdlog::warn("event=close_ack_timeout ino={} {}", ino, short_of);
+      // io, not timeout: a client retries a timeout as a transport failure.
+      throw Error(Errc::io,
+                  fmt::format("{} after {} ms; the data is stored, the other copies follow",
+                              short_of, options_.ack_timeout_ms));
+    }
+    timer.expires_after(std::chrono::milliseconds(
+        std::min<int64_t>(kAckRecheckMs, std::max<int64_t>(deadline - now(), 1))));
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (stopped_) throw Error(Errc::disconnected, "the controller is stopping");
+  }
 }
 
 awaitable<void> Replicator::reported(const Uuid& server, std::vector<CopyReport> reports) {
@@ -283,7 +459,10 @@ awaitable<void> Replicator::reported(const Uuid& server, std::vector<CopyReport>
     spdlog::info("event=copy_made object={} backend={} server={} version={} bytes={}",
                  r.uuid.str(), r.backend.str(), server.str(), r.version, size);
   }
-  for (uint64_t ino : files) changed(ino);  // drops may now be due
+  for (uint64_t ino : files) {
+    changed(ino);       // drops may now be due
+    wake_waiters(ino);  // and closes waiting for copies may be answered
+  }
 }
 
 uint64_t Replicator::bytes_per_second() const {
@@ -297,14 +476,19 @@ uint64_t Replicator::bytes_per_second() const {
 std::vector<const CopyJob*> Replicator::jobs() const {
   std::vector<const CopyJob*> out;
   for (const auto& [key, job] : jobs_) out.push_back(&job);
-  std::sort(out.begin(), out.end(),
-            [](const CopyJob* a, const CopyJob* b) { return a->queued_ms < b->queued_ms; });
+  // Running ones first (the oldest sent first), then the queue in the order it is handed out.
+  std::sort(out.begin(), out.end(), [](const CopyJob* a, const CopyJob* b) {
+    if ((a->sent_ms != 0) != (b->sent_ms != 0)) return a->sent_ms != 0;
+    if (a->sent_ms != 0) return a->sent_ms < b->sent_ms;
+    return before(*a, *b);
+  });
   return out;
 }
 
 awaitable<WhyResult> Replicator::why(uint64_t ino) {
   WhyResult w;
-  auto file = co_await service_.db([&] { return store_.placement_file(ino); });
+  const int64_t since = accesses_since_hour();
+  auto file = co_await service_.db([&] { return store_.placement_file(ino, since); });
   if (!file) throw Error(Errc::invalid, fmt::format("inode {} is not a regular file", ino));
   co_await refresh();  // what the replicator itself would decide now
   w.file = std::move(*file);
@@ -313,18 +497,20 @@ awaitable<WhyResult> Replicator::why(uint64_t ino) {
   co_return w;
 }
 
-awaitable<PlanResult> Replicator::plan() {
+awaitable<PlanResult> Replicator::plan(std::vector<ChainRow> preview) {
   PlanResult plan;
   co_await refresh();
   // Copies: the loop may refresh its own snapshot while the plan reads the files.
   const std::vector<ServerState> servers = servers_;
-  const std::map<std::string, Chain> chains = chains_;
+  std::map<std::string, Chain> chains = chains_;
+  for (auto& [name, chain] : parse_chains(preview, nullptr)) chains[name] = std::move(chain);
   std::map<std::pair<std::string, std::string>, PlanLine> lines;
   std::set<std::string> problems;
   uint64_t after = 0;
   const int64_t t = now();
   for (;;) {
-    auto files = co_await service_.db([&] { return store_.placement_files(after, 1000); });
+    const int64_t since = accesses_since_hour();
+    auto files = co_await service_.db([&] { return store_.placement_files(after, 1000, since); });
     if (files.empty()) break;
     after = files.back().attr.ino;
     for (const auto& file : files) {
@@ -355,6 +541,17 @@ awaitable<PlanResult> Replicator::plan() {
   for (auto& [key, line] : lines) plan.moves.push_back(std::move(line));
   plan.problems.assign(problems.begin(), problems.end());
   co_return plan;
+}
+
+std::vector<std::string> Replicator::problems() const {
+  if (!last_problems_.empty() || cursor_ == 0) return last_problems_;
+  return {pass_problems_.begin(), pass_problems_.end()};  // the first pass is under way
+}
+
+size_t Replicator::running_jobs() const {
+  size_t n = 0;
+  for (const auto& [key, job] : jobs_) n += job.sent_ms != 0;
+  return n;
 }
 
 }  // namespace zhsm

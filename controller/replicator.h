@@ -36,6 +36,9 @@ struct ReplicatorOptions {
   uint32_t tasks_in_flight = 64;             // at most this many sent, unanswered, per server
   int64_t task_timeout_ms = 600000;          // a sent task unanswered this long is sent again
   int64_t token_lifetime_ms = 900000;        // of the read tokens in copy tasks
+  uint32_t access_window_s = 604800;         // the `accesses` attribute counts opens this far back
+  int64_t ack_timeout_ms = 30000;            // a close waiting for `ack` copies fails after this
+  uint32_t busy_interval_ms = 200;           // heartbeat period asked of a server with copy work
 };
 
 // A copy task as the controller tracks it.
@@ -55,6 +58,31 @@ struct CopyJob {
   std::vector<CopyInfo> sources;
   int64_t queued_ms = 0;
   int64_t sent_ms = 0;  // 0 = queued, not yet handed to the server
+  // How endangered the object was when queued: the order work is handed out in.
+  uint32_t current = 0;
+  uint32_t wanted = 0;
+  bool update = false;      // the destination holds an older copy
+  bool close = false;       // a close waits for it
+  // The destination's last report while it runs.
+  uint64_t bytes_done = 0;
+  uint64_t running_ms = 0;
+
+  // "close", "update", "repair" (below the wanted count) or "move".
+  std::string reason() const;
+};
+
+struct CopyProgressReport {
+  Uuid backend;
+  Uuid uuid;
+  uint64_t bytes_done = 0;
+  uint64_t running_ms = 0;
+};
+
+// The data objects a commit changed, for a close that waits for copies.
+struct CommittedChunk {
+  uint64_t index = 0;
+  Uuid uuid;
+  uint64_t version = 0;
 };
 
 struct CopyReport {
@@ -106,6 +134,20 @@ class Replicator {
   std::vector<CopyJob> take_tasks(const Uuid& server);
   // Finished tasks a server reported: the copies become current (or not), the tasks end.
   awaitable<void> reported(const Uuid& server, std::vector<CopyReport> reports);
+  // Tasks running on a server, and the data requests it serves now.
+  void progress(const Uuid& server, const std::vector<CopyProgressReport>& running,
+                uint32_t load);
+  uint32_t load_of(const Uuid& server) const;
+  // The heartbeat period for `server`: short while it has copy work, else `normal`.
+  uint32_t interval_for(const Uuid& server, uint32_t normal) const;
+
+  // ---- closes
+  // Waits until the chunks a commit of file `ino` changed have as many current copies as
+  // its chain's `ack` asks for (at once when that is 1). Throws io after ack_timeout_ms, or
+  // at once when the chains place fewer copies than that on reachable servers.
+  awaitable<void> await_copies(uint64_t ino, std::vector<CommittedChunk> chunks);
+  // File `ino` was opened: counted for the `accesses` attribute.
+  void accessed(uint64_t ino);
   const ReplicatorOptions& options() const { return options_; }
   const std::string& cluster_key() const { return service_.options().cluster_key; }
 
@@ -117,7 +159,12 @@ class Replicator {
 
   // ---- admin
   awaitable<WhyResult> why(uint64_t ino);
-  awaitable<PlanResult> plan();
+  // The plan for the chains as stored, or with `preview` replacing (or adding) chains by name.
+  awaitable<PlanResult> plan(std::vector<ChainRow> preview = {});
+  // Placement problems of the last whole pass (or of the one under way when none ended yet).
+  std::vector<std::string> problems() const;
+  size_t running_jobs() const;
+  // Running jobs first, then queued ones in the order they are handed out.
   std::vector<const CopyJob*> jobs() const;
   uint64_t bytes_done() const { return bytes_done_; }
   uint64_t bytes_per_second() const;
@@ -131,6 +178,9 @@ class Replicator {
   awaitable<void> refresh();  // servers and chains
   awaitable<void> carry_out(const PlacementFile& file, const FileDecision& decision);
   awaitable<std::map<std::string, Chain>> load_chains();
+  awaitable<void> flush_accesses();
+  int64_t accesses_since_hour() const;
+  void wake_waiters(uint64_t ino);
 
   asio::io_context& io_;
   ControllerService& service_;
@@ -149,6 +199,12 @@ class Replicator {
   std::map<std::pair<Uuid, Uuid>, CopyJob> jobs_;  // by (object, destination backend)
   std::set<std::string> logged_problems_;          // each problem logged once per pass
   std::set<std::string> pass_problems_;
+  std::vector<std::string> last_problems_;         // of the last whole pass
+  uint32_t max_ack_ = 1;                            // of every chain
+  std::map<uint64_t, uint64_t> accesses_;           // opens by file, not yet stored
+  int64_t accesses_flushed_ms_ = 0;
+  std::multimap<uint64_t, asio::steady_timer*> waiters_;  // closes waiting, by file
+  std::map<Uuid, uint32_t> loads_;                  // data requests in progress, by server
   uint64_t bytes_done_ = 0;
   std::deque<std::pair<int64_t, uint64_t>> recent_;  // (unix ms, bytes) of the last minute
 };

@@ -12,11 +12,25 @@
 namespace zhsm {
 
 void prepare_chain_statements(pqxx::connection& c) {
-  c.prepare("chains_all", "SELECT name, copies, stripe FROM chains ORDER BY name");
+  c.prepare("chains_all", "SELECT name, copies, stripe, ack FROM chains ORDER BY name");
   c.prepare("chain_rules_all", "SELECT chain, rule FROM chain_rules ORDER BY chain, position");
   c.prepare("dir_chains_all", "SELECT chain, ino FROM dir_chains ORDER BY chain, ino");
   c.prepare("chain_exists", "SELECT 1 FROM chains WHERE name = $1 FOR UPDATE");
-  c.prepare("chain_insert", "INSERT INTO chains (name, copies, stripe) VALUES ($1, $2, $3)");
+  c.prepare("chain_insert",
+            "INSERT INTO chains (name, copies, stripe, ack) VALUES ($1, $2, $3, $4)");
+  c.prepare("chain_numbers",
+            "UPDATE chains SET copies = coalesce($2, copies), stripe = coalesce($3, stripe), "
+            "ack = coalesce($4, ack) WHERE name = $1");
+  c.prepare("file_accesses_sum",
+            "SELECT coalesce(sum(count), 0) FROM file_accesses WHERE ino = $1 AND hour >= $2");
+  // One statement for a whole batch: files deleted since their opens were counted drop out
+  // by the join.
+  c.prepare("file_accesses_add",
+            "INSERT INTO file_accesses (ino, hour, count) "
+            "SELECT i.ino, $3, n.count FROM unnest($1::bigint[], $2::bigint[]) AS n (ino, count) "
+            "JOIN inodes i ON i.ino = n.ino "
+            "ON CONFLICT (ino, hour) DO UPDATE SET count = file_accesses.count + excluded.count");
+  c.prepare("file_accesses_forget", "DELETE FROM file_accesses WHERE hour < $1");
   c.prepare("chain_rules_clear", "DELETE FROM chain_rules WHERE chain = $1");
   c.prepare("chain_rule_insert",
             "INSERT INTO chain_rules (chain, position, rule) VALUES ($1, $2, $3)");
@@ -69,7 +83,8 @@ std::vector<ChainRow> PgMetaStore::chains() {
   return txn("chains", [&](InodeTxn& t) {
     std::vector<ChainRow> out;
     for (const auto& r : t.tx().exec_prepared("chains_all"))
-      out.push_back(ChainRow{r[0].c_str(), r[1].as<uint32_t>(), r[2].as<uint32_t>(), {}, {}});
+      out.push_back(ChainRow{r[0].c_str(), r[1].as<uint32_t>(), r[2].as<uint32_t>(),
+                             r[3].as<uint32_t>(), {}, {}});
     auto find = [&](std::string_view name) {
       return std::find_if(out.begin(), out.end(), [&](const ChainRow& c) { return c.name == name; });
     };
@@ -81,11 +96,25 @@ std::vector<ChainRow> PgMetaStore::chains() {
   });
 }
 
-void PgMetaStore::create_chain(const std::string& name, uint32_t copies, uint32_t stripe) {
+void PgMetaStore::create_chain(const std::string& name, uint32_t copies, uint32_t stripe,
+                               uint32_t ack) {
   txn("chainCreate", [&](InodeTxn& t) {
     if (!t.tx().exec_prepared("chain_exists", name).empty())
       throw Error(Errc::exists, fmt::format("chain '{}' exists", name));
-    t.tx().exec_prepared("chain_insert", name, static_cast<int>(copies), static_cast<int>(stripe));
+    t.tx().exec_prepared("chain_insert", name, static_cast<int>(copies), static_cast<int>(stripe),
+                         static_cast<int>(ack));
+  });
+}
+
+void PgMetaStore::set_chain_numbers(const std::string& name, std::optional<uint32_t> copies,
+                                    std::optional<uint32_t> stripe, std::optional<uint32_t> ack) {
+  auto param = [](std::optional<uint32_t> v) {
+    return v ? std::optional<int>(static_cast<int>(*v)) : std::nullopt;
+  };
+  txn("chainNumbers", [&](InodeTxn& t) {
+    if (t.tx().exec_prepared("chain_numbers", name, param(copies), param(stripe), param(ack))
+            .affected_rows() == 0)
+      throw Error(Errc::not_found, fmt::format("no chain '{}'", name));
   });
 }
 
@@ -131,7 +160,8 @@ namespace {
 
 // Attributes, one path, the nearest named chain and the chunks of `ino`; nullopt when it
 // is not a regular file.
-std::optional<PlacementFile> load_placement_file(InodeTxn& t, uint64_t ino) {
+std::optional<PlacementFile> load_placement_file(InodeTxn& t, uint64_t ino,
+                                                 int64_t accesses_since_hour) {
   auto r = t.tx().exec_prepared("ino_get", static_cast<int64_t>(ino));
   if (r.empty()) return std::nullopt;
   PlacementFile f;
@@ -146,6 +176,10 @@ std::optional<PlacementFile> load_placement_file(InodeTxn& t, uint64_t ino) {
     }
   }
   f.chunks = load_chunks(t.tx(), ino);
+  f.accesses = t.tx()
+                   .exec_prepared1("file_accesses_sum", static_cast<int64_t>(ino),
+                                   accesses_since_hour)[0]
+                   .as<uint64_t>();
   return f;
 }
 
@@ -163,18 +197,42 @@ std::string PgMetaStore::path_of(uint64_t ino) {
   });
 }
 
-std::vector<PlacementFile> PgMetaStore::placement_files(uint64_t after, uint32_t limit) {
+std::vector<PlacementFile> PgMetaStore::placement_files(uint64_t after, uint32_t limit,
+                                                        int64_t accesses_since_hour) {
   return txn("placementFiles", [&](InodeTxn& t) {
     std::vector<PlacementFile> out;
     for (const auto& r : t.tx().exec_prepared("chunked_files", static_cast<int64_t>(after),
                                               static_cast<int64_t>(std::clamp<uint32_t>(limit, 1, 1000))))
-      if (auto f = load_placement_file(t, r[0].as<uint64_t>())) out.push_back(std::move(*f));
+      if (auto f = load_placement_file(t, r[0].as<uint64_t>(), accesses_since_hour))
+        out.push_back(std::move(*f));
     return out;
   });
 }
 
-std::optional<PlacementFile> PgMetaStore::placement_file(uint64_t ino) {
-  return txn("placementFile", [&](InodeTxn& t) { return load_placement_file(t, ino); });
+std::optional<PlacementFile> PgMetaStore::placement_file(uint64_t ino,
+                                                         int64_t accesses_since_hour) {
+  return txn("placementFile",
+             [&](InodeTxn& t) { return load_placement_file(t, ino, accesses_since_hour); });
+}
+
+void PgMetaStore::add_accesses(const std::vector<std::pair<uint64_t, uint64_t>>& ino_counts,
+                               int64_t hour, int64_t forget_before_hour) {
+  // Arrays in PostgreSQL's text form: numbers need no quoting.
+  std::string inos = "{", counts = "{";
+  for (const auto& [ino, count] : ino_counts) {
+    if (inos.size() > 1) {
+      inos += ',';
+      counts += ',';
+    }
+    inos += std::to_string(ino);
+    counts += std::to_string(count);
+  }
+  inos += '}';
+  counts += '}';
+  txn("addAccesses", [&](InodeTxn& t) {
+    if (!ino_counts.empty()) t.tx().exec_prepared("file_accesses_add", inos, counts, hour);
+    t.tx().exec_prepared("file_accesses_forget", forget_before_hour);
+  });
 }
 
 bool PgMetaStore::want_copy(const Uuid& uuid, const Uuid& backend) {

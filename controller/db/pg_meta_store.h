@@ -81,13 +81,19 @@ class PgMetaStore : public MetaStore, public PlacementStore {
 
   // PlacementStore (pg_chains.cc)
   std::vector<ChainRow> chains() override;
-  void create_chain(const std::string& name, uint32_t copies, uint32_t stripe) override;
+  void create_chain(const std::string& name, uint32_t copies, uint32_t stripe,
+                    uint32_t ack) override;
+  void set_chain_numbers(const std::string& name, std::optional<uint32_t> copies,
+                         std::optional<uint32_t> stripe, std::optional<uint32_t> ack) override;
   void set_chain_rules(const std::string& name, const std::vector<std::string>& rules) override;
   void delete_chain(const std::string& name) override;
   void set_dir_chain(uint64_t ino, const std::string& chain) override;
   std::string path_of(uint64_t ino) override;
-  std::vector<PlacementFile> placement_files(uint64_t after, uint32_t limit) override;
-  std::optional<PlacementFile> placement_file(uint64_t ino) override;
+  std::vector<PlacementFile> placement_files(uint64_t after, uint32_t limit,
+                                             int64_t accesses_since_hour) override;
+  std::optional<PlacementFile> placement_file(uint64_t ino, int64_t accesses_since_hour) override;
+  void add_accesses(const std::vector<std::pair<uint64_t, uint64_t>>& ino_counts, int64_t hour,
+                    int64_t forget_before_hour) override;
   bool want_copy(const Uuid& uuid, const Uuid& backend) override;
   bool copy_made(const Uuid& uuid, const Uuid& backend, uint64_t version,
                  const std::string& sha256) override;
