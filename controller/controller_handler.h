@@ -16,9 +16,6 @@
 
 namespace zhsm {
 
-class Replicator;
-struct OpenResult;
-
 class ControllerHandler : public RpcHandler {
  public:
   ControllerHandler(ControllerService& service, std::string peer)
@@ -35,7 +32,6 @@ class ControllerHandler : public RpcHandler {
   awaitable<void> handle_locks(proto::Request::Reader req, proto::Response::Builder resp);
   // Copy tasks for a file server's heartbeat reply, when a replicator runs.
   void fill_copy_tasks(proto::HeartbeatReply::Builder out, const Uuid& server);
-  void order_for_reads(OpenResult& result, const Replicator& r) const;
   // Chains, why, plan, jobs and server marks (handler_chains.cc).
   awaitable<void> handle_chains(proto::Request::Reader req, proto::Response::Builder resp);
   // The recorded token `token_id` when it is unexpired, names `ino` and was issued to this

@@ -13,32 +13,7 @@ namespace {
 
 constexpr uint32_t kStatfsBlockSize = 4096;
 
-std::string host_of(const std::string& address) {
-  auto colon = address.rfind(':');
-  std::string host = colon == std::string::npos ? address : address.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  return host;
-}
-
 }  // namespace
-
-// Readers try a chunk's copies in the order given: current ones first, then a server on
-// the reader's own host (the nearest), then the least loaded (data requests in progress
-// at its last heartbeat).
-void ControllerHandler::order_for_reads(OpenResult& result, const Replicator& r) const {
-  const std::string client_host = host_of(peer_);
-  for (auto& chunk : result.chunks) {
-    if (chunk.copies.size() < 2) continue;
-    auto rank = [&](const CopyInfo& c) {
-      const bool current = c.state == proto::CopyState::CURRENT && c.version == chunk.version;
-      const bool near = !client_host.empty() && host_of(c.address) == client_host;
-      return std::make_tuple(!current, !near, r.load_of(c.server));
-    };
-    std::stable_sort(chunk.copies.begin(), chunk.copies.end(),
-                     [&](const CopyInfo& a, const CopyInfo& b) { return rank(a) < rank(b); });
-  }
-}
 
 awaitable<void> ControllerHandler::handle_files(proto::Request::Reader req,
                                                 proto::Response::Builder resp) {
@@ -61,7 +36,7 @@ awaitable<void> ControllerHandler::handle_files(proto::Request::Reader req,
       if (Replicator* r = service_.replicator()) {
         r->accessed(result.attr.ino);
         co_await r->place_new_data(result);
-        order_for_reads(result, *r);
+        order_copies_for_reads(result, peer_, [&](const Uuid& s) { return r->load_of(s); });
       }
       fill_open_reply(resp.initOpen(), result, key);
       co_return;
@@ -77,7 +52,7 @@ awaitable<void> ControllerHandler::handle_files(proto::Request::Reader req,
       if (Replicator* r = service_.replicator()) {
         r->accessed(result.attr.ino);
         co_await r->place_new_data(result);
-        order_for_reads(result, *r);
+        order_copies_for_reads(result, peer_, [&](const Uuid& s) { return r->load_of(s); });
       }
       fill_open_reply(resp.initOpen(), result, key);
       co_return;

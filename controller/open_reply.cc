@@ -1,9 +1,38 @@
 // OpenReply building (see open_reply.h).
 #include "controller/open_reply.h"
 
+#include <algorithm>
+#include <tuple>
+
 #include "controller/proto_convert.h"
 
 namespace zhsm {
+namespace {
+
+std::string host_of(const std::string& address) {
+  auto colon = address.rfind(':');
+  std::string host = colon == std::string::npos ? address : address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  return host;
+}
+
+}  // namespace
+
+void order_copies_for_reads(OpenResult& result, const std::string& client_address,
+                            const std::function<uint32_t(const Uuid& server)>& load_of) {
+  const std::string client_host = host_of(client_address);
+  for (auto& chunk : result.chunks) {
+    if (chunk.copies.size() < 2) continue;
+    auto rank = [&](const CopyInfo& c) {
+      const bool current = c.state == proto::CopyState::CURRENT && c.version == chunk.version;
+      const bool near = !client_host.empty() && host_of(c.address) == client_host;
+      return std::make_tuple(!current, !near, load_of(c.server));
+    };
+    std::stable_sort(chunk.copies.begin(), chunk.copies.end(),
+                     [&](const CopyInfo& a, const CopyInfo& b) { return rank(a) < rank(b); });
+  }
+}
 
 TokenFields token_fields_of(const TokenInfo& t) {
   TokenFields f;

@@ -3,6 +3,7 @@
 // or the chunk list, and the write target.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "capnp/zhsm.capnp.h"
@@ -17,5 +18,11 @@ TokenFields token_fields_of(const TokenInfo& token);
 // Fills `out` from `result`, signing its token with `key`.
 void fill_open_reply(proto::OpenReply::Builder out, const OpenResult& result,
                      const std::string& key);
+
+// Orders each chunk's copies the way readers should try them (they take the first that
+// answers): current copies first, then those on the reader's own host (`client_address`,
+// "host:port"), then the least loaded by `load_of` (data requests in progress on a server).
+void order_copies_for_reads(OpenResult& result, const std::string& client_address,
+                            const std::function<uint32_t(const Uuid& server)>& load_of);
 
 }  // namespace zhsm

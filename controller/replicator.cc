@@ -487,6 +487,7 @@ std::vector<const CopyJob*> Replicator::jobs() const {
 
 awaitable<WhyResult> Replicator::why(uint64_t ino) {
   WhyResult w;
+  if (!accesses_.empty()) co_await flush_accesses();  // the answer counts every open so far
   const int64_t since = accesses_since_hour();
   auto file = co_await service_.db([&] { return store_.placement_file(ino, since); });
   if (!file) throw Error(Errc::invalid, fmt::format("inode {} is not a regular file", ino));
@@ -499,6 +500,7 @@ awaitable<WhyResult> Replicator::why(uint64_t ino) {
 
 awaitable<PlanResult> Replicator::plan(std::vector<ChainRow> preview) {
   PlanResult plan;
+  if (!accesses_.empty()) co_await flush_accesses();
   co_await refresh();
   // Copies: the loop may refresh its own snapshot while the plan reads the files.
   const std::vector<ServerState> servers = servers_;
