@@ -256,6 +256,31 @@ TEST_F(Replication, ChainChangeMovesDataNeverBelowWanted) {
   for (int i = 0; i < 4; ++i)
     await_copies(dir / std::to_string(i), 1, [](const std::string& s) { return s == "fs1"; });
 
+  // A preview before the change: chain `fast` as if it wanted two copies on hdd. It lists
+  // the move (two new copies of every object on the hdd servers, the ssd copy dropped)
+  // and changes nothing.
+  nlohmann::json preview = cluster().admin_json(
+      {"plan", "--chain", "fast", "--copies", "2", "--rules", "use tier:hdd", "use tier:hdd"});
+  uint64_t new_copies = 0, drops = 0;
+  for (const auto& m : preview["moves"]) {
+    if (m["to"].is_null()) {
+      EXPECT_EQ(m["from"], "fs1-b1") << preview.dump(2);
+      drops += m["objects"].get<uint64_t>();
+    } else {
+      EXPECT_TRUE(m["to"] == "fs2-b1" || m["to"] == "fs3-b1") << preview.dump(2);
+      new_copies += m["objects"].get<uint64_t>();
+    }
+  }
+  EXPECT_EQ(new_copies, 16u) << "4 files of 2 objects, 2 copies each: " << preview.dump(2);
+  EXPECT_EQ(drops, 8u) << preview.dump(2);
+  nlohmann::json fast = cluster().admin_json({"chain", "show", "fast"});
+  EXPECT_EQ(fast.dump().find("hdd"), std::string::npos) << "the preview changed the chain: "
+                                                        << fast.dump(2);
+  EXPECT_TRUE(cluster().admin_json({"plan"})["moves"].empty()) << "the preview queued work";
+  auto bad = admin({"plan", "--chain", "fast", "--rules", "size > 1Q use tier:hdd"});
+  EXPECT_FALSE(bad.ok());
+  EXPECT_NE((bad.out + bad.err).find("1Q"), std::string::npos) << bad.describe();
+
   admin_ok({"chain", "create", "cold", "--copies", "2"});
   admin_ok({"chain", "add", "cold", "use tier:hdd"});
   admin_ok({"chain", "add", "cold", "use", "tier:hdd"});  // the words may come apart
@@ -318,6 +343,75 @@ TEST_F(Replication, RuleToMissingBackendDropsNothing) {
     EXPECT_EQ(after.chunks[i].copies.size(), before.chunks[i].copies.size()) << after.raw.dump(2);
   }
   EXPECT_EQ(read_cold(dir / "f"), data);
+  // status lists the problem too.
+  nlohmann::json status = cluster().admin_json({"status"});
+  EXPECT_NE(status["problems"].dump().find("nosuch"), std::string::npos) << status.dump(2);
+  // Back to the default chain: later tests see no problem of this one.
+  admin_ok({"chain", "set-dir", dir.string(), "-"});
+}
+
+// A chain with --ack 2: a close is answered only once two copies are current. With one
+// server left to take a copy, the close fails at once, and the data stays stored.
+TEST_F(Replication, CloseWaitsForTheChainsAckCopies) {
+  fs::path dir = mount_dir_ / "sync";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+  admin_ok({"chain", "create", "sync", "--copies", "2", "--ack", "2"});
+  admin_ok({"chain", "add", "sync", "use any"});
+  admin_ok({"chain", "add", "sync", "use any"});
+  admin_ok({"chain", "set-dir", dir.string(), "sync"});
+  std::string data = pattern_bytes(0xa2, 17 * kMiB);
+  ASSERT_EQ(put(dir / "f", data), static_cast<long>(data.size()));
+  FileInfo info = file_info(cluster(), dir / "f");  // right after the close, no waiting
+  ASSERT_EQ(info.chunks.size(), 2u) << info.raw.dump(2);
+  for (const auto& c : info.chunks)
+    EXPECT_EQ(current_servers(c).size(), 2u) << "the close came back before two copies were "
+                                                "current: " << info.raw.dump(2);
+  expect_copies_on_disk(info, data);
+
+  // Only fs1 can take data: the close cannot get its two copies.
+  admin_ok({"server", "maintenance", "fs2", "on"});
+  admin_ok({"server", "maintenance", "fs3", "on"});
+  std::string lonely = pattern_bytes(0xa3, 2 * kMiB);
+  int fd = ::open((dir / "lonely").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(pwrite_all(fd, lonely, 0), static_cast<long>(lonely.size()));
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  EXPECT_EQ(rc, -1) << "fsync succeeded with one copy where the chain's ack asks for two";
+  EXPECT_EQ(err, EIO);
+  EXPECT_EQ(read_cold(dir / "lonely"), lonely) << "the data of a close that failed its ack";
+  admin_ok({"server", "maintenance", "fs2", "off"});
+  admin_ok({"server", "maintenance", "fs3", "off"});
+  await_copies(dir / "lonely", 2, [](const std::string&) { return true; });
+}
+
+// `accesses` counts opens: a file opened often enough moves to ssd.
+TEST_F(Replication, OftenOpenedFilesFollowAnAccessesRule) {
+  fs::path dir = mount_dir_ / "heat";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0);
+  admin_ok({"chain", "create", "heat"});
+  admin_ok({"chain", "add", "heat", "accesses >= 5 use tier:ssd"});
+  admin_ok({"chain", "add", "heat", "use tier:hdd"});
+  admin_ok({"chain", "set-dir", dir.string(), "heat"});
+  std::string data = pattern_bytes(0x4e, 3 * kMiB);
+  ASSERT_EQ(put(dir / "f", data), static_cast<long>(data.size()));
+  await_copies(dir / "f", 1, [](const std::string& s) { return s == "fs2" || s == "fs3"; });
+  nlohmann::json w = why(dir / "f");
+  ASSERT_EQ(w["steps"].size(), 2u) << w.dump(2);
+  EXPECT_EQ(w["steps"][0]["matched"], false) << "opened once: " << w.dump(2);
+
+  for (int i = 0; i < 6; ++i) {
+    int fd = ::open((dir / "f").c_str(), O_RDONLY);
+    ASSERT_GE(fd, 0);
+    char b;
+    ASSERT_EQ(::pread(fd, &b, 1, 0), 1);
+    ::close(fd);
+  }
+  w = why(dir / "f");
+  EXPECT_EQ(w["steps"][0]["matched"], true) << "opened 7 times: " << w.dump(2);
+  FileInfo info = await_copies(dir / "f", 1, [](const std::string& s) { return s == "fs1"; });
+  expect_copies_on_disk(info, data);
 }
 
 // A copy corrupted on disk is detected when it is read, the read is served from the
