@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <limits>
 #include <set>
 
@@ -666,12 +667,21 @@ class Evaluator {
       return fmt::format("no usable backend for {} ({})", dest, reasons);
     }
     auto shares_server = [&](const BackendFacts* b) { return used_servers_.contains(b->server); };
+    // Free space by classes a quarter of a power of two wide: backends about equally free
+    // are told apart by their load first, then by the exact free space.
+    auto free_class = [](const BackendFacts* b) -> int {
+      if (b->free_bytes == 0) return 0;
+      const int width = std::bit_width(b->free_bytes);
+      const int next2 = width >= 3 ? static_cast<int>((b->free_bytes >> (width - 3)) & 3) : 0;
+      return width * 4 + next2;
+    };
     auto better = [&](const BackendFacts* a, const BackendFacts* b) {
       if (shares_server(a) != shares_server(b)) return !shares_server(a);
       if (a->holds_current != b->holds_current) return a->holds_current;
       if (a->holds_copy != b->holds_copy) return a->holds_copy;
-      if (a->free_bytes != b->free_bytes) return a->free_bytes > b->free_bytes;
+      if (free_class(a) != free_class(b)) return free_class(a) > free_class(b);
       if (a->load != b->load) return a->load < b->load;
+      if (a->free_bytes != b->free_bytes) return a->free_bytes > b->free_bytes;
       return a->id < b->id;
     };
     const BackendFacts* best = *std::min_element(eligible.begin(), eligible.end(), better);

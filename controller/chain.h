@@ -110,7 +110,7 @@ struct BackendFacts {
                              // false: the backend cannot take a new copy now
   std::string unusable_why;  // "server fs2 is offline", "full", ... (when !usable)
   uint64_t free_bytes = 0;
-  double load = 0;           // lower is better; ties after free space
+  double load = 0;           // data requests in progress: among about equally free backends, lower wins
   bool holds_current = false;  // already holds a current copy of the object in question
   bool holds_copy = false;     // holds an outdated one (updated in place: cheaper than anew)
 };
@@ -146,7 +146,9 @@ struct Evaluation {
 // (failure domains: two copies share a server only when no other server can take one);
 // one that already holds a current copy (data does not move for a change in free space);
 // one that holds an outdated copy (brought up to date in place);
-// the most free bytes; the lowest load; the lowest UUID. A `use` that finds none records a
+// the most free bytes, compared in classes a quarter of a power of two wide; among about
+// equally free ones the lowest load; then the most free bytes; the lowest UUID. A `use`
+// that finds none records a
 // problem and never falls back to a backend DEST does not name. Evaluation stops when the
 // wanted number of copies (`copies` of the chain being evaluated) is reached or the rules
 // run out; then fewer copies than wanted is a problem too ("chain X wants 2 copies, the

@@ -706,6 +706,18 @@ TEST(ChainEval, PreferenceOrder) {
   EXPECT_EQ(chosen(evaluate_chains(cs, "default", file(), even), even), Names{"y"});
   for (auto& b : even) b.load = b.name == "z" ? 0.5 : b.name == "x" ? 0.7 : 0.9;
   EXPECT_EQ(chosen(evaluate_chains(cs, "default", file(), even), even), Names{"z"});
+
+  // About equally free (within a quarter of a power of two): the load decides; clearly
+  // more free space wins however loaded.
+  std::vector<BackendFacts> near = {backend(1, "roomy-busy", "hdd", 1, 1100),
+                                    backend(2, "idle", "hdd", 2, 1030),
+                                    backend(3, "half", "hdd", 3, 600)};
+  near[0].load = 40;
+  near[1].load = 1;
+  EXPECT_EQ(chosen(evaluate_chains(cs, "default", file(), near), near), Names{"idle"});
+  near[2].load = 0;
+  near[1].free_bytes = 700;
+  EXPECT_EQ(chosen(evaluate_chains(cs, "default", file(), near), near), Names{"roomy-busy"});
 }
 
 TEST(ChainEval, ConditionsAtBoundaries) {

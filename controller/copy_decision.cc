@@ -87,6 +87,7 @@ std::vector<BackendFacts> new_data_backends(const std::vector<ServerState>& serv
       f.server = s.id;
       f.server_name = s.name;
       f.free_bytes = b.free_bytes;
+      f.load = s.load;
       f.usable = live && !s.maintenance && !s.draining && b.free_bytes >= min_free_bytes;
       if (!f.usable)
         f.unusable_why = !live            ? fmt::format("server {} is offline", s.name)

@@ -206,6 +206,7 @@ struct ServerState {
   bool maintenance = false;  // planned absence: its copies are not repaired elsewhere
   bool draining = false;     // everything on it is moved elsewhere
   std::vector<BackendReport> backends;
+  uint32_t load = 0;         // data requests in progress at its last heartbeat (not stored)
 };
 
 struct ClusterInfo {

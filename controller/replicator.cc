@@ -154,6 +154,7 @@ awaitable<void> Replicator::look_at(const PlacementFile& file, int64_t now_ms) {
 
 awaitable<void> Replicator::refresh() {
   servers_ = co_await service_.db([&] { return service_.store().servers(); });
+  for (auto& s : servers_) s.load = load_of(s.id);
   chains_ = co_await load_chains();
   chains_trivial_ = chains_.size() == 1 && chains_.count("default") &&
                     chains_["default"].rules.size() == 1 &&
