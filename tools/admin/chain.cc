@@ -27,6 +27,7 @@ json chain_json(proto::ChainDef::Reader c) {
   return {{"name", c.getName().cStr()},
           {"copies", c.getCopies()},
           {"stripe", std::max<uint32_t>(c.getStripe(), 1)},
+          {"ack", std::max<uint32_t>(c.getAck(), 1)},
           {"rules", std::move(rules)},
           {"directories", std::move(dirs)}};
 }
@@ -47,6 +48,9 @@ void print_chain(proto::ChainDef::Reader c, std::ostream& out) {
   std::vector<std::pair<std::string, std::string>> fields = {
       {"chain", c.getName().cStr()}, {"copies", std::to_string(c.getCopies())}};
   if (c.getStripe() > 1) fields.emplace_back("stripe", std::to_string(c.getStripe()) + " backends");
+  const uint32_t ack = std::max<uint32_t>(c.getAck(), 1);
+  fields.emplace_back("ack", "a close waits for " + std::to_string(ack) +
+                                 (ack == 1 ? " copy" : " copies"));
   fields.emplace_back("directories", dirs.empty() ? "(none)" : dirs);
   print_fields(out, fields);
   Table rules({{"#", Table::Align::right}, {"RULE"}});
@@ -94,9 +98,12 @@ void run_chain_list(ControllerLink& link, bool json_out, std::ostream& out) {
     return;
   }
   using A = Table::Align;
-  Table table({{"CHAIN"}, {"COPIES", A::right}, {"RULES", A::right}, {"DIRECTORIES"}});
+  Table table({{"CHAIN"}, {"COPIES", A::right}, {"ACK", A::right}, {"STRIPE", A::right},
+               {"RULES", A::right}, {"DIRECTORIES"}});
   for (auto c : chains)
     table.add_row({c.getName().cStr(), std::to_string(c.getCopies()),
+                   std::to_string(std::max<uint32_t>(c.getAck(), 1)),
+                   std::to_string(std::max<uint32_t>(c.getStripe(), 1)),
                    std::to_string(c.getRules().size()), joined_dirs(c)});
   table.print(out);
 }
@@ -109,23 +116,45 @@ void run_chain_show(ControllerLink& link, const std::string& name, bool json_out
 }
 
 void run_chain_create(ControllerLink& link, const std::string& name, uint32_t copies,
-                      uint32_t stripe, bool json_out, std::ostream& out) {
+                      uint32_t stripe, uint32_t ack, bool json_out, std::ostream& out) {
   link.call(
       [&](proto::Request::Builder r) {
         auto c = r.initChainCreate();
         c.setName(name);
         c.setCopies(copies);
         c.setStripe(stripe);
+        c.setAck(ack);
       },
       proto::Response::DONE, "create chain " + name);
   if (json_out) {
-    out << dump({{"chain", name}, {"created", true}, {"copies", copies}, {"stripe", stripe}});
+    out << dump({{"chain", name},
+                 {"created", true},
+                 {"copies", copies},
+                 {"stripe", stripe},
+                 {"ack", ack}});
   } else {
     out << "chain " << sanitize(name) << " created, " << copies
         << (copies == 1 ? " copy" : " copies");
     if (stripe > 1) out << ", striped over up to " << stripe << " backends";
+    if (ack > 1) out << ", a close waits for " << ack << " copies";
     out << ", no rules\n";
   }
+}
+
+void run_chain_set(ControllerLink& link, const std::string& name, uint32_t copies,
+                   uint32_t stripe, uint32_t ack, bool json_out, std::ostream& out) {
+  if (copies == 0 && stripe == 0 && ack == 0)
+    throw Error(Errc::invalid, "chain set " + name + ": give --copies, --stripe or --ack");
+  Reply reply = link.call(
+      [&](proto::Request::Builder r) {
+        auto c = r.initChainSet();
+        c.setName(name);
+        c.setCopies(copies);
+        c.setStripe(stripe);
+        c.setAck(ack);
+      },
+      proto::Response::CHAINS, "set chain " + name);
+  show_chain(reply, name, json_out, out);
 }
 
 void run_chain_delete(ControllerLink& link, const std::string& name, bool json_out,

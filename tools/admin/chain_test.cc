@@ -18,9 +18,9 @@ TEST_F(AdminCommands, ChainListTable) {
   std::ostringstream out;
   run_chain_list(link, false, out);
   EXPECT_EQ(out.str(),
-            "CHAIN    COPIES  RULES  DIRECTORIES\n"
-            "cold          2      1  /archive, /old\n"
-            "default       1      2\n");
+            "CHAIN    COPIES  ACK  STRIPE  RULES  DIRECTORIES\n"
+            "cold          2    1       1      1  /archive, /old\n"
+            "default       1    1       1      2\n");
 }
 
 TEST_F(AdminCommands, ChainListJson) {
@@ -44,6 +44,7 @@ TEST_F(AdminCommands, ChainShowTableAndJson) {
   EXPECT_EQ(out.str(),
             "chain        cold\n"
             "copies       2\n"
+            "ack          a close waits for 1 copy\n"
             "directories  /archive, /old\n"
             "\n"
             "RULES\n"
@@ -75,19 +76,24 @@ TEST_F(AdminCommands, ChainShowUnknownIsNotFound) {
 TEST_F(AdminCommands, ChainCreateAndDelete) {
   ControllerLink link(address_);
   std::ostringstream out;
-  run_chain_create(link, "warm", 3, 1, false, out);
+  run_chain_create(link, "warm", 3, 1, 1, false, out);
   EXPECT_EQ(seen_.chain, "warm");
   EXPECT_EQ(seen_.copies, 3u);
   EXPECT_EQ(out.str(), "chain warm created, 3 copies, no rules\n");
 
   std::ostringstream js;
-  run_chain_create(link, "one", 1, 4, true, js);
+  run_chain_create(link, "one", 1, 4, 2, true, js);
   EXPECT_EQ(seen_.copies, 1u);
   auto j = nlohmann::json::parse(js.str());
   EXPECT_EQ(j["chain"], "one");
   EXPECT_EQ(j["copies"], 1);
   EXPECT_EQ(j["created"], true);
   EXPECT_EQ(j["stripe"], 4);
+  EXPECT_EQ(j["ack"], 2);
+  EXPECT_EQ(seen_.ack, 2u) << "the ack is sent";
+  std::ostringstream with_ack;
+  run_chain_create(link, "sync", 2, 1, 2, false, with_ack);
+  EXPECT_EQ(with_ack.str(), "chain sync created, 2 copies, a close waits for 2 copies, no rules\n");
 
   std::ostringstream del;
   run_chain_delete(link, "warm", false, del);
@@ -102,7 +108,7 @@ TEST_F(AdminCommands, ChainControllerErrorsPassThrough) {
   ControllerLink link(address_);
   std::ostringstream out;
   try {
-    run_chain_create(link, "default", 1, 1, false, out);
+    run_chain_create(link, "default", 1, 1, 1, false, out);
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Errc::exists);
@@ -138,6 +144,7 @@ TEST_F(AdminCommands, ChainAddSendsTheJoinedRuleAndShowsTheChain) {
   EXPECT_EQ(out.str(),
             "chain        default\n"
             "copies       1\n"
+            "ack          a close waits for 1 copy\n"
             "directories  (none)\n"
             "\n"
             "RULES\n"
@@ -213,6 +220,122 @@ TEST_F(AdminCommands, ChainSetDirAndInheritAgain) {
   std::ostringstream js2;
   run_chain_set_dir(link, "/old", "cold", true, js2);
   EXPECT_EQ(nlohmann::json::parse(js2.str())["chain"], "cold");
+}
+
+TEST_F(AdminCommands, ChainSetSendsOnlyWhatChangesAndShowsTheChain) {
+  ControllerLink link(address_);
+  std::ostringstream out;
+  run_chain_set(link, "cold", 0, 0, 2, false, out);
+  EXPECT_EQ(seen_.chain, "cold");
+  EXPECT_EQ(seen_.copies, 0u) << "0: unchanged";
+  EXPECT_EQ(seen_.stripe, 0u);
+  EXPECT_EQ(seen_.ack, 2u);
+  EXPECT_NE(out.str().find("ack          a close waits for 2 copies\n"), std::string::npos)
+      << out.str();
+  std::ostringstream js;
+  run_chain_set(link, "cold", 3, 0, 0, true, js);
+  EXPECT_EQ(nlohmann::json::parse(js.str())["copies"], 3);
+  try {
+    std::ostringstream none;
+    seen_.chain.clear();
+    run_chain_set(link, "cold", 0, 0, 0, false, none);
+    FAIL() << "a set without numbers was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::invalid);
+    EXPECT_EQ(seen_.chain, "") << "nothing was sent";
+  }
+}
+
+TEST(PlanEdit, AppliesTheEditToTheStoredChain) {
+  ChainDraft stored{"cold", 2, 1, 1, {"size > 1G use tier:hdd", "use any"}};
+  PlanEdit edit;
+  edit.chain = "cold";
+  edit.add = "use tier:ssd";
+  edit.at = 1;
+  ChainDraft d = apply_plan_edit(stored, edit);
+  EXPECT_EQ(d.rules,
+            (std::vector<std::string>{"use tier:ssd", "size > 1G use tier:hdd", "use any"}));
+  EXPECT_EQ(d.copies, 2u) << "as stored";
+
+  edit = PlanEdit{};
+  edit.chain = "cold";
+  edit.remove = 1;
+  edit.add = "use fs9-b1";  // appended after the removal
+  edit.copies = 3;
+  edit.ack = 2;
+  d = apply_plan_edit(stored, edit);
+  EXPECT_EQ(d.rules, (std::vector<std::string>{"use any", "use fs9-b1"}));
+  EXPECT_EQ(d.copies, 3u);
+  EXPECT_EQ(d.ack, 2u);
+  EXPECT_EQ(d.stripe, 1u);
+
+  edit = PlanEdit{};
+  edit.chain = "new";
+  edit.rules = std::vector<std::string>{"use tier:hdd", "use tier:hdd"};
+  edit.copies = 2;
+  d = apply_plan_edit(std::nullopt, edit);
+  EXPECT_EQ(d.name, "new");
+  EXPECT_EQ(d.rules.size(), 2u);
+  EXPECT_EQ(d.copies, 2u);
+
+  edit = PlanEdit{};
+  edit.chain = "cold";
+  edit.remove = 3;
+  EXPECT_THROW(apply_plan_edit(stored, edit), Error) << "there is no rule 3";
+  edit.remove = 0;
+  edit.add = "use any";
+  edit.at = 4;
+  EXPECT_THROW(apply_plan_edit(stored, edit), Error) << "position 4 is past the end";
+}
+
+TEST_F(AdminCommands, PlanPreviewSendsTheEditedChainAndSaysItIsAPreview) {
+  ControllerLink link(address_);
+  PlanEdit edit;
+  edit.chain = "cold";
+  edit.copies = 3;
+  edit.add = "use tier:ssd";
+  std::ostringstream out;
+  run_plan(link, &edit, false, out);
+  ASSERT_EQ(seen_.plan_chains, std::vector<std::string>{"cold"});
+  EXPECT_EQ(seen_.plan_copies[0], 3u);
+  EXPECT_EQ(seen_.plan_rules[0], (std::vector<std::string>{"use tier:hdd", "use tier:ssd"}))
+      << "the stored rule, then the added one";
+  EXPECT_EQ(out.str().rfind("PREVIEW: chain cold as if it were 3 copies (nothing is changed)\n"
+                            "#  RULE\n"
+                            "1  use tier:hdd\n"
+                            "2  use tier:ssd\n"
+                            "\n"
+                            "MOVES\n",
+                            0),
+            0u)
+      << out.str();
+
+  std::ostringstream js;
+  PlanEdit fresh;
+  fresh.chain = "brandnew";  // not stored: the fake answers not_found
+  fresh.rules = std::vector<std::string>{"use any"};
+  run_plan(link, &fresh, true, js);
+  auto j = nlohmann::json::parse(js.str());
+  EXPECT_EQ(j["preview"]["name"], "brandnew");
+  EXPECT_EQ(j["preview"]["rules"], nlohmann::json({"use any"}));
+  EXPECT_EQ(j["moves"].size(), 3u);
+
+  std::ostringstream plain;
+  run_plan(link, nullptr, true, plain);
+  EXPECT_TRUE(seen_.plan_chains.empty()) << "no preview: no chains sent";
+  EXPECT_TRUE(nlohmann::json::parse(plain.str())["preview"].is_null());
+
+  PlanEdit bad;
+  bad.chain = "cold";
+  bad.add = "size > 1X use tier:hdd";
+  try {
+    std::ostringstream none;
+    run_plan(link, &bad, false, none);
+    FAIL() << "a preview with a bad rule was answered";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::invalid);
+    EXPECT_NE(std::string(e.what()).find("^"), std::string::npos) << "the caret is passed on";
+  }
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -33,9 +34,15 @@ void run_chain_list(ControllerLink& link, bool json, std::ostream& out);
 // `zhsm-admin chain show NAME`: copies, the numbered rules (1-based), directories.
 void run_chain_show(ControllerLink& link, const std::string& name, bool json, std::ostream& out);
 
-// `zhsm-admin chain create NAME [--copies N] [--stripe N]`.
+// `zhsm-admin chain create NAME [--copies N] [--stripe N] [--ack N]`.
 void run_chain_create(ControllerLink& link, const std::string& name, uint32_t copies,
-                      uint32_t stripe, bool json, std::ostream& out);
+                      uint32_t stripe, uint32_t ack, bool json, std::ostream& out);
+
+// `zhsm-admin chain set NAME [--copies N] [--stripe N] [--ack N]`: 0 leaves a number as
+// it is (one at least must be given: invalid otherwise, before anything is sent). Prints
+// the chain after the change as `chain show` does.
+void run_chain_set(ControllerLink& link, const std::string& name, uint32_t copies,
+                   uint32_t stripe, uint32_t ack, bool json, std::ostream& out);
 
 // `zhsm-admin chain delete NAME`.
 void run_chain_delete(ControllerLink& link, const std::string& name, bool json, std::ostream& out);
@@ -66,9 +73,34 @@ std::string join_rule_words(const std::vector<std::string>& words);
 void run_why(ControllerLink& link, const std::string& ns_path, bool json, std::ostream& out);
 
 // ---- plan.cc
-// `zhsm-admin plan`: the copies the controller would make and drop, grouped by
-// source and destination backend, with the servers that would have to wake.
-void run_plan(ControllerLink& link, bool json, std::ostream& out);
+// A chain as a plan preview sends it.
+struct ChainDraft {
+  std::string name;
+  uint32_t copies = 1;
+  uint32_t stripe = 1;
+  uint32_t ack = 1;
+  std::vector<std::string> rules;
+};
+
+// `plan --chain NAME ...`: the edit to preview, applied to the chain as stored.
+struct PlanEdit {
+  std::string chain;
+  uint32_t copies = 0, stripe = 0, ack = 0;   // 0 = as stored
+  std::optional<std::vector<std::string>> rules;  // --rules: the whole list replaced
+  std::string add;                              // --add: one rule (empty: none)
+  uint32_t at = 0;                              // --at for --add, 1-based; 0 = append
+  uint32_t remove = 0;                          // --remove N, 1-based; 0 = none
+};
+
+// The chain after `edit`, from `stored` (nullopt: a new chain, no rules, numbers 1). In
+// the order --rules, --remove, --add, then the numbers; invalid for a rule number out of
+// range. Pure.
+ChainDraft apply_plan_edit(const std::optional<ChainDraft>& stored, const PlanEdit& edit);
+
+// `zhsm-admin plan [--chain NAME ...]`: the copies the controller would make and drop,
+// grouped by source and destination backend, with the servers that would have to wake;
+// with `edit`, as if the chain were changed so (a preview: nothing is stored).
+void run_plan(ControllerLink& link, const PlanEdit* edit, bool json, std::ostream& out);
 
 // ---- jobs.cc
 // `zhsm-admin jobs`: copy and drop jobs queued or running, and the copy rate.

@@ -21,10 +21,10 @@ TEST_F(AdminCommands, StatusTables) {
                            "\n"
                            "\n"
                            "SERVERS\n"
-                           "NAME  ADDRESS         STATE                  HEARTBEAT\n"
-                           "fs1   127.0.0.1:4001  on, draining           1.2 s ago\n"
-                           "fs2   127.0.0.1:4002  maintenance           3m 12s ago\n"
-                           "fs3   127.0.0.1:4003  failed, maintenance  50m 00s ago\n"
+                           "NAME  ADDRESS         STATE                  HEARTBEAT  LOAD\n"
+                           "fs1   127.0.0.1:4001  on, draining           1.2 s ago     7\n"
+                           "fs2   127.0.0.1:4002  maintenance           3m 12s ago     0\n"
+                           "fs3   127.0.0.1:4003  failed, maintenance  50m 00s ago     0\n"
                            "\n"
                            "BACKENDS\n"
                            "NAME    SERVER  TIER      TOTAL     USED       FREE  OBJECTS\n"
@@ -37,7 +37,13 @@ TEST_F(AdminCommands, StatusTables) {
                            "data objects  7\n"
                            "data bytes    3.0 MiB\n"
                            "clients       1\n"
-                           "open tokens   2\n");
+                           "open tokens   2\n"
+                           "copy jobs     4 queued, 1 running\n"
+                           "\n"
+                           "PROBLEMS (rules that cannot be met; no copy is dropped because of them)\n"
+                           "! chain default rule 1 (use tier:tape): no usable backend\n"
+                           "! chain cold wants 2 copies, the rules place 1\n"
+                           "... and 3 more (zhsm-admin plan)\n");
 }
 
 TEST_F(AdminCommands, StatusJsonHasExactNumbers) {
@@ -65,6 +71,11 @@ TEST_F(AdminCommands, StatusJsonHasExactNumbers) {
   EXPECT_EQ(j["totals"]["data_bytes"], 3ull << 20);
   EXPECT_EQ(j["totals"]["open_tokens"], 2);
   EXPECT_EQ(j["totals"]["files"], 12);
+  EXPECT_EQ(j["totals"]["jobs_queued"], 4);
+  EXPECT_EQ(j["totals"]["jobs_running"], 1);
+  EXPECT_EQ(j["servers"][0]["load"], 7);
+  EXPECT_EQ(j["problems"].size(), 2u);
+  EXPECT_EQ(j["problem_count"], 5);
 }
 
 TEST_F(AdminCommands, FileInfoChunked) {
@@ -267,7 +278,7 @@ TEST_F(AdminCommands, WhyNotFound) {
 TEST_F(AdminCommands, PlanTable) {
   ControllerLink link(address_);
   std::ostringstream out;
-  run_plan(link, false, out);
+  run_plan(link, nullptr, false, out);
   EXPECT_EQ(out.str(),
             "MOVES\n"
             "FROM        TO         OBJECTS    BYTES  WAKES\n"
@@ -288,7 +299,7 @@ TEST_F(AdminCommands, PlanTable) {
 TEST_F(AdminCommands, PlanJson) {
   ControllerLink link(address_);
   std::ostringstream out;
-  run_plan(link, true, out);
+  run_plan(link, nullptr, true, out);
   auto j = nlohmann::json::parse(out.str());
   ASSERT_EQ(j["moves"].size(), 3u);
   EXPECT_EQ(j["moves"][0]["from"], "fs1-b1");
@@ -309,12 +320,15 @@ TEST_F(AdminCommands, JobsTable) {
   std::ostringstream out;
   run_jobs(link, false, out);
   EXPECT_EQ(out.str(),
-            "KIND  OBJECT    FROM    TO         BYTES  STATE       AGE\n"
-            "copy  c0c0c0c0  fs1-b1  fs2-b1  16.0 MiB  running   4.2 s\n"
-            "drop  c1c1c1c1  fs2-b1  -          100 B  queued   350 ms\n"
+            "KIND  OBJECT    FROM    TO         BYTES  STATE                PROGRESS       RATE    "
+            "ETA  REASON         AGE\n"
+            "copy  c0c0c0c0  fs1-b1  fs2-b1  16.0 MiB  running  25% 4.0 MiB/16.0 MiB  2.0 MiB/s  "
+            "6.0 s  repair 1/2   4.2 s\n"
+            "drop  c1c1c1c1  fs2-b1  -          100 B  queued                      -          -      "
+            "-  move 2/2    350 ms\n"
             "\n"
             "queued 1, running 1, rate 5.0 MiB/s, bandwidth limit 100.0 MiB/s per server, "
-            "16.0 MiB left, done in 4.0 s\n");
+            "12.0 MiB left, done in 3.0 s\n");
 }
 
 TEST_F(AdminCommands, JobsJson) {
@@ -336,8 +350,15 @@ TEST_F(AdminCommands, JobsJson) {
   EXPECT_EQ(j["bytes_done"], 1ull << 30);
   EXPECT_EQ(j["bytes_per_second"], 5ull << 20);
   EXPECT_EQ(j["bandwidth_limit"], 100ull << 20);
-  EXPECT_EQ(j["bytes_left"], 16ull << 20) << "copies only";
-  EXPECT_EQ(j["eta_seconds"], 4) << "16 MiB at 5 MiB/s, rounded up";
+  EXPECT_EQ(j["bytes_left"], 12ull << 20) << "copies only, less what the running one copied";
+  EXPECT_EQ(j["eta_seconds"], 3) << "12 MiB at 5 MiB/s, rounded up";
+  EXPECT_EQ(j["jobs"][0]["bytes_done"], 4ull << 20);
+  EXPECT_EQ(j["jobs"][0]["bytes_per_second"], 2ull << 20);
+  EXPECT_EQ(j["jobs"][0]["eta_ms"], 6000);
+  EXPECT_EQ(j["jobs"][0]["reason"], "repair");
+  EXPECT_EQ(j["jobs"][0]["current"], 1);
+  EXPECT_EQ(j["jobs"][0]["wanted"], 2);
+  EXPECT_TRUE(j["jobs"][1]["eta_ms"].is_null()) << "queued: no time left known";
 }
 
 TEST_F(AdminCommands, NoJobs) {

@@ -75,9 +75,24 @@ void serve_chains(proto::Request::Reader req, proto::Response::Builder resp, See
       fill_chain(resp.initChains(1)[0], "cold", 2, {"use tier:hdd"}, {"/archive", "/old"});
       return;
     }
+    case proto::Request::CHAIN_SET: {
+      auto c = req.getChainSet();
+      seen.chain = c.getName();
+      seen.copies = c.getCopies();
+      seen.stripe = c.getStripe();
+      seen.ack = c.getAck();
+      if (seen.chain != "cold") throw Error(Errc::not_found, "no chain named " + seen.chain);
+      auto out = resp.initChains(1)[0];
+      fill_chain(out, "cold", seen.copies == 0 ? 2 : seen.copies, {"use tier:hdd"},
+                 {"/archive", "/old"});
+      out.setAck(seen.ack == 0 ? 1 : seen.ack);
+      return;
+    }
     case proto::Request::CHAIN_CREATE:
       seen.chain = req.getChainCreate().getName();
       seen.copies = req.getChainCreate().getCopies();
+      seen.stripe = req.getChainCreate().getStripe();
+      seen.ack = req.getChainCreate().getAck();
       if (seen.chain == "default") throw Error(Errc::exists, "chain default exists");
       resp.setDone();
       return;
@@ -214,12 +229,21 @@ void serve_jobs(proto::JobsReply::Builder r, const Seen& seen) {
   jobs[0].setBytes(16ull << 20);
   jobs[0].setState("running");
   jobs[0].setAgeMs(4200);
+  jobs[0].setBytesDone(4ull << 20);
+  jobs[0].setBytesPerSecond(2ull << 20);
+  jobs[0].setEtaMs(6000);
+  jobs[0].setReason("repair");
+  jobs[0].setCurrent(1);
+  jobs[0].setWanted(2);
   jobs[1].setKind("drop");
   jobs[1].setUuid(kChunk1.data());
   jobs[1].setFromBackend("fs2-b1");
   jobs[1].setBytes(100);
   jobs[1].setState("queued");
   jobs[1].setAgeMs(350);
+  jobs[1].setReason("move");
+  jobs[1].setCurrent(2);
+  jobs[1].setWanted(2);
   r.setQueued(1);
   r.setRunning(1);
   r.setBytesPerSecond(5ull << 20);
@@ -262,6 +286,7 @@ class FakeController : public RpcHandler {
         s1.setState("on");
         s1.setDraining(true);
         s1.setLastHeartbeatAgeMs(1200);
+        s1.setLoad(7);
         fill_backend(s1.initBackends(1)[0], kBackend1, "fs1-b1", 100ull << 30, 3ull << 20, 7);
         st.setFiles(12);
         st.setDirectories(3);
@@ -269,6 +294,12 @@ class FakeController : public RpcHandler {
         st.setDataBytes(3ull << 20);
         st.setClients(1);
         st.setOpenTokens(2);
+        st.setJobsQueued(4);
+        st.setJobsRunning(1);
+        auto problems = st.initProblems(2);
+        problems.set(0, "chain default rule 1 (use tier:tape): no usable backend");
+        problems.set(1, "chain cold wants 2 copies, the rules place 1");
+        st.setProblemCount(5);
         co_return;
       }
       case proto::Request::FILE_INFO: {
@@ -328,6 +359,18 @@ class FakeController : public RpcHandler {
         serve_why(req, resp, *seen_);
         co_return;
       case proto::Request::PLAN:
+        seen_->plan_chains.clear();
+        seen_->plan_rules.clear();
+        seen_->plan_copies.clear();
+        for (auto c : req.getPlan().getChains()) {
+          seen_->plan_chains.push_back(c.getName());
+          seen_->plan_copies.push_back(c.getCopies());
+          std::vector<std::string> rules;
+          for (auto r : c.getRules()) rules.push_back(r);
+          seen_->plan_rules.push_back(rules);
+          if (!rules.empty() && rules.back() == "size > 1X use tier:hdd")
+            throw Error(Errc::invalid, kRuleError);
+        }
         serve_plan(resp.initPlan());
         co_return;
       case proto::Request::JOBS:

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/asio.h"
 #include "common/rpc_server.h"
@@ -38,6 +39,12 @@ struct Seen {
   std::string rule;
   uint32_t at = 0;
   uint32_t copies = 0;
+  uint32_t stripe = 0;
+  uint32_t ack = 0;
+  // plan: the chains of its preview (name, copies, ack and rules of each)
+  std::vector<std::string> plan_chains;
+  std::vector<std::vector<std::string>> plan_rules;
+  std::vector<uint32_t> plan_copies;
   std::string server;
   bool on = false;
   bool no_jobs = false;  // answer jobs with an empty list

@@ -1,8 +1,11 @@
 // `zhsm-admin jobs`: one jobs call to the controller, shown as a table of the copy
-// and drop jobs queued or running (oldest first; the controller sends at most
-// 1000) and one summary line: how many are queued and running, the copy rate over
+// jobs (running ones first, with their progress, rate and time left; then the queue in
+// the order it is handed out, most endangered first; the controller sends at most
+// 1000), each with its reason and the object's current/wanted copies, and one summary
+// line: how many are queued and running, the copy rate over
 // the last minute, the bandwidth limit per file server, the bytes left and when they
 // should be done at the recent rate.
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "tools/admin/commands.h"
@@ -19,8 +22,27 @@ using nlohmann::json;
 uint64_t bytes_left(proto::JobsReply::Reader r) {
   uint64_t left = 0;
   for (auto j : r.getJobs())
-    if (j.getKind() == "copy") left += j.getBytes();
+    if (j.getKind() == "copy") left += j.getBytes() - std::min(j.getBytes(), j.getBytesDone());
   return left;
+}
+
+bool running(proto::JobInfo::Reader j) { return j.getState() == "running"; }
+
+// "37% 12.0 MiB/32.0 MiB" for a running job, "-" for a queued one.
+std::string progress_text(proto::JobInfo::Reader j) {
+  if (!running(j)) return "-";
+  const uint64_t done = std::min(j.getBytesDone(), j.getBytes());
+  const uint64_t pct = j.getBytes() == 0 ? 100 : done * 100 / j.getBytes();
+  return std::to_string(pct) + "% " + human_bytes(done) + "/" + human_bytes(j.getBytes());
+}
+
+// "repair 1/2": the reason, and the object's current and wanted copies.
+std::string reason_text(proto::JobInfo::Reader j) {
+  std::string reason = j.getReason().cStr();
+  if (reason.empty()) reason = "copy";
+  if (j.getWanted() > 0)
+    reason += " " + std::to_string(j.getCurrent()) + "/" + std::to_string(j.getWanted());
+  return reason;
 }
 
 // Seconds until the listed jobs are done at the recent rate; -1 when the rate is 0.
@@ -39,7 +61,13 @@ json jobs_json(proto::JobsReply::Reader r) {
                     {"to", j.getToBackend().cStr()},
                     {"bytes", j.getBytes()},
                     {"state", j.getState().cStr()},
-                    {"age_ms", j.getAgeMs()}});
+                    {"age_ms", j.getAgeMs()},
+                    {"reason", j.getReason().cStr()},
+                    {"current", j.getCurrent()},
+                    {"wanted", j.getWanted()},
+                    {"bytes_done", j.getBytesDone()},
+                    {"bytes_per_second", j.getBytesPerSecond()},
+                    {"eta_ms", running(j) && j.getEtaMs() > 0 ? json(j.getEtaMs()) : json(nullptr)}});
   return {{"jobs", std::move(jobs)},
           {"queued", r.getQueued()},
           {"running", r.getRunning()},
@@ -59,15 +87,22 @@ void print_jobs(proto::JobsReply::Reader r, std::ostream& out) {
     out << "no jobs\n";
   } else {
     Table table({{"KIND"}, {"OBJECT"}, {"FROM"}, {"TO"}, {"BYTES", A::right}, {"STATE"},
+                 {"PROGRESS", A::right}, {"RATE", A::right}, {"ETA", A::right}, {"REASON"},
                  {"AGE", A::right}});
-    for (auto j : jobs)
+    for (auto j : jobs) {
+      const bool run = running(j);
       table.add_row({j.getKind().cStr(), short_uuid_text(j.getUuid()),
                      or_dash(j.getFromBackend().cStr()), or_dash(j.getToBackend().cStr()),
-                     human_bytes(j.getBytes()), j.getState().cStr(), human_age(j.getAgeMs())});
+                     human_bytes(j.getBytes()), j.getState().cStr(), progress_text(j),
+                     run && j.getBytesPerSecond() > 0 ? human_bytes(j.getBytesPerSecond()) + "/s"
+                                                      : "-",
+                     run && j.getEtaMs() > 0 ? human_age(j.getEtaMs()) : "-", reason_text(j),
+                     human_age(j.getAgeMs())});
+    }
     table.print(out);
     uint64_t total = r.getQueued() + r.getRunning();
     if (total > jobs.size())
-      out << "(the oldest " << jobs.size() << " of " << total << " shown)\n";
+      out << "(the first " << jobs.size() << " of " << total << " shown)\n";
   }
   uint64_t limit = r.getBandwidthLimit();
   out << "\nqueued " << r.getQueued() << ", running " << r.getRunning() << ", rate "

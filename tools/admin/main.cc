@@ -39,6 +39,10 @@ int main(int argc, char** argv) {
   std::vector<std::string> rule_words;
   uint32_t copies = 1;
   uint32_t stripe = 1;
+  uint32_t ack = 1;
+  uint32_t set_copies = 0, set_stripe = 0, set_ack = 0;  // chain set, plan --chain: 0 = as is
+  admin::PlanEdit plan_edit;
+  std::vector<std::string> plan_rules;
   uint32_t position = 0;
   std::string on_off;
 
@@ -74,6 +78,17 @@ int main(int argc, char** argv) {
   chain_create->add_option("--stripe", stripe,
                            "spread each file's data objects over up to N backends (default 1)")
       ->check(CLI::Range(1u, UINT32_MAX));
+  chain_create->add_option("--ack", ack,
+                           "a close waits until this many copies are current (default 1)")
+      ->check(CLI::Range(1u, UINT32_MAX));
+  CLI::App* chain_set =
+      chain->add_subcommand("set", "change a chain's copies, stripe or ack (at least one)");
+  chain_set->add_option("NAME", name, "the chain")->required();
+  chain_set->add_option("--copies", set_copies, "copies wanted")->check(CLI::Range(1u, UINT32_MAX));
+  chain_set->add_option("--stripe", set_stripe, "spread data objects over up to N backends")
+      ->check(CLI::Range(1u, UINT32_MAX));
+  chain_set->add_option("--ack", set_ack, "a close waits until this many copies are current")
+      ->check(CLI::Range(1u, UINT32_MAX));
   CLI::App* chain_delete =
       chain->add_subcommand("delete", "a chain no directory names and no rule jumps to");
   chain_delete->add_option("NAME", name, "the chain")->required();
@@ -96,7 +111,8 @@ int main(int argc, char** argv) {
   chain_set_dir->add_option("CHAIN", chain_name, "the chain; - to inherit the parent's again")
       ->required();
   for (CLI::App* sub :
-       {chain_list, chain_show, chain_create, chain_delete, chain_add, chain_remove, chain_set_dir})
+       {chain_list, chain_show, chain_create, chain_set, chain_delete, chain_add, chain_remove,
+        chain_set_dir})
     sub->fallthrough();
 
   CLI::App* why = app.add_subcommand("why", "how the chains place PATH's data, and where it is");
@@ -104,8 +120,33 @@ int main(int argc, char** argv) {
   why->add_option("PATH", path, "a path on a zhsm mount, or a namespace path like /dir/file")
       ->required();
 
-  CLI::App* plan = app.add_subcommand("plan", "the copies the chains would make and drop");
+  CLI::App* plan = app.add_subcommand(
+      "plan", "the copies the chains would make and drop; with --chain, as if a chain were "
+              "changed so (a preview: nothing is changed)");
   plan->fallthrough();
+  CLI::Option* plan_chain =
+      plan->add_option("--chain", plan_edit.chain, "preview a change of this chain (or a new one)");
+  plan->add_option("--copies", plan_edit.copies, "preview: copies wanted")
+      ->needs(plan_chain)
+      ->check(CLI::Range(1u, UINT32_MAX));
+  plan->add_option("--stripe", plan_edit.stripe, "preview: the stripe")
+      ->needs(plan_chain)
+      ->check(CLI::Range(1u, UINT32_MAX));
+  plan->add_option("--ack", plan_edit.ack, "preview: the ack")
+      ->needs(plan_chain)
+      ->check(CLI::Range(1u, UINT32_MAX));
+  CLI::Option* plan_add =
+      plan->add_option("--add", plan_edit.add, "preview: one more rule (one argument)")
+          ->needs(plan_chain);
+  plan->add_option("--at", plan_edit.at, "preview: --add puts the rule here, 1-based")
+      ->needs(plan_add)
+      ->check(CLI::Range(1u, UINT32_MAX));
+  plan->add_option("--remove", plan_edit.remove, "preview: without rule N, 1-based")
+      ->needs(plan_chain)
+      ->check(CLI::Range(1u, UINT32_MAX));
+  CLI::Option* plan_rules_opt =
+      plan->add_option("--rules", plan_rules, "preview: these rules instead (one argument each)")
+          ->needs(plan_chain);
   CLI::App* jobs = app.add_subcommand("jobs", "copy and drop jobs queued or running");
   jobs->fallthrough();
 
@@ -132,6 +173,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return fail(std::string(e.what()) + "; see zhsm-admin --help", Errc::invalid, 2);
   }
+  if (chain_set->parsed() && set_copies == 0 && set_stripe == 0 && set_ack == 0)
+    return fail("chain set: give --copies, --stripe or --ack; see zhsm-admin --help",
+                Errc::invalid, 2);
 
   std::string ns_path;
   try {
@@ -153,7 +197,9 @@ int main(int argc, char** argv) {
     else if (chain_show->parsed())
       admin::run_chain_show(link, name, json, std::cout);
     else if (chain_create->parsed())
-      admin::run_chain_create(link, name, copies, stripe, json, std::cout);
+      admin::run_chain_create(link, name, copies, stripe, ack, json, std::cout);
+    else if (chain_set->parsed())
+      admin::run_chain_set(link, name, set_copies, set_stripe, set_ack, json, std::cout);
     else if (chain_delete->parsed())
       admin::run_chain_delete(link, name, json, std::cout);
     else if (chain_add->parsed())
@@ -166,8 +212,11 @@ int main(int argc, char** argv) {
                                std::cout);
     else if (why->parsed())
       admin::run_why(link, ns_path, json, std::cout);
-    else if (plan->parsed())
-      admin::run_plan(link, json, std::cout);
+    else if (plan->parsed()) {
+      if (plan_rules_opt->count() > 0) plan_edit.rules = plan_rules;
+      const bool preview = plan_chain->count() > 0;
+      admin::run_plan(link, preview ? &plan_edit : nullptr, json, std::cout);
+    }
     else if (jobs->parsed())
       admin::run_jobs(link, json, std::cout);
     else if (maintenance->parsed())

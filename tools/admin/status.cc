@@ -1,7 +1,8 @@
-// `zhsm-admin status`: one clusterStatus call to the controller, shown as three
-// blocks: the file servers (state, maintenance and draining marks, heartbeat age),
-// their backends (tier and capacity) and the cluster totals (namespace size, data,
-// clients, open tokens).
+// `zhsm-admin status`: one clusterStatus call to the controller, shown as four
+// blocks: the file servers (state, maintenance and draining marks, heartbeat age, data
+// requests in progress), their backends (tier and capacity), the cluster totals
+// (namespace size, data, clients, open tokens, copy jobs) and the placement problems of
+// the replicator's last pass.
 // Servers and backends are sorted by name so that the output is stable.
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -56,8 +57,11 @@ json status_json(const std::string& controller, proto::ClusterStatus::Reader st)
                        {"maintenance", s.getMaintenance()},
                        {"draining", s.getDraining()},
                        {"heartbeat_age_ms", s.getLastHeartbeatAgeMs()},
+                       {"load", s.getLoad()},
                        {"backends", std::move(backends)}});
   }
+  json problems = json::array();
+  for (auto p : st.getProblems()) problems.push_back(p.cStr());
   return {{"controller", controller},
           {"servers", std::move(servers)},
           {"totals",
@@ -66,7 +70,11 @@ json status_json(const std::string& controller, proto::ClusterStatus::Reader st)
             {"data_objects", st.getDataObjects()},
             {"data_bytes", st.getDataBytes()},
             {"clients", st.getClients()},
-            {"open_tokens", st.getOpenTokens()}}}};
+            {"open_tokens", st.getOpenTokens()},
+            {"jobs_queued", st.getJobsQueued()},
+            {"jobs_running", st.getJobsRunning()}}},
+          {"problems", std::move(problems)},
+          {"problem_count", std::max<uint64_t>(st.getProblemCount(), st.getProblems().size())}};
 }
 
 void print_status(const std::string& controller, proto::ClusterStatus::Reader st,
@@ -74,10 +82,12 @@ void print_status(const std::string& controller, proto::ClusterStatus::Reader st
   using A = Table::Align;
   auto servers = sorted_by_name(st.getServers());
 
-  Table server_table({{"NAME"}, {"ADDRESS"}, {"STATE"}, {"HEARTBEAT", A::right}});
+  Table server_table(
+      {{"NAME"}, {"ADDRESS"}, {"STATE"}, {"HEARTBEAT", A::right}, {"LOAD", A::right}});
   for (auto s : servers)
     server_table.add_row({s.getName().cStr(), s.getAddress().cStr(), state_text(s),
-                          human_age(s.getLastHeartbeatAgeMs()) + " ago"});
+                          human_age(s.getLastHeartbeatAgeMs()) + " ago",
+                          std::to_string(s.getLoad())});
 
   Table backend_table({{"NAME"},
                        {"SERVER"},
@@ -102,7 +112,16 @@ void print_status(const std::string& controller, proto::ClusterStatus::Reader st
                      {"data objects", std::to_string(st.getDataObjects())},
                      {"data bytes", human_bytes(st.getDataBytes())},
                      {"clients", std::to_string(st.getClients())},
-                     {"open tokens", std::to_string(st.getOpenTokens())}});
+                     {"open tokens", std::to_string(st.getOpenTokens())},
+                     {"copy jobs", std::to_string(st.getJobsQueued()) + " queued, " +
+                                       std::to_string(st.getJobsRunning()) + " running"}});
+  auto problems = st.getProblems();
+  if (problems.size() > 0) {
+    out << "\nPROBLEMS (rules that cannot be met; no copy is dropped because of them)\n";
+    for (auto p : problems) out << "! " << sanitize(p.cStr()) << '\n';
+    if (st.getProblemCount() > problems.size())
+      out << "... and " << st.getProblemCount() - problems.size() << " more (zhsm-admin plan)\n";
+  }
 }
 
 }  // namespace
