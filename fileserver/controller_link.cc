@@ -41,7 +41,36 @@ ControllerLink::ControllerLink(asio::io_context& io, ControllerLinkOptions optio
 ControllerLink::~ControllerLink() = default;
 
 void ControllerLink::start() {
+  if (options_.copies) {
+    std::weak_ptr<ControllerLink> weak = weak_from_this();
+    options_.copies->on_result([weak, &io = io_] {
+      asio::post(io, [weak] {
+        if (auto self = weak.lock()) self->beat_soon();
+      });
+    });
+  }
   asio::co_spawn(io_, [self = shared_from_this()] { return self->run(); }, asio::detached);
+}
+
+void ControllerLink::beat_soon() {
+  soon_ = true;
+  if (sleeping_) timer_.cancel();
+}
+
+awaitable<void> ControllerLink::sleep_interval() {
+  sleeping_ = true;
+  auto until = last_beat_ + interval_;
+  while (!stopped_) {
+    if (soon_) {
+      soon_ = false;
+      until = std::min(until, last_beat_ + options_.min_beat_gap);
+    }
+    if (std::chrono::steady_clock::now() >= until) break;
+    timer_.expires_at(until);
+    boost::system::error_code ec;
+    co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  sleeping_ = false;
 }
 
 void ControllerLink::stop() {
@@ -156,10 +185,13 @@ awaitable<void> ControllerLink::run() {
     try {
       auto stats = co_await collect_stats();
       if (stopped_) break;
+      last_beat_ = std::chrono::steady_clock::now();
       Reply reply;
       size_t confirming = 0;
       std::vector<CopyOutcome> copied;
       uint32_t copying = 0;
+      std::vector<CopyRunning> running;
+      const uint32_t load = options_.in_flight ? options_.in_flight->load() : 0;
       // The fillers are named: see pool_call.h on temporaries in co_await expressions.
       if (!registered) {
         RequestFiller fill = [&](proto::Request::Builder req) {
@@ -179,6 +211,7 @@ awaitable<void> ControllerLink::run() {
         if (options_.copies) {
           copied = options_.copies->results(kMaxCopiedPerHeartbeat);
           copying = options_.copies->active();
+          running = options_.copies->running();
         }
         RequestFiller fill = [&](proto::Request::Builder req) {
           auto h = req.initHeartbeat();
@@ -192,6 +225,14 @@ awaitable<void> ControllerLink::run() {
           auto c = h.initCopied(static_cast<unsigned>(copied.size()));
           for (unsigned i = 0; i < copied.size(); ++i) fill_copy_result(copied[i], c[i]);
           h.setCopying(copying);
+          auto progress = h.initProgress(static_cast<unsigned>(running.size()));
+          for (unsigned i = 0; i < running.size(); ++i) {
+            progress[i].setBackend(running[i].backend.data());
+            progress[i].setUuid(running[i].uuid.data());
+            progress[i].setBytesDone(running[i].bytes_done);
+            progress[i].setRunningMs(running[i].running_ms);
+          }
+          h.setLoad(load);
           auto bad = h.initCorrupt(static_cast<unsigned>(corrupt.size()));
           for (unsigned i = 0; i < corrupt.size(); ++i) {
             bad[i].setBackend(corrupt[i].first.data());
@@ -218,7 +259,7 @@ awaitable<void> ControllerLink::run() {
     }
     if (stopped_) break;
     if (failure.empty()) {
-      co_await sleep(interval_);
+      co_await sleep_interval();
       continue;
     }
     registered = false;

@@ -1,6 +1,9 @@
 // The file server's conversation with the controller: registerServer (server UUID,
 // name, data address, backends with capacity), then a heartbeat every intervalMs
-// (backend stats, the objects deleted and the copy tasks finished since the last one).
+// (backend stats, the objects deleted and the copy tasks finished since the last one,
+// the progress of the ones running, and the data requests in progress). A copy task
+// that ends makes the next heartbeat go out at once (min_beat_gap after the last one),
+// so that a close waiting for that copy does not wait for the period.
 // Each answer may ask for objects to be deleted, which the link deletes on the I/O pool
 // and confirms in the next heartbeat, and for objects to be copied here, which it hands
 // to CopyTasks and whose results it reports in the next heartbeat (`copied`). An
@@ -8,6 +11,7 @@
 // once per change of state, and the server registers again once the controller answers.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -33,6 +37,10 @@ struct ControllerLinkOptions {
   Metrics* metrics = nullptr;
   // Runs the copy tasks the controller sends; null = none are taken (logged).
   std::shared_ptr<CopyTasks> copies;
+  // Data requests in progress (DataServiceContext::in_flight), sent as `load`; null = 0.
+  std::shared_ptr<std::atomic<uint32_t>> in_flight;
+  // A finished copy task is reported this soon after the last heartbeat at the earliest.
+  std::chrono::milliseconds min_beat_gap = std::chrono::milliseconds(50);
   std::chrono::milliseconds call_timeout = std::chrono::seconds(10);
   std::chrono::milliseconds min_backoff = std::chrono::milliseconds(500);
   std::chrono::milliseconds max_backoff = std::chrono::seconds(30);
@@ -65,6 +73,11 @@ class ControllerLink : public std::enable_shared_from_this<ControllerLink> {
   awaitable<void> apply(proto::HeartbeatReply::Reader reply);
   void set_state(State state, const std::string& reason);
   awaitable<void> sleep(std::chrono::milliseconds d);
+  // Sleeps until interval_ after the last heartbeat, or min_beat_gap after it once
+  // beat_soon() was called.
+  awaitable<void> sleep_interval();
+  // A copy result waits: the next heartbeat goes out soon. On the io thread.
+  void beat_soon();
 
   asio::io_context& io_;
   ControllerLinkOptions options_;
@@ -73,6 +86,9 @@ class ControllerLink : public std::enable_shared_from_this<ControllerLink> {
   State state_ = State::starting;
   bool stopped_ = false;
   std::chrono::milliseconds interval_ = std::chrono::milliseconds(2000);
+  std::chrono::steady_clock::time_point last_beat_{};
+  bool sleeping_ = false;
+  bool soon_ = false;
   std::vector<Deleted> deleted_;  // done, not yet confirmed to the controller
 };
 

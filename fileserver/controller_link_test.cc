@@ -31,6 +31,8 @@ struct ControllerState {
   uint64_t bandwidth = 0;                           // the limit every answer sets
   std::vector<std::tuple<Uuid, bool, Errc>> copied;  // uuid, ok, code
   uint32_t most_copying = 0;
+  uint32_t interval_ms = 100;                       // asked of the link in every answer
+  uint32_t load = 0;                                // of the last heartbeat
 };
 
 class FakeController : public RpcHandler {
@@ -58,13 +60,14 @@ class FakeController : public RpcHandler {
         state_->copied.emplace_back(*Uuid::from_data(c.getUuid()), c.getOk(),
                                     static_cast<Errc>(c.getError().getCode()));
       state_->most_copying = std::max(state_->most_copying, h.getCopying());
+      state_->load = h.getLoad();
     } else {
       throw Error(Errc::unimplemented, "not a controller request");
     }
     state_->backends.clear();
     for (auto b : backends) state_->backends.emplace_back(*Uuid::from_data(b.getId()), b.getObjectCount());
     auto reply = resp.initHeartbeat();
-    reply.setIntervalMs(100);
+    reply.setIntervalMs(state_->interval_ms);
     auto list = reply.initDeleteObjects(static_cast<unsigned>(state_->to_delete.size()));
     for (unsigned i = 0; i < state_->to_delete.size(); ++i) {
       list[i].setBackend(state_->to_delete[i].first.data());
@@ -140,6 +143,7 @@ class ControllerLinkTest : public ::testing::Test {
     c.metrics = &metrics_;
     copies_ = std::make_shared<CopyTasks>(io_, c);
     o.copies = copies_;
+    o.in_flight = in_flight_;
     link_ = std::make_shared<ControllerLink>(io_, o);
     link_->start();
   }
@@ -176,6 +180,7 @@ class ControllerLinkTest : public ::testing::Test {
   std::unique_ptr<RpcServer> controller_;
   std::shared_ptr<ControllerLink> link_;
   std::shared_ptr<CopyTasks> copies_;
+  std::shared_ptr<std::atomic<uint32_t>> in_flight_ = std::make_shared<std::atomic<uint32_t>>(0);
   Uuid server_id_ = Uuid::random();
 };
 
@@ -237,6 +242,24 @@ TEST_F(ControllerLinkTest, CopyTasksRunAndTheirResultsAreReportedOnce) {
   EXPECT_EQ(std::get<2>(state_->copied[0]), Errc::disconnected);
   EXPECT_TRUE(copies_->results(10).empty());
   EXPECT_EQ(copies_->active(), 0u);
+}
+
+// A finished copy goes out in a heartbeat at once, not after the period (a close may wait
+// for it); and every heartbeat says how many data requests are in progress.
+TEST_F(ControllerLinkTest, AFinishedCopyIsReportedWithoutWaitingForThePeriod) {
+  in_flight_->store(3);
+  start_controller("127.0.0.1:0");
+  start_link("127.0.0.1:" + std::to_string(controller_->port()));
+  ASSERT_TRUE(eventually([](auto& s) { return s.heartbeats >= 1; }));
+  EXPECT_TRUE(eventually([](auto& s) { return s.load == 3u; }));
+  {
+    std::lock_guard lock(state_->mu);
+    state_->interval_ms = 600000;  // ten minutes: only an early beat reports in time
+    state_->copy_object = Uuid::random();
+  }
+  // The answer with the task may itself be the one that stretches the period.
+  ASSERT_TRUE(eventually([](auto& s) { return !s.copied.empty(); }))
+      << "the result waited for the ten-minute period";
 }
 
 TEST_F(ControllerLinkTest, RegistersAgainAfterTheControllerReturns) {

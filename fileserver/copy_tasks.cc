@@ -2,6 +2,7 @@
 #include "fileserver/copy_tasks.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include <capnp/message.h>
 #include <spdlog/spdlog.h>
@@ -24,9 +25,10 @@ struct CopyTasks::Task {
   int64_t mtime_ns = 0;
   std::optional<Digest> sha256;
   std::vector<Source> sources;
-  // Filled while the task runs, for its log line.
+  // Filled while the task runs, for its log line and the heartbeat's progress.
   std::string used_source;
-  uint64_t bytes = 0;
+  std::atomic<uint64_t> bytes{0};
+  std::chrono::steady_clock::time_point started;
   bool already_here = false;
 
   Key key() const { return Key{backend, uuid, version}; }
@@ -124,6 +126,8 @@ void CopyTasks::start_queued() {
     auto task = std::move(queued_.front());
     queued_.pop_front();
     ++running_;
+    task->started = std::chrono::steady_clock::now();
+    running_tasks_.push_back(task);
     asio::co_spawn(
         io_, [self = shared_from_this(), task] { return self->run(task); }, asio::detached);
   }
@@ -139,6 +143,18 @@ void CopyTasks::set_bandwidth_limit(uint64_t bytes_per_second) {
 uint32_t CopyTasks::active() const {
   std::lock_guard lock(mu_);
   return static_cast<uint32_t>(queued_.size() + running_);
+}
+
+std::vector<CopyRunning> CopyTasks::running() const {
+  std::lock_guard lock(mu_);
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<CopyRunning> out;
+  for (const auto& t : running_tasks_)
+    out.push_back(CopyRunning{
+        t->backend, t->uuid, std::min(t->bytes.load(), t->size),
+        static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(now - t->started).count())});
+  return out;
 }
 
 std::vector<CopyOutcome> CopyTasks::results(size_t max) const {
@@ -180,7 +196,7 @@ awaitable<void> CopyTasks::run(std::shared_ptr<Task> task) {
     spdlog::info(
         "event=copy_done backend={} uuid={} version={} bytes={} seconds={:.3f} source={} "
         "already_here={} sha256={}",
-        backend, task->uuid.str(), task->version, task->bytes, seconds,
+        backend, task->uuid.str(), task->version, task->bytes.load(), seconds,
         task->used_source.empty() ? "-" : task->used_source, task->already_here,
         to_hex(outcome.sha256));
     options_.metrics->add(metric::kCopiesDone);
@@ -192,11 +208,15 @@ awaitable<void> CopyTasks::run(std::shared_ptr<Task> task) {
     options_.metrics->add(metric::kCopiesFailed, 1,
                           metric::label("code", std::string(errc_name(outcome.code))));
   }
-  std::lock_guard lock(mu_);
-  active_.erase(task->key());
-  --running_;
-  results_.push_back(std::move(outcome));
-  start_queued();
+  {
+    std::lock_guard lock(mu_);
+    active_.erase(task->key());
+    --running_;
+    std::erase(running_tasks_, task);
+    results_.push_back(std::move(outcome));
+    start_queued();
+  }
+  if (on_result_) on_result_();
 }
 
 awaitable<CopyOutcome> CopyTasks::copy(Task& t) {

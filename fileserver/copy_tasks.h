@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -50,6 +51,14 @@ struct CopyOutcome {
   std::string message;      // not ok: with context (which source, what failed)
 };
 
+// A task copying now, as the heartbeat's `progress` reports it.
+struct CopyRunning {
+  Uuid backend;
+  Uuid uuid;
+  uint64_t bytes_done = 0;
+  uint64_t running_ms = 0;
+};
+
 // Writes `outcome` into a heartbeat's CopyResult.
 void fill_copy_result(const CopyOutcome& outcome, proto::CopyResult::Builder out);
 
@@ -75,6 +84,11 @@ class CopyTasks : public std::enable_shared_from_this<CopyTasks> {
 
   // Tasks queued or running. Thread-safe.
   uint32_t active() const;
+  // The tasks copying now, with the bytes they received so far. Thread-safe.
+  std::vector<CopyRunning> running() const;
+  // Called (on the io thread, without locks held) each time a task ended and its result
+  // waits for a heartbeat: the link sends one soon. Set before the first submit.
+  void on_result(std::function<void()> callback) { on_result_ = std::move(callback); }
 
   // The finished tasks not yet confirmed, oldest first, at most `max` of them. They
   // stay until confirm() removes them. Thread-safe.
@@ -113,6 +127,8 @@ class CopyTasks : public std::enable_shared_from_this<CopyTasks> {
   std::deque<std::shared_ptr<Task>> queued_;
   size_t running_ = 0;
   std::set<Key> active_;   // queued or running
+  std::vector<std::shared_ptr<Task>> running_tasks_;
+  std::function<void()> on_result_;
   std::vector<CopyOutcome> results_;
   bool stopped_ = false;
 };

@@ -4,6 +4,7 @@
 // limit (checked on the limiter's computed delays, not on the wall clock).
 #include <sys/stat.h>
 
+#include <atomic>
 #include <future>
 #include <thread>
 
@@ -320,6 +321,29 @@ TEST_F(CopyTasksTest, TasksAreQueuedOnceAndRunAtMostMaxAtOnce) {
   ASSERT_EQ(r.size(), 3u);
   for (auto& o : r) EXPECT_TRUE(o.ok) << o.message;
   EXPECT_EQ(copies_->active(), 0u);
+}
+
+TEST_F(CopyTasksTest, RunningTasksReportTheirProgressAndEndWithACallback) {
+  make_copies();
+  std::atomic<int> ended{0};
+  copies_->on_result([&] { ++ended; });
+  copies_->set_bandwidth_limit(8 << 20);  // 10 MiB take about a second
+  auto id = Uuid::random();
+  auto head = put(src1_, id, pattern(10 << 20, 7));
+  ASSERT_TRUE(submit(head, {{&src1_, ""}}, head.sha256));
+  bool partway = false;
+  for (int i = 0; i < 1000 && !partway; ++i) {
+    for (const auto& r : copies_->running())
+      if (r.uuid == id && r.bytes_done > 0 && r.bytes_done < (10u << 20)) partway = true;
+    if (!partway) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_TRUE(partway) << "no progress seen while the copy ran";
+  auto r = results(1);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_TRUE(r[0].ok) << r[0].message;
+  EXPECT_TRUE(copies_->running().empty()) << "a finished task is not running";
+  for (int i = 0; i < 1000 && ended.load() == 0; ++i) std::this_thread::sleep_for(5ms);
+  EXPECT_EQ(ended.load(), 1) << "the callback runs once per finished task";
 }
 
 TEST_F(CopyTasksTest, BandwidthLimitDelaysTheReads) {

@@ -87,6 +87,16 @@ awaitable<void> DataService::handle(proto::Request::Reader req, proto::Response:
   const char* op = op_name(req.which());
   auto& metrics = *context_->metrics;
   metrics.add(metric::kRequests, 1, metric::label("op", op));
+  // Counted while it runs, whichever way it ends.
+  struct InFlight {
+    std::atomic<uint32_t>* n;
+    explicit InFlight(std::atomic<uint32_t>* counter) : n(counter) {
+      if (n) n->fetch_add(1, std::memory_order_relaxed);
+    }
+    ~InFlight() {
+      if (n) n->fetch_sub(1, std::memory_order_relaxed);
+    }
+  } in_flight(context_->in_flight.get());
   Errc failed = Errc::ok;
   std::string message;
   std::exception_ptr failure;

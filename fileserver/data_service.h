@@ -6,6 +6,7 @@
 // connection, and they are aborted when it closes or when one sits idle too long.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -33,6 +34,9 @@ struct DataServiceContext {
   // Each open session holds a temporary file open; past this many on one connection
   // beginWrite answers `overloaded`.
   size_t max_sessions_per_connection = 1024;
+  // Data requests in progress on the whole server (the heartbeat's `load`); shared with
+  // the controller link. Null: not counted.
+  std::shared_ptr<std::atomic<uint32_t>> in_flight;
 };
 
 class DataService : public RpcHandler, public std::enable_shared_from_this<DataService> {

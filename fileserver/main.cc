@@ -97,6 +97,12 @@ int run(const FileserverConfig& config) {
   context->cluster_key = key;
   context->pool = &pool;
   context->metrics = &metrics;
+  context->in_flight = std::make_shared<std::atomic<uint32_t>>(0);
+  metrics.describe("zhsm_fileserver_requests_in_flight", "gauge",
+                   "data requests (reads, writes, commits) in progress");
+  metrics.on_scrape([in_flight = context->in_flight](Metrics& m) {
+    m.set("zhsm_fileserver_requests_in_flight", in_flight->load());
+  });
 
   RpcServer server(
       io, config.listen,
@@ -133,6 +139,7 @@ int run(const FileserverConfig& config) {
   link_options.pool = &pool;
   link_options.metrics = &metrics;
   link_options.copies = copies;
+  link_options.in_flight = context->in_flight;
   auto link = std::make_shared<ControllerLink>(io, link_options);
   link->start();
 
