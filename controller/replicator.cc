@@ -520,15 +520,24 @@ awaitable<PlanResult> Replicator::plan(std::vector<ChainRow> preview) {
       plan.objects += file.chunks.size();
       FileDecision d = decide_copies(file, chains, servers, t, options_.decide);
       for (const auto& p : d.problems) problems.insert(p);
-      for (const auto& a : d.actions) {
-        std::string from = a.kind == CopyActionKind::kCopy ? a.sources.front().backend_name
-                                                           : a.backend_name;
-        std::string to = a.kind == CopyActionKind::kCopy ? a.backend_name : "";
+      auto add = [&](const std::string& from, const std::string& to, uint64_t bytes) {
         PlanLine& line = lines[{from, to}];
         line.from = from;
         line.to = to;
         line.objects += 1;
-        line.bytes += a.chunk->size;
+        line.bytes += bytes;
+      };
+      for (const auto& a : d.actions)
+        if (a.kind == CopyActionKind::kCopy)
+          add(a.sources.front().backend_name, a.backend_name, a.chunk->size);
+      // The drops that follow once the copies are current (the replicator makes them only
+      // then), so that a move shows whole: copy there, drop here.
+      for (const auto& cd : d.chunks) {
+        if (!cd.chunk || !cd.evaluation.complete()) continue;
+        for (const auto& c : cd.chunk->copies)
+          if (std::find(cd.evaluation.backends.begin(), cd.evaluation.backends.end(), c.backend) ==
+              cd.evaluation.backends.end())
+            add(c.backend_name, "", cd.chunk->size);
       }
       for (const auto& s : d.waits) {
         // Copies the chains want updated on a server that is away: list it to wake.
