@@ -76,6 +76,15 @@ void show_chain(const Reply& reply, const std::string& name, bool json_out, std:
     print_chain(c, out);
 }
 
+// chainCreate and chainSet: a name and its numbers.
+void fill_numbers(proto::ChainCreate::Builder c, const std::string& name, uint32_t copies,
+                  uint32_t stripe, uint32_t ack) {
+  c.setName(name);
+  c.setCopies(copies);
+  c.setStripe(stripe);
+  c.setAck(ack);
+}
+
 }  // namespace
 
 std::string join_rule_words(const std::vector<std::string>& words) {
@@ -119,11 +128,7 @@ void run_chain_create(ControllerLink& link, const std::string& name, uint32_t co
                       uint32_t stripe, uint32_t ack, bool json_out, std::ostream& out) {
   link.call(
       [&](proto::Request::Builder r) {
-        auto c = r.initChainCreate();
-        c.setName(name);
-        c.setCopies(copies);
-        c.setStripe(stripe);
-        c.setAck(ack);
+        fill_numbers(r.initChainCreate(), name, copies, stripe, ack);
       },
       proto::Response::DONE, "create chain " + name);
   if (json_out) {
@@ -146,13 +151,7 @@ void run_chain_set(ControllerLink& link, const std::string& name, uint32_t copie
   if (copies == 0 && stripe == 0 && ack == 0)
     throw Error(Errc::invalid, "chain set " + name + ": give --copies, --stripe or --ack");
   Reply reply = link.call(
-      [&](proto::Request::Builder r) {
-        auto c = r.initChainSet();
-        c.setName(name);
-        c.setCopies(copies);
-        c.setStripe(stripe);
-        c.setAck(ack);
-      },
+      [&](proto::Request::Builder r) { fill_numbers(r.initChainSet(), name, copies, stripe, ack); },
       proto::Response::CHAINS, "set chain " + name);
   show_chain(reply, name, json_out, out);
 }
