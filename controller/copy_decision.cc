@@ -176,6 +176,13 @@ FileDecision decide_copies(const PlacementFile& file, const std::map<std::string
         continue;
       }
       if (sources.empty()) {
+        // A current copy on a server that is away (asleep, in maintenance, offline but not
+        // lost) is a source once it wakes: the plan lists it to wake.
+        for (const auto& c : chunk.copies) {
+          auto it = views.find(c.server);
+          if (is_current(chunk, c) && it != views.end() && !it->second.lost)
+            add_once(d.waits, c.server_name);
+        }
         add_once(d.problems, fmt::format("chunk {} of {}: no current copy on a reachable server "
                                          "to copy to {} from",
                                          chunk.index, file.path, f->name));

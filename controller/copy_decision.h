@@ -53,7 +53,8 @@ struct FileDecision {
   std::vector<std::string> problems;  // of every chunk's evaluation, each once, and copies
                                       // that cannot be made now (no reachable source)
   std::vector<std::string> waits;     // servers that are offline or in maintenance and hold
-                                      // a copy the chains want updated
+                                      // a copy the chains want updated, or the only current
+                                      // copy a new one would be made from
 };
 
 // The facts of `file` for the rules, at `now_ms`.

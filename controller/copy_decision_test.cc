@@ -224,6 +224,7 @@ TEST_F(CopyDecisionTest, NoReachableSourceIsAProblem) {
   ASSERT_FALSE(d.problems.empty());
   EXPECT_NE(d.problems[0].find("no current copy on a reachable server"), std::string::npos)
       << d.problems[0];
+  EXPECT_EQ(d.waits, std::vector<std::string>{"fs1"}) << "the source to wake";
 }
 
 TEST_F(CopyDecisionTest, FilesUseTheChainTheirDirectoryNames) {
