@@ -616,7 +616,7 @@ struct JobInfo {
   fromBackend @2 :Text;
   toBackend @3 :Text;
   bytes @4 :UInt64;
-  state @5 :Text;         # "queued", "running"
+  state @5 :Text;         # "queued" (controller), "sent" (waiting at the server), "running"
   ageMs @6 :UInt64;       # since the job was queued
   bytesDone @7 :UInt64;   # running: copied so far (the file server's last report)
   bytesPerSecond @8 :UInt64;  # running: its rate so far

@@ -325,7 +325,7 @@ awaitable<void> ControllerHandler::handle_chains(proto::Request::Reader req,
       size_t shown = std::min<size_t>(jobs.size(), 1000);
       auto list = out.initJobs(shown);
       uint64_t running = 0;
-      for (const CopyJob* j : jobs) running += j->sent_ms != 0;
+      for (const CopyJob* j : jobs) running += j->copying;
       for (size_t i = 0; i < shown; ++i) {
         const CopyJob& j = *jobs[i];
         list[i].setKind("copy");
@@ -333,12 +333,12 @@ awaitable<void> ControllerHandler::handle_chains(proto::Request::Reader req,
         list[i].setFromBackend(j.from);
         list[i].setToBackend(j.backend_name);
         list[i].setBytes(j.size);
-        list[i].setState(j.sent_ms ? "running" : "queued");
+        list[i].setState(j.state());
         list[i].setAgeMs(now - std::min<uint64_t>(now, static_cast<uint64_t>(j.queued_ms)));
         list[i].setReason(j.reason());
         list[i].setCurrent(j.current);
         list[i].setWanted(j.wanted);
-        if (j.sent_ms != 0) {
+        if (j.copying) {
           list[i].setBytesDone(j.bytes_done);
           const uint64_t rate = j.running_ms == 0 ? 0 : j.bytes_done * 1000 / j.running_ms;
           list[i].setBytesPerSecond(rate);

@@ -337,6 +337,7 @@ void Replicator::progress(const Uuid& server, const std::vector<CopyProgressRepo
   for (const auto& p : running) {
     auto it = jobs_.find(std::make_pair(p.uuid, p.backend));
     if (it == jobs_.end() || it->second.server != server) continue;
+    it->second.copying = true;
     it->second.bytes_done = std::min(p.bytes_done, it->second.size);
     it->second.running_ms = p.running_ms;
   }
@@ -455,6 +456,7 @@ awaitable<void> Replicator::reported(const Uuid& server, std::vector<CopyReport>
     }
     bytes_done_ += size;
     recent_.emplace_back(now(), size);
+    while (!recent_.empty() && recent_.front().first < now() - 60000) recent_.pop_front();
     service_.metrics().add("zhsm_controller_copies_made_total");
     service_.metrics().add("zhsm_controller_copy_bytes_total", static_cast<double>(size));
     spdlog::info("event=copy_made object={} backend={} server={} version={} bytes={}",
@@ -467,18 +469,28 @@ awaitable<void> Replicator::reported(const Uuid& server, std::vector<CopyReport>
 }
 
 uint64_t Replicator::bytes_per_second() const {
-  const int64_t since = now() - 60000;
+  // Over the last minute, or over the time since the first copy in it when copying began
+  // later (at least 5 s, so that one copy alone does not make a burst look like a rate).
+  const int64_t t = now();
+  const int64_t since = t - 60000;
   uint64_t sum = 0;
-  for (const auto& [t, b] : recent_)
-    if (t >= since) sum += b;
-  return sum / 60;
+  int64_t first = t;
+  for (const auto& [at, bytes] : recent_)
+    if (at >= since) {
+      sum += bytes;
+      first = std::min(first, at);
+    }
+  const int64_t span_ms = std::clamp<int64_t>(t - first, 5000, 60000);
+  return sum * 1000 / static_cast<uint64_t>(span_ms);
 }
 
 std::vector<const CopyJob*> Replicator::jobs() const {
   std::vector<const CopyJob*> out;
   for (const auto& [key, job] : jobs_) out.push_back(&job);
-  // Running ones first (the oldest sent first), then the queue in the order it is handed out.
+  // Running ones first, then those sent (the oldest sent first), then the queue in the order
+  // it is handed out.
   std::sort(out.begin(), out.end(), [](const CopyJob* a, const CopyJob* b) {
+    if (a->copying != b->copying) return a->copying;
     if ((a->sent_ms != 0) != (b->sent_ms != 0)) return a->sent_ms != 0;
     if (a->sent_ms != 0) return a->sent_ms < b->sent_ms;
     return before(*a, *b);
@@ -562,7 +574,7 @@ std::vector<std::string> Replicator::problems() const {
 
 size_t Replicator::running_jobs() const {
   size_t n = 0;
-  for (const auto& [key, job] : jobs_) n += job.sent_ms != 0;
+  for (const auto& [key, job] : jobs_) n += job.copying;
   return n;
 }
 

@@ -63,9 +63,14 @@ struct CopyJob {
   uint32_t wanted = 0;
   bool update = false;      // the destination holds an older copy
   bool close = false;       // a close waits for it
-  // The destination's last report while it runs.
+  // The destination's last report while it runs (copying: it reported the task running;
+  // a sent task may wait in the server's own queue).
+  bool copying = false;
   uint64_t bytes_done = 0;
   uint64_t running_ms = 0;
+
+  // "queued" (here), "sent" (waiting at the destination) or "running" (copying there).
+  const char* state() const { return sent_ms == 0 ? "queued" : copying ? "running" : "sent"; }
 
   // "close", "update", "repair" (below the wanted count) or "move".
   std::string reason() const;
@@ -163,7 +168,7 @@ class Replicator {
   awaitable<PlanResult> plan(std::vector<ChainRow> preview = {});
   // Placement problems of the last whole pass (or of the one under way when none ended yet).
   std::vector<std::string> problems() const;
-  size_t running_jobs() const;
+  size_t running_jobs() const;  // reported copying by their destination
   // Running jobs first, then queued ones in the order they are handed out.
   std::vector<const CopyJob*> jobs() const;
   uint64_t bytes_done() const { return bytes_done_; }
