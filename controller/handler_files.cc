@@ -36,7 +36,7 @@ awaitable<void> ControllerHandler::handle_files(proto::Request::Reader req,
       if (Replicator* r = service_.replicator()) {
         r->accessed(result.attr.ino);
         co_await r->place_new_data(result);
-        order_copies_for_reads(result, peer_, [&](const Uuid& s) { return r->load_of(s); });
+        order_copies_for_reads(result, peer_, [&](const Uuid& s) { return r->read_hint(s); });
       }
       fill_open_reply(resp.initOpen(), result, key);
       co_return;
@@ -52,7 +52,7 @@ awaitable<void> ControllerHandler::handle_files(proto::Request::Reader req,
       if (Replicator* r = service_.replicator()) {
         r->accessed(result.attr.ino);
         co_await r->place_new_data(result);
-        order_copies_for_reads(result, peer_, [&](const Uuid& s) { return r->load_of(s); });
+        order_copies_for_reads(result, peer_, [&](const Uuid& s) { return r->read_hint(s); });
       }
       fill_open_reply(resp.initOpen(), result, key);
       co_return;

@@ -209,6 +209,12 @@ struct ServerState {
   uint32_t load = 0;         // data requests in progress at its last heartbeat (not stored)
 };
 
+// What the controller knows of a server when it orders copies for a reader.
+struct ReadHint {
+  bool leaving = false;  // in maintenance or draining: about to go, read elsewhere if possible
+  uint32_t load = 0;     // data requests in progress at its last heartbeat
+};
+
 struct ClusterInfo {
   std::vector<ServerState> servers;
   uint64_t files = 0;

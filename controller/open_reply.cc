@@ -20,14 +20,15 @@ std::string host_of(const std::string& address) {
 }  // namespace
 
 void order_copies_for_reads(OpenResult& result, const std::string& client_address,
-                            const std::function<uint32_t(const Uuid& server)>& load_of) {
+                            const std::function<ReadHint(const Uuid& server)>& hint_of) {
   const std::string client_host = host_of(client_address);
   for (auto& chunk : result.chunks) {
     if (chunk.copies.size() < 2) continue;
     auto rank = [&](const CopyInfo& c) {
       const bool current = c.state == proto::CopyState::CURRENT && c.version == chunk.version;
       const bool near = !client_host.empty() && host_of(c.address) == client_host;
-      return std::make_tuple(!current, !near, load_of(c.server));
+      const ReadHint hint = hint_of(c.server);
+      return std::make_tuple(!current, hint.leaving, !near, hint.load);
     };
     std::stable_sort(chunk.copies.begin(), chunk.copies.end(),
                      [&](const CopyInfo& a, const CopyInfo& b) { return rank(a) < rank(b); });

@@ -20,9 +20,9 @@ void fill_open_reply(proto::OpenReply::Builder out, const OpenResult& result,
                      const std::string& key);
 
 // Orders each chunk's copies the way readers should try them (they take the first that
-// answers): current copies first, then those on the reader's own host (`client_address`,
-// "host:port"), then the least loaded by `load_of` (data requests in progress on a server).
+// answers): current copies first, then those on servers that are not leaving, then those
+// on the reader's own host (`client_address`, "host:port"), then the least loaded.
 void order_copies_for_reads(OpenResult& result, const std::string& client_address,
-                            const std::function<uint32_t(const Uuid& server)>& load_of);
+                            const std::function<ReadHint(const Uuid& server)>& hint_of);
 
 }  // namespace zhsm

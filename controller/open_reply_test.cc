@@ -42,7 +42,7 @@ TEST(OrderCopiesForReads, CurrentThenNearThenLeastLoaded) {
                                 {r.chunks[0].copies[4].server, 99}};
   order_copies_for_reads(r, "10.0.0.9:51234", [&](const Uuid& s) {
     auto it = load.find(s);
-    return it == load.end() ? 0u : it->second;
+    return ReadHint{.leaving = false, .load = it == load.end() ? 0u : it->second};
   });
   EXPECT_EQ(names(r.chunks[0]),
             (std::vector<std::string>{"local", "idle", "busy", "stale-version", "old"}))
@@ -57,8 +57,24 @@ TEST(OrderCopiesForReads, IPv6AddressesCompareByHost) {
   chunk.copies = {copy("far", "[fd00::2]:9000", proto::CopyState::CURRENT, 1),
                   copy("near", "[fd00::1]:9000", proto::CopyState::CURRENT, 1)};
   r.chunks = {chunk};
-  order_copies_for_reads(r, "[fd00::1]:40000", [](const Uuid&) { return 0u; });
+  order_copies_for_reads(r, "[fd00::1]:40000", [](const Uuid&) { return ReadHint{}; });
   EXPECT_EQ(names(r.chunks[0]), (std::vector<std::string>{"near", "far"}));
+}
+
+TEST(OrderCopiesForReads, ServersLeavingComeAfterTheOthersEvenWhenNear) {
+  OpenResult r;
+  ChunkInfo chunk;
+  chunk.version = 3;
+  chunk.copies = {copy("near-maintenance", "10.0.0.9:9000", proto::CopyState::CURRENT),
+                  copy("far-busy", "10.0.0.2:9000", proto::CopyState::CURRENT),
+                  copy("old", "10.0.0.3:9000", proto::CopyState::OUTDATED, 2)};
+  r.chunks = {chunk};
+  const Uuid leaving = r.chunks[0].copies[0].server;
+  order_copies_for_reads(r, "10.0.0.9:51234", [&](const Uuid& s) {
+    return s == leaving ? ReadHint{.leaving = true, .load = 0} : ReadHint{.leaving = false, .load = 50};
+  });
+  EXPECT_EQ(names(r.chunks[0]), (std::vector<std::string>{"far-busy", "near-maintenance", "old"}))
+      << "a current copy on a server in maintenance or draining is read only when no other is";
 }
 
 }  // namespace

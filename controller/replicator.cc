@@ -348,6 +348,14 @@ uint32_t Replicator::load_of(const Uuid& server) const {
   return it == loads_.end() ? 0 : it->second;
 }
 
+ReadHint Replicator::read_hint(const Uuid& server) const {
+  ReadHint hint;
+  hint.load = load_of(server);
+  for (const auto& s : servers_)
+    if (s.id == server) hint.leaving = s.maintenance || s.draining;
+  return hint;
+}
+
 uint32_t Replicator::interval_for(const Uuid& server, uint32_t normal) const {
   for (const auto& [key, job] : jobs_)
     if (job.server == server) return std::min(normal, options_.busy_interval_ms);

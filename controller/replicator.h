@@ -143,6 +143,8 @@ class Replicator {
   void progress(const Uuid& server, const std::vector<CopyProgressReport>& running,
                 uint32_t load);
   uint32_t load_of(const Uuid& server) const;
+  // Its load and whether it is leaving (maintenance, draining), for the order of reads.
+  ReadHint read_hint(const Uuid& server) const;
   // The heartbeat period for `server`: short while it has copy work, else `normal`.
   uint32_t interval_for(const Uuid& server, uint32_t normal) const;
 

@@ -424,9 +424,11 @@ TEST_F(Replication, CorruptCopyIsDetectedServedFromTheOtherAndRepaired) {
   ASSERT_EQ(put(dir / "f", data), static_cast<long>(data.size()));
   FileInfo info = await_copies(dir / "f", 2, [](const std::string&) { return true; });
 
-  // The copy a client reads first (file info lists copies in the order opens get them).
+  // One copy is corrupted; the server of the other goes into maintenance, so that readers
+  // try the corrupt copy first (a server in maintenance is read only when no other is).
   const ChunkInfo& chunk = info.chunks[0];
   const std::string bad_backend = chunk.copies[0].backend_name;  // "fsK-b1"
+  const std::string good_server = chunk.copies[1].server_name;
   fs::path bad;
   for (const auto& p : find_object_copies(cluster(), chunk.uuid))
     if (p.string().rfind(cluster().backend_dir(bad_backend[2] - '0').string() + "/", 0) == 0) bad = p;
@@ -443,7 +445,15 @@ TEST_F(Replication, CorruptCopyIsDetectedServedFromTheOtherAndRepaired) {
   }
   ASSERT_NE(read_stored_object(bad).data_sha256, chunk.sha256) << "the corruption did not take";
 
+  admin_ok({"server", "maintenance", good_server, "on"});
   EXPECT_EQ(read_cold(dir / "f"), data) << "the read was not served from the good copy";
+  const fs::path bad_log = cluster().dir() / "logs" / (bad_backend.substr(0, 3) + ".log");
+  const std::string reported = "event=object_corrupt backend=" + bad_backend + " uuid=" + chunk.uuid.str();
+  EXPECT_TRUE(eventually([&] { return file_text(bad_log).find(reported) != std::string::npos; }, 20s))
+      << "the read did not try the corrupt copy on " << bad_backend << " first\n"
+      << cluster().log_tails(20);
+  // The good copy is the source of the repair: its server returns from maintenance.
+  admin_ok({"server", "maintenance", good_server, "off"});
   bool repaired = eventually(
       [&] { return read_stored_object(bad).data_sha256 == chunk.sha256; }, kCopyWait, 250ms);
   EXPECT_TRUE(repaired) << "the corrupt copy on " << bad_backend << " was not repaired\n"
