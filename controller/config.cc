@@ -68,6 +68,7 @@ void apply_toml(ControllerConfig& c, const std::string& text, const std::string&
     else if (key == "copy-bandwidth") take_int(node, c.copy_bandwidth, key, origin);
     else if (key == "access-window") take_int(node, c.access_window_s, key, origin);
     else if (key == "ack-timeout") take_int(node, c.ack_timeout_s, key, origin);
+    else if (key == "commit-group") take_int(node, c.commit_group, key, origin);
     else if (key == "log-level") take_string(node, c.log_level, key, origin);
     else if (key == "log-file") take_string(node, c.log_file, key, origin);
     else throw Error(Errc::invalid, fmt::format("{}: unknown key '{}'", origin, key));
@@ -131,6 +132,10 @@ ConfigResult parse_config(const std::vector<std::string>& args) {
                  "seconds a close waits for the copies its chain's `ack` asks for before it "
                  "fails (the data stays stored)")
       ->capture_default_str();
+  app.add_option("--commit-group", c.commit_group,
+                 "commitData calls of concurrent clients one transaction may carry "
+                 "(1: each alone)")
+      ->capture_default_str();
   app.add_option("--log-level", c.log_level, "trace|debug|info|warn|error")->capture_default_str();
   app.add_option("--log-file", c.log_file, "log file (standard error when unset)");
 
@@ -175,6 +180,8 @@ void validate_config(const ControllerConfig& c) {
   // Clients give a controller call 60 s: a close must be answered before that.
   if (c.ack_timeout_s < 1 || c.ack_timeout_s > 50)
     throw Error(Errc::invalid, "--ack-timeout must be 1 to 50 seconds");
+  if (c.commit_group < 1 || c.commit_group > 1024)
+    throw Error(Errc::invalid, fmt::format("--commit-group {} is not in 1..1024", c.commit_group));
   if (c.meta_cache > (1u << 22))
     throw Error(Errc::invalid, fmt::format("--meta-cache {} is more than 4194304", c.meta_cache));
 }

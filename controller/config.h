@@ -27,6 +27,7 @@ struct ControllerConfig {
   uint64_t copy_bandwidth = 0;   // bytes/s per file server for copy jobs; 0 = unlimited
   uint32_t access_window_s = 604800;  // the `accesses` rule attribute counts opens this far back
   uint32_t ack_timeout_s = 30;   // a close waiting for a chain's `ack` copies fails after this
+  uint32_t commit_group = 64;    // commitData calls one transaction may carry; 1 = each alone
   std::string log_level = "info";
   std::string log_file;  // empty = standard error
 };

@@ -7,7 +7,11 @@ namespace zhsm {
 
 ControllerService::ControllerService(MetaStore& store, asio::thread_pool& pool, Metrics& metrics,
                                      ServiceOptions options)
-    : store_(store), pool_(pool), metrics_(metrics), options_(std::move(options)) {
+    : store_(store),
+      pool_(pool),
+      metrics_(metrics),
+      options_(std::move(options)),
+      group_commit_(store, options_.commit_group) {
   metrics_.describe("zhsm_controller_requests_total", "counter", "Requests served, by op");
   metrics_.describe("zhsm_controller_errors_total", "counter",
                     "Requests answered with an error, by op and code");
@@ -23,8 +27,16 @@ ControllerService::ControllerService(MetaStore& store, asio::thread_pool& pool, 
                     "Lock requests refused because another holder's lock conflicts, by kind");
   metrics_.describe("zhsm_controller_locks_dropped_total", "counter",
                     "Locks dropped without an unlock, by reason");
+  metrics_.describe("zhsm_controller_commit_groups_total", "counter",
+                    "Transactions that carried commitData calls (several share one when "
+                    "clients commit at once)");
+  metrics_.describe("zhsm_controller_commits_total", "counter",
+                    "commitData calls carried by those transactions");
   metrics_.on_scrape([this](Metrics& m) {
     m.set("zhsm_controller_locks_held", static_cast<double>(locks_.size()));
+    const GroupCommit::Counts c = group_commit_.counts();
+    m.set("zhsm_controller_commit_groups_total", static_cast<double>(c.groups));
+    m.set("zhsm_controller_commits_total", static_cast<double>(c.commits));
   });
 }
 

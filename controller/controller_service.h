@@ -15,6 +15,7 @@
 #include "common/rpc_server.h"
 #include "common/run_blocking.h"
 #include "controller/client_presence.h"
+#include "controller/group_commit.h"
 #include "controller/lock_table.h"
 #include "controller/meta_store.h"
 
@@ -31,6 +32,8 @@ struct ServiceOptions {
   // A client whose last connection closed this long ago, without a hello resuming it,
   // loses its locks (client_presence.h).
   int64_t client_grace_ms = 10000;
+  // commitData calls one transaction may carry (group_commit.h); 1: each alone.
+  size_t commit_group = 64;
 };
 
 class ControllerService {
@@ -43,6 +46,8 @@ class ControllerService {
   Metrics& metrics() { return metrics_; }
   const ServiceOptions& options() const { return options_; }
   LockTable& locks() { return locks_; }
+  // commitData goes through it: concurrent commits share a transaction (group_commit.h).
+  GroupCommit& group_commit() { return group_commit_; }
   ClientPresence& clients() { return clients_; }
   // The replicator and its store, when the store keeps chains (PostgreSQL); null otherwise,
   // and the chain requests answer notSupported. Set once before the server starts.
@@ -88,6 +93,7 @@ class ControllerService {
   const ServiceOptions options_;
   LockTable locks_;
   ClientPresence clients_;
+  GroupCommit group_commit_;
   Replicator* replicator_ = nullptr;
   PlacementStore* placement_ = nullptr;
 };

@@ -85,6 +85,7 @@ int run_controller(const ControllerConfig& cfg) {
   so.token_lifetime_ms = pg.store.token_lifetime_ms;
   so.heartbeat_timeout_ms = pg.store.heartbeat_timeout_ms;
   so.client_grace_ms = int64_t{cfg.client_grace_s} * 1000;
+  so.commit_group = cfg.commit_group;
   ControllerService service(*store, db_pool, metrics, so);
 
   RpcServer server(
@@ -134,10 +135,10 @@ int run_controller(const ControllerConfig& cfg) {
   });
 
   spdlog::info("event=start listen={} metrics={} db_threads={} token_lifetime_s={} "
-               "heartbeat_timeout_s={} client_grace_s={} meta_cache={}",
+               "heartbeat_timeout_s={} client_grace_s={} meta_cache={} commit_group={}",
                listen, metrics_addr.empty() ? "off" : metrics_addr, cfg.db_threads,
                cfg.token_lifetime_s, cfg.heartbeat_timeout_s, cfg.client_grace_s,
-               cfg.meta_cache);
+               cfg.meta_cache, cfg.commit_group);
   io.run();
   db_pool.join();
   spdlog::info("event=stopped");

@@ -71,7 +71,7 @@ awaitable<void> ControllerHandler::handle_files(proto::Request::Reader req,
     }
     case W::COMMIT_DATA: {
       CommitArgs args = commit_arg(req.getCommitData());
-      InodeAttr attr = co_await service_.db([&] { return store.commit_data(args); });
+      InodeAttr attr = co_await service_.db([&] { return service_.group_commit().commit(args); });
       // New versions outdate the other copies: the replicator brings them up to date, and
       // the close is answered once as many are current as the file's chain asks (its ack).
       if (Replicator* r = service_.replicator(); r && !args.chunks.empty()) {

@@ -420,4 +420,33 @@ InodeAttr CachingMetaStore::commit_data(const CommitArgs& args) {
   return change_attrs(args.ino, [&] { return inner_->commit_data(args); });
 }
 
+std::vector<CommitOutcome> CachingMetaStore::commit_data_batch(
+    const std::vector<const CommitArgs*>& batch) {
+  // change_attrs for several inodes: the batch is one change.
+  const uint64_t since = epoch();
+  auto forget = [&] {
+    for (const CommitArgs* a : batch) attrs_.erase(a->ino);
+  };
+  auto out = run_change([&] { return inner_->commit_data_batch(batch); }, forget);
+  bool unknown = false;  // a commit failed without saying whether it changed anything
+  for (const auto& o : out) {
+    if (!o.error) continue;
+    try {
+      std::rethrow_exception(o.error);
+    } catch (const Error& e) {
+      unknown = unknown || !nothing_committed(e.code());
+    } catch (...) {
+      unknown = true;
+    }
+  }
+  changed(since, [&](bool alone) {
+    if (unknown) return clear();
+    forget();
+    if (!alone) return;
+    for (const auto& o : out)  // in order: of two commits of one inode, the later is kept
+      if (o.attr) keep_attr(*o.attr);
+  });
+  return out;
+}
+
 }  // namespace zhsm

@@ -97,6 +97,7 @@ class CachingMetaStore : public MetaStore {
   void release(uint64_t token_id) override { inner_->release(token_id); }
   TokenInfo renew_token(uint64_t token_id) override { return inner_->renew_token(token_id); }
   InodeAttr commit_data(const CommitArgs& args) override;
+  std::vector<CommitOutcome> commit_data_batch(const std::vector<const CommitArgs*>& batch) override;
   std::vector<TokenInfo> find_tokens(const std::vector<uint64_t>& token_ids) override {
     return inner_->find_tokens(token_ids);
   }

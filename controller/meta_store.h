@@ -90,6 +90,20 @@ class MetaStore {
   // Records the result of a write session (see doc/architecture.md). bad_token unless the
   // token exists, names args.ino and grants writing.
   virtual InodeAttr commit_data(const CommitArgs& args) = 0;
+  // Several commitData calls at once (controller/group_commit.h): each outcome is what
+  // commit_data(*batch[i]) would have given, attributes or error, in the order given; a
+  // store may carry them in one transaction. This one commits each alone.
+  virtual std::vector<CommitOutcome> commit_data_batch(const std::vector<const CommitArgs*>& batch) {
+    std::vector<CommitOutcome> out(batch.size());
+    for (size_t i = 0; i < batch.size(); ++i) {
+      try {
+        out[i].attr = commit_data(*batch[i]);
+      } catch (...) {
+        out[i].error = std::current_exception();
+      }
+    }
+    return out;
+  }
   // The recorded tokens among `token_ids` (at most kSweepBatch; invalid past that), in no
   // particular order; unknown ids are left out, expired tokens not yet swept are included.
   // Read-only.

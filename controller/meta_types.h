@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <string>
 #include <vector>
@@ -164,6 +165,12 @@ struct CommitArgs {
   bool set_inline = false;
   std::string inline_data;
   bool drop_inline = false;
+};
+
+// What one commitData of a batch gave: its attributes, or the error it threw.
+struct CommitOutcome {
+  std::optional<InodeAttr> attr;
+  std::exception_ptr error;
 };
 
 struct StatfsInfo {

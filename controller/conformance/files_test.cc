@@ -160,6 +160,46 @@ TEST_P(FilesTest, CommitChecksTheToken) {
   EXPECT_EQ(code_of([&] { commit_chunk(r, 0, Uuid::random(), 1, 10, 10, backend); }), Errc::ok);
 }
 
+// Several commits in one batch: each gets what it would have got alone. One with a bad
+// token fails alone; two of one inode apply in their order.
+TEST_P(FilesTest, CommitBatchGivesEachItsOwnOutcome) {
+  auto f = create(1, "f");
+  auto g = create(1, "g");
+  auto h = create(1, "h");
+  auto inline_commit = [](const OpenResult& o, const std::string& data, int64_t mtime) {
+    CommitArgs c;
+    c.ino = o.attr.ino;
+    c.token_id = o.token.token_id;
+    c.size = data.size();
+    c.mtime_ns = mtime;
+    c.set_inline = true;
+    c.inline_data = data;
+    return c;
+  };
+  CommitArgs h1 = inline_commit(h, "first", 1), g1 = inline_commit(g, "gee", 2),
+             f1 = inline_commit(f, "eff", 3), h2 = inline_commit(h, "second!", 4);
+  CommitArgs forged = inline_commit(f, "forged", 5);
+  forged.token_id = 999999;
+  auto out = store().commit_data_batch({&h1, &g1, &forged, &f1, &h2});
+  ASSERT_EQ(out.size(), 5u);
+  for (size_t i : {0u, 1u, 3u, 4u}) ASSERT_TRUE(out[i].attr.has_value()) << i;
+  ASSERT_TRUE(out[2].error);
+  EXPECT_EQ(code_of([&] { std::rethrow_exception(out[2].error); }), Errc::bad_token);
+  EXPECT_EQ(out[1].attr->size, 3u);
+  EXPECT_EQ(out[3].attr->size, 3u);
+  EXPECT_EQ(out[4].attr->size, 7u);
+  EXPECT_EQ(out[4].attr->mtime_ns, 4);
+  EXPECT_GT(out[4].attr->version, out[0].attr->version);
+  auto read = [&](const OpenResult& o) {
+    return store().open(OpenArgs{o.attr.ino, proto::AccessMode::READ, false, 7}).inline_data;
+  };
+  EXPECT_EQ(read(f), "eff");
+  EXPECT_EQ(read(g), "gee");
+  EXPECT_EQ(read(h), "second!") << "the later commit of one inode in a batch wins";
+  EXPECT_EQ(store().getattr(h.attr.ino).size, 7u);
+  EXPECT_TRUE(store().commit_data_batch({}).empty());
+}
+
 TEST_P(FilesTest, ChunkVersionsMoveForwardAndReplacedObjectsAreDeleted) {
   auto b1 = register_backend("fs1", "b1");
   auto b2 = register_backend("fs2", "b2", 1 << 20);

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "controller/conformance/store_fixture.h"
+#include "controller/group_commit.h"
 
 namespace zhsm {
 namespace {
@@ -27,6 +28,53 @@ TEST_P(ThreadsTest, ParallelCreatesInOneDirectory) {
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(store().getattr(d.ino).nlink, 102u);
   EXPECT_EQ(store().readdir(d.ino, 0, 1000).entries.size(), 100u);
+}
+
+// Commits from many threads through GroupCommit: every one lands with its own data, a
+// bad one fails alone, and the groups carry them all.
+TEST_P(ThreadsTest, GroupedCommitsFromManyThreads) {
+  GroupCommit group(store());
+  constexpr int kThreads = 6, kFiles = 15;
+  std::vector<std::vector<OpenResult>> files(kThreads);
+  for (int t = 0; t < kThreads; ++t)
+    for (int i = 0; i < kFiles; ++i)
+      files[t].push_back(create(1, "f" + std::to_string(t) + "-" + std::to_string(i)));
+  std::atomic<int> failures{0}, refused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kFiles; ++i) {
+        CommitArgs c;
+        c.ino = files[t][i].attr.ino;
+        c.token_id = files[t][i].token.token_id;
+        c.inline_data = "data " + std::to_string(t) + " " + std::to_string(i);
+        c.size = c.inline_data.size();
+        c.set_inline = true;
+        try {
+          if (group.commit(c).size != c.size) ++failures;
+        } catch (const Error&) {
+          ++failures;
+        }
+        CommitArgs bad = c;
+        bad.token_id = 1'000'000 + t;
+        try {
+          group.commit(bad);
+        } catch (const Error& e) {
+          if (e.code() == Errc::bad_token) ++refused;
+        }
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(refused.load(), kThreads * kFiles);
+  for (int t = 0; t < kThreads; ++t)
+    for (int i = 0; i < kFiles; ++i)
+      EXPECT_EQ(store().open(OpenArgs{files[t][i].attr.ino, proto::AccessMode::READ, false, 7})
+                    .inline_data,
+                "data " + std::to_string(t) + " " + std::to_string(i));
+  GroupCommit::Counts c = group.counts();
+  EXPECT_EQ(c.commits, 2u * kThreads * kFiles);
+  EXPECT_LE(c.groups, c.commits);
 }
 
 TEST_P(ThreadsTest, CrissCrossRenamesKeepLinkCountsRight) {

@@ -66,6 +66,7 @@ class PgMetaStore : public MetaStore, public PlacementStore {
   void release(uint64_t token_id) override;
   TokenInfo renew_token(uint64_t token_id) override;
   InodeAttr commit_data(const CommitArgs& args) override;
+  std::vector<CommitOutcome> commit_data_batch(const std::vector<const CommitArgs*>& batch) override;
   std::vector<TokenInfo> find_tokens(const std::vector<uint64_t>& token_ids) override;
   OpenResult data_map(uint64_t ino, uint64_t token_id) override;
   StatfsInfo statfs() override;
@@ -137,6 +138,8 @@ class PgMetaStore : public MetaStore, public PlacementStore {
   // expires_at_ms) of r's first row; no row or a NULL ino: unknown token.
   static void check_commit_token(const CommitArgs& args, const pqxx::result& r, int col,
                                  int64_t now_ms);
+  // The work of one commitData (already checked by check_commit) in transaction t.
+  InodeAttr commit_in(InodeTxn& t, const CommitArgs& args);
   void apply_chunk_update(InodeTxn& t, uint64_t ino, const ChunkUpdateArgs& update);
   void upsert_backends(InodeTxn& t, const ServerReport& report);
   std::vector<ObjectAddr> pending_deletions(InodeTxn& t, const Uuid& server);

@@ -200,31 +200,60 @@ TokenInfo PgMetaStore::renew_token(uint64_t token_id) {
 
 InodeAttr PgMetaStore::commit_data(const CommitArgs& a) {
   check_commit(a, settings_);
-  return txn("commitData", [&](InodeTxn& t) {
-    const auto ino = static_cast<int64_t>(a.ino);
-    const auto token = static_cast<int64_t>(a.token_id);
-    auto r = t.tx().exec_prepared("commit_start", ino, token);
-    if (r.empty()) {
-      // No such inode: the token's own error comes first when it has one.
-      check_commit_token(a, t.tx().exec_prepared("tok_get", token), 0, t.now_ms());
-      throw Error(Errc::not_found, fmt::format("inode {} does not exist", a.ino));
-    }
-    check_commit_token(a, r, kAttrColumnCount + 1, t.now_ms());
-    if (attr_from_row(r[0]).type != proto::FileType::REGULAR)
-      throw Error(Errc::invalid, fmt::format("commitData: inode {} is not a regular file", a.ino));
-    for (const auto& u : a.chunks) apply_chunk_update(t, a.ino, u);
-    // Chunks kept: those holding bytes below the size; none when the data goes inline.
-    const uint64_t cs = settings_.chunk_size;
-    const uint64_t keep = a.set_inline ? 0 : (a.size + cs - 1) / cs;
-    const uint64_t last_size = keep == 0 ? 0 : a.size - (keep - 1) * cs;
-    const int inline_action = a.set_inline ? 1 : a.drop_inline ? 2 : 0;
-    std::string data = a.set_inline ? a.inline_data.substr(0, a.size) : std::string();
-    auto c = t.tx().exec_prepared(
-        "ino_commit", ino, static_cast<int64_t>(a.size), a.mtime_ns, t.now_ns(),
-        static_cast<int64_t>(keep), t.now_ms(), static_cast<int64_t>(last_size), inline_action,
-        bytes_param(data), static_cast<int64_t>(settings_.inline_max));
-    return attr_from_row(c[0]);
-  });
+  return txn("commitData", [&](InodeTxn& t) { return commit_in(t, a); });
+}
+
+std::vector<CommitOutcome> PgMetaStore::commit_data_batch(
+    const std::vector<const CommitArgs*>& batch) {
+  if (batch.size() < 2) return MetaStore::commit_data_batch(batch);
+  // One transaction, one log flush for all of them. Inodes are locked in ascending order
+  // (commits of one inode keep their order), so two batches never wait on each other in a
+  // cycle. When one of them fails, the transaction takes none, and each goes alone: the
+  // others succeed and the failing one gets its own error.
+  std::vector<size_t> order(batch.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t x, size_t y) { return batch[x]->ino < batch[y]->ino; });
+  try {
+    for (const CommitArgs* a : batch) check_commit(*a, settings_);
+    auto attrs = txn("commitData", [&](InodeTxn& t) {
+      std::vector<InodeAttr> v(batch.size());
+      for (size_t i : order) v[i] = commit_in(t, *batch[i]);
+      return v;
+    });
+    std::vector<CommitOutcome> out(batch.size());
+    for (size_t i = 0; i < batch.size(); ++i) out[i].attr = std::move(attrs[i]);
+    return out;
+  } catch (const Error& e) {
+    spdlog::debug("event=commit_batch_split size={} error=\"{}\"", batch.size(), e.what());
+  }
+  return MetaStore::commit_data_batch(batch);
+}
+
+InodeAttr PgMetaStore::commit_in(InodeTxn& t, const CommitArgs& a) {
+  const auto ino = static_cast<int64_t>(a.ino);
+  const auto token = static_cast<int64_t>(a.token_id);
+  auto r = t.tx().exec_prepared("commit_start", ino, token);
+  if (r.empty()) {
+    // No such inode: the token's own error comes first when it has one.
+    check_commit_token(a, t.tx().exec_prepared("tok_get", token), 0, t.now_ms());
+    throw Error(Errc::not_found, fmt::format("inode {} does not exist", a.ino));
+  }
+  check_commit_token(a, r, kAttrColumnCount + 1, t.now_ms());
+  if (attr_from_row(r[0]).type != proto::FileType::REGULAR)
+    throw Error(Errc::invalid, fmt::format("commitData: inode {} is not a regular file", a.ino));
+  for (const auto& u : a.chunks) apply_chunk_update(t, a.ino, u);
+  // Chunks kept: those holding bytes below the size; none when the data goes inline.
+  const uint64_t cs = settings_.chunk_size;
+  const uint64_t keep = a.set_inline ? 0 : (a.size + cs - 1) / cs;
+  const uint64_t last_size = keep == 0 ? 0 : a.size - (keep - 1) * cs;
+  const int inline_action = a.set_inline ? 1 : a.drop_inline ? 2 : 0;
+  std::string data = a.set_inline ? a.inline_data.substr(0, a.size) : std::string();
+  auto c = t.tx().exec_prepared(
+      "ino_commit", ino, static_cast<int64_t>(a.size), a.mtime_ns, t.now_ns(),
+      static_cast<int64_t>(keep), t.now_ms(), static_cast<int64_t>(last_size), inline_action,
+      bytes_param(data), static_cast<int64_t>(settings_.inline_max));
+  return attr_from_row(c[0]);
 }
 
 void PgMetaStore::check_commit_token(const CommitArgs& a, const pqxx::result& r, int col,

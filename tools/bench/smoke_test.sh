@@ -50,12 +50,12 @@ rc=$?
 cat "$tmp/table"
 [[ $rc -eq 0 ]] || { sed 's/^/  stderr: /' "$tmp/progress"; fail "zhsm-bench exited $rc"; }
 
-# One progress line per measure and run: 14 measures x 3 directories x 2 runs.
+# One progress line per measure and run: 15 measures x 3 directories x 2 runs.
 n=$(grep -c ' run [12]: ' "$tmp/progress")
-[[ $n -eq 84 ]] || fail "$n progress lines, want 84"
+[[ $n -eq 90 ]] || fail "$n progress lines, want 90"
 
 for m in seq-write seq-read rand-read-1 rand-read-4 small-create small-stat small-list \
-         small-read small-delete mkdir rmdir tree-cp tree-diff tree-rm; do
+         small-read small-delete small-create-4 mkdir rmdir tree-cp tree-diff tree-rm; do
   grep -qE "^$m +[a-zA-Z/]+ +[0-9]" "$tmp/table" || fail "the table has no row for $m"
 done
 grep -qE '^measure +unit +native +passthrough +ratio +zhsm +ratio$' "$tmp/table" ||
@@ -66,7 +66,7 @@ python3 - "$tmp/out.json" <<'EOF' || fail "the JSON output is wrong"
 import json, sys
 r = json.load(open(sys.argv[1]))
 assert [d["label"] for d in r["dirs"]] == ["native", "passthrough", "zhsm"], r["dirs"]
-assert len(r["measures"]) == 14, len(r["measures"])
+assert len(r["measures"]) == 15, len(r["measures"])
 for m in r["measures"]:
     assert len(m["values"]) == 3 and all(v is not None and v > 0 for v in m["values"]), m
     assert all(len(s) == 2 for s in m["samples"]), m
