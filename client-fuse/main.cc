@@ -1,7 +1,6 @@
 // zhsm-fuse: options -> logging -> hello (fail early when the controller is
 // unreachable) -> mount -> daemonize -> start the Asio and renewer threads ->
 // multi-threaded FUSE loop -> unmount. Usage in doc/operator-guide.md.
-#include <malloc.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -13,6 +12,8 @@
 #include "client-fuse/fuse_lock_keeper.h"
 #include "client-fuse/fuse_ops.h"
 #include "client-fuse/mount_options.h"
+#include "client-fuse/readahead.h"
+#include "common/bulk_malloc.h"
 #include "common/log.h"
 
 namespace {
@@ -20,19 +21,14 @@ namespace {
 void usage(const char* prog) {
   std::printf(
       "usage: %s MOUNTPOINT -o controller=HOST:PORT[,allow_other][,attr_timeout=S]"
-      "[,entry_timeout=S][,log_file=F][,log_level=L] [-f] [-d]\n\n",
+      "[,entry_timeout=S][,read_ahead_kb=K][,log_file=F][,log_level=L] [-f] [-d]\n\n",
       prog);
 }
 
-// Every write and read moves pieces of up to 4 MiB through freshly allocated
-// buffers. glibc would serve them with mmap and give them back at once, so each
-// piece paid for page faults and zeroing of new pages (a third of the client's
-// time in a sequential write). Serving them from a kept heap costs at most the
-// trim threshold per arena in resident memory, with few arenas.
-void tune_malloc() {
-  mallopt(M_MMAP_THRESHOLD, 16 << 20);
-  mallopt(M_TRIM_THRESHOLD, 32 << 20);
-  mallopt(M_ARENA_MAX, 2);
+// The mount point as /proc/self/mountinfo will name it (absolute, no links).
+std::string canonical(const char* path) {
+  std::unique_ptr<char, decltype(&std::free)> real(realpath(path, nullptr), &std::free);
+  return real ? std::string(real.get()) : std::string(path);
 }
 
 std::string host_name() {
@@ -44,7 +40,7 @@ std::string host_name() {
 }  // namespace
 
 int main(int argc, char* argv[]) {
-  tune_malloc();
+  zhsm::tune_malloc_for_bulk_io();
   using namespace zhsm;
   using namespace zhsm::fuse;
   fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -84,6 +80,7 @@ int main(int argc, char* argv[]) {
   }
 
   std::string client_name = host_name() + ":" + mountpoint.get();
+  std::string mounted_at = canonical(mountpoint.get());
   HelloInfo hello;
   try {
     hello = probe_controller(options.controller, client_name);
@@ -105,6 +102,7 @@ int main(int argc, char* argv[]) {
     edge.session = se;
     if (fuse_set_signal_handlers(se) == 0) {
       if (fuse_session_mount(se, mountpoint.get()) == 0) {
+        set_readahead(mounted_at, options.read_ahead_kb);
         fuse_daemonize(cmd.foreground);
         mount.start();
         spdlog::info("event=mounted mountpoint={} controller={} chunk_size={} inline_max={}",

@@ -28,19 +28,35 @@ awaitable<std::optional<kj::Array<capnp::word>>> read_frame(tcp::socket& socket)
   co_return std::move(words);
 }
 
-std::vector<uint8_t> encode_frame(capnp::MessageBuilder& message) {
-  kj::Array<capnp::word> flat = capnp::messageToFlatArray(message);
-  auto bytes = flat.asBytes();
-  if (bytes.size() > kMaxFrameBytes)
-    throw Error(Errc::invalid, "message of " + std::to_string(bytes.size()) +
+FrameBytes encode_frame(capnp::MessageBuilder& message) {
+  // Cap'n Proto's flat-array form, written straight into the frame: the segment count
+  // less one and each segment's size in words (32-bit little-endian, padded to a whole
+  // word), then the segments.
+  auto segments = message.getSegmentsForOutput();
+  const size_t table_entries = (segments.size() + 2) & ~size_t{1};
+  size_t words = table_entries / 2;
+  for (auto segment : segments) words += segment.size();
+  const size_t bytes = words * sizeof(capnp::word);
+  if (bytes > kMaxFrameBytes)
+    throw Error(Errc::invalid, "message of " + std::to_string(bytes) +
                                    " bytes exceeds the frame limit");
-  std::vector<uint8_t> out(4 + bytes.size());
-  uint32_t n = static_cast<uint32_t>(bytes.size());
-  out[0] = n & 0xff;
-  out[1] = (n >> 8) & 0xff;
-  out[2] = (n >> 16) & 0xff;
-  out[3] = (n >> 24) & 0xff;
-  std::memcpy(out.data() + 4, bytes.begin(), bytes.size());
+  FrameBytes out(4 + bytes);
+  uint8_t* p = out.data();
+  auto put32 = [&p](uint32_t v) {
+    p[0] = v & 0xff;
+    p[1] = (v >> 8) & 0xff;
+    p[2] = (v >> 16) & 0xff;
+    p[3] = (v >> 24) & 0xff;
+    p += 4;
+  };
+  put32(static_cast<uint32_t>(bytes));
+  put32(static_cast<uint32_t>(segments.size() - 1));
+  for (auto segment : segments) put32(static_cast<uint32_t>(segment.size()));
+  if (segments.size() % 2 == 0) put32(0);
+  for (auto segment : segments) {
+    std::memcpy(p, segment.begin(), segment.size() * sizeof(capnp::word));
+    p += segment.size() * sizeof(capnp::word);
+  }
   return out;
 }
 

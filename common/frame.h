@@ -9,7 +9,9 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <vector>
 
 #include <capnp/message.h>
 #include <capnp/serialize.h>
@@ -35,7 +37,33 @@ inline capnp::ReaderOptions reader_limits() {
 // transport failures.
 awaitable<std::optional<kj::Array<capnp::word>>> read_frame(tcp::socket& socket);
 
-// Serializes a builder into a frame (length prefix + words) ready to send.
-std::vector<uint8_t> encode_frame(capnp::MessageBuilder& message);
+// An allocator whose value-less construction leaves bytes uninitialized: a frame is
+// written whole right after it is sized, so zeroing it first would only cost time
+// (a memset of every bulk piece sent).
+template <typename T>
+struct UninitializedAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = UninitializedAllocator<U>;
+  };
+  UninitializedAllocator() = default;
+  template <typename U>
+  UninitializedAllocator(const UninitializedAllocator<U>&) noexcept {}
+  template <typename U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+
+// The bytes of one frame on the wire.
+using FrameBytes = std::vector<uint8_t, UninitializedAllocator<uint8_t>>;
+
+// Serializes a builder into a frame (length prefix, segment table, segments) ready to
+// send, copying each segment once.
+FrameBytes encode_frame(capnp::MessageBuilder& message);
 
 }  // namespace zhsm

@@ -93,7 +93,7 @@ struct RpcClient::Impl : std::enable_shared_from_this<RpcClient::Impl> {
   // while a composed read or write still in progress finishes on its own reference.
   std::shared_ptr<tcp::socket> socket;
   std::unordered_map<uint64_t, Pending> pending;
-  std::deque<std::vector<uint8_t>> queue;
+  std::deque<FrameBytes> queue;
   bool writing = false;
 
   Impl(asio::io_context& io_, std::string address_)
@@ -122,7 +122,7 @@ struct RpcClient::Impl : std::enable_shared_from_this<RpcClient::Impl> {
     fail_all(Errc::disconnected, "connection to " + address + " lost: " + why);
   }
 
-  void submit(uint64_t id, std::vector<uint8_t> frame, std::chrono::milliseconds timeout,
+  void submit(uint64_t id, FrameBytes frame, std::chrono::milliseconds timeout,
               std::function<void(Reply)> done) {
     auto timer = std::make_unique<asio::steady_timer>(strand, timeout);
     timer->async_wait([self = shared_from_this(), id](boost::system::error_code ec) {
@@ -238,7 +238,7 @@ const std::string& RpcClient::address() const { return impl_->address; }
 void RpcClient::start_call(const RequestFiller& fill, std::chrono::milliseconds timeout,
                            std::function<void(Reply)> done) {
   uint64_t id = impl_->next_id.fetch_add(1);
-  std::vector<uint8_t> frame;
+  FrameBytes frame;
   try {
     capnp::MallocMessageBuilder mb;
     auto env = mb.initRoot<proto::Envelope>();

@@ -121,7 +121,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   // Requires: running on strand_.
-  void enqueue(std::vector<uint8_t> frame) {
+  void enqueue(FrameBytes frame) {
     queue_.push_back(std::move(frame));
     if (writing_) return;
     writing_ = true;
@@ -153,7 +153,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<RpcHandler> handler_;
   std::string peer_;
   std::string name_;
-  std::deque<std::vector<uint8_t>> queue_;
+  std::deque<FrameBytes> queue_;
   bool writing_ = false;
   bool closed_ = false;
 };

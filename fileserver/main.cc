@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/asio.h"
+#include "common/bulk_malloc.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -173,6 +174,7 @@ int run(const FileserverConfig& config) {
 
 int main(int argc, char** argv) {
   using namespace zhsm;
+  tune_malloc_for_bulk_io();
   fileserver::FileserverConfig config;
   try {
     if (auto code = fileserver::parse_config(argc, argv, config)) return *code;

@@ -206,7 +206,8 @@ std::vector<uint8_t> request_frame(uint64_t request_id,
   env.setRequestId(request_id);
   env.setDeadlineMs(now_ms() + 30'000);
   fill(env.initRequest());
-  return encode_frame(mb);
+  FrameBytes frame = encode_frame(mb);
+  return std::vector<uint8_t>(frame.begin(), frame.end());
 }
 
 std::optional<DecodedAnswer> decode_answer(const std::vector<uint8_t>& body) {
