@@ -1,11 +1,10 @@
 // WritePipeline: writeObject calls in flight with a byte window (see the header).
 #include "client-fuse/write_pipeline.h"
 
-#include <zlib.h>
-
 #include <chrono>
 
 #include "capnp/zhsm.capnp.h"
+#include "common/crc32.h"
 
 namespace zhsm::fuse {
 
@@ -32,8 +31,7 @@ void WritePipeline::send(RpcClient& link, uint64_t session_id, uint64_t offset, 
     throw_failure_locked();
     state_->bytes += length;
   }
-  uint32_t crc = static_cast<uint32_t>(
-      crc32(0, reinterpret_cast<const Bytef*>(data), static_cast<uInt>(length)));
+  uint32_t crc = crc32_of(data, length);
   auto fill = [&](proto::Request::Builder req) {
     auto w = req.initWriteObject();
     w.setSessionId(session_id);

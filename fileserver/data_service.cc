@@ -2,8 +2,6 @@
 // connection's write sessions (see data_service.h).
 #include "fileserver/data_service.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <exception>
 #include <optional>
@@ -12,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/clock.h"
+#include "common/crc32.h"
 #include "common/frame.h"
 #include "common/token.h"
 #include "fileserver/fileserver_metrics.h"
@@ -51,12 +50,6 @@ uint64_t fresh_session_id() {
     if (id != 0) return id;
   }
 }
-
-// A buffer of `n` uninitialized bytes and how many of them hold data.
-struct ReadBuffer {
-  std::unique_ptr<uint8_t[]> bytes;
-  size_t size = 0;
-};
 
 }  // namespace
 
@@ -206,35 +199,38 @@ awaitable<void> DataService::read_object(proto::ReadObject::Reader req,
     throw Error(Errc::invalid, "read of " + std::to_string(length) + " bytes: at most " +
                                    std::to_string(kMaxDataPiece) + " per call");
   uint64_t offset = req.getOffset();
-  ReadBuffer data;
-  if (uint64_t sid = req.getSessionId(); sid != 0) {
-    auto& open = session(sid);
-    if (open.store != store || open.session->uuid() != uuid)
-      throw Error(Errc::invalid, "write session " + std::to_string(sid) + " is on object " +
-                                     open.session->uuid().str() + ", not " + uuid.str());
-    if (open.session->owner() != owner)
-      throw Error(Errc::bad_token, "write session " + std::to_string(sid) +
-                                       " belongs to another file");
-    auto s = open.session;
-    auto order = *open.order;
-    Use use(*this, sid);
-    auto work = [&] {
-      ReadBuffer b{std::make_unique_for_overwrite<uint8_t[]>(length), 0};
-      b.size = store->read(*s, offset, b.bytes.get(), length);
-      return b;
-    };
-    data = co_await run_blocking(order, work);
-  } else {
-    uint64_t expect = req.getExpectVersion();
-    auto work = [&] {
-      ReadBuffer b{std::make_unique_for_overwrite<uint8_t[]>(length), 0};
-      b.size = store->read(uuid, owner, offset, b.bytes.get(), length, expect);
-      return b;
-    };
-    data = co_await run_blocking(*context_->pool, work);
+  // The answer's bytes are read straight into the answer: the disk work fills an
+  // orphan of the response message (the coroutine waits meanwhile), cut to what was read.
+  capnp::Orphan<capnp::Data> data =
+      capnp::Orphanage::getForMessageContaining(resp).newOrphan<capnp::Data>(length);
+  uint8_t* into = data.get().begin();
+  size_t got = 0;
+  try {
+    if (uint64_t sid = req.getSessionId(); sid != 0) {
+      auto& open = session(sid);
+      if (open.store != store || open.session->uuid() != uuid)
+        throw Error(Errc::invalid, "write session " + std::to_string(sid) + " is on object " +
+                                       open.session->uuid().str() + ", not " + uuid.str());
+      if (open.session->owner() != owner)
+        throw Error(Errc::bad_token, "write session " + std::to_string(sid) +
+                                         " belongs to another file");
+      auto s = open.session;
+      auto order = *open.order;
+      Use use(*this, sid);
+      auto work = [&] { return store->read(*s, offset, into, length); };
+      got = co_await run_blocking(order, work);
+    } else {
+      uint64_t expect = req.getExpectVersion();
+      auto work = [&] { return store->read(uuid, owner, offset, into, length, expect); };
+      got = co_await run_blocking(*context_->pool, work);
+    }
+  } catch (...) {
+    data.truncate(0);  // gives the space back, so an error answer does not carry it
+    throw;
   }
-  resp.setReadObject(capnp::Data::Reader(data.bytes.get(), data.size));
-  context_->metrics->add(metric::kBytesRead, static_cast<double>(data.size));
+  data.truncate(static_cast<capnp::uint>(got));
+  resp.adoptReadObject(kj::mv(data));
+  context_->metrics->add(metric::kBytesRead, static_cast<double>(got));
 }
 
 awaitable<void> DataService::begin_write(proto::BeginWrite::Reader req,
@@ -303,8 +299,7 @@ awaitable<void> DataService::write_object(proto::WriteObject::Reader req,
   uint64_t offset = req.getOffset();
   uint32_t crc = req.getCrc32();
   auto work = [&] {
-    uint32_t actual = static_cast<uint32_t>(
-        ::crc32(::crc32(0L, Z_NULL, 0), data.begin(), static_cast<uInt>(data.size())));
+    uint32_t actual = crc32_of(data.begin(), data.size());
     if (actual != crc)
       throw Error(Errc::invalid, "crc32 of the " + std::to_string(data.size()) +
                                      " bytes at offset " + std::to_string(offset) +

@@ -9,7 +9,7 @@ ZHSM_PACKAGES=(
   meson ninja-build pkg-config g++ capnproto libcapnp-dev libboost-dev libpqxx-dev
   libpq-dev postgresql fuse3 libfuse3-dev zlib1g-dev libssl-dev uuid-dev libgtest-dev
   libgmock-dev libfmt-dev libspdlog-dev libcli11-dev libtomlplusplus-dev
-  nlohmann-json3-dev attr sqlite3 git
+  nlohmann-json3-dev libisal-dev attr sqlite3 git
   # The real-program tests (test/integration/programs_test.cc) and the benchmark
   # (tools/zhsm-bench compiles libfuse3-dev's passthrough_ll example with cc).
   rsync make gcc
