@@ -75,7 +75,7 @@ CopyInstalled ObjectStore::install_copy(WriteSession& s, const CopyInstall& want
                      to_hex(head.sha256));
       replaced_bytes = static_cast<uint64_t>(io_.fstat(*current).st_size);
     }
-    rename_into_place(s, final_path, replaces, replaced_bytes);
+    rename_into_place(s, final_path, replaces, replaced_bytes, want.version);
     return CopyInstalled{head.sha256, false};
   } catch (const Error& e) {
     if (s.state_ == WriteSession::State::open)

@@ -156,11 +156,20 @@ bool ObjectStore::data_intact(const Uuid& uuid) {
   return intact(*file, uuid, read_head(*file));
 }
 
-bool ObjectStore::intact(const File& f, const Uuid& uuid, const ObjectHead& head) {
+ObjectStore::FileIdentity ObjectStore::identity_of(const File& f, uint64_t version) const {
   struct stat st = io_.fstat(f);
-  FileIdentity id{static_cast<uint64_t>(st.st_ino), static_cast<uint64_t>(st.st_size),
-                  static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
-                  head.version};
+  return FileIdentity{static_cast<uint64_t>(st.st_ino), static_cast<uint64_t>(st.st_size),
+                      static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
+                      version};
+}
+
+void ObjectStore::remember_intact(const Uuid& uuid, const FileIdentity& id) {
+  if (verified_.size() >= kMaxVerified) verified_.clear();
+  verified_[uuid] = id;
+}
+
+bool ObjectStore::intact(const File& f, const Uuid& uuid, const ObjectHead& head) {
+  FileIdentity id = identity_of(f, head.version);
   {
     std::lock_guard lock(verified_mu_);
     auto it = verified_.find(uuid);
@@ -179,8 +188,7 @@ bool ObjectStore::intact(const File& f, const Uuid& uuid, const ObjectHead& head
   bool ok = done == head.size && hash.finish() == head.sha256;
   std::lock_guard lock(verified_mu_);
   if (ok) {
-    if (verified_.size() >= kMaxVerified) verified_.clear();
-    verified_[uuid] = id;
+    remember_intact(uuid, id);
   } else {
     verified_.erase(uuid);
     if (std::find(corrupt_.begin(), corrupt_.end(), uuid) == corrupt_.end()) corrupt_.push_back(uuid);

@@ -207,11 +207,12 @@ class ObjectStore {
   void discard(WriteSession& s, WriteSession::State state, Errc code, const std::string& why) noexcept;
   Digest rehash(WriteSession& s);
   // Renames the session's finished file to `final_path` (creating the shard
-  // directories), ends the session, updates the counts and fsyncs the directory.
-  // Requires s.mu_ and the object's lock held; `replaced_bytes` is the size of the file
-  // replaced (0 when `replaces` is false).
+  // directories), ends the session, updates the counts and fsyncs the directory. The
+  // file counts as verified at `version`: its checksum was just computed from the data
+  // it holds. Requires s.mu_ and the object's lock held; `replaced_bytes` is the size of
+  // the file replaced (0 when `replaces` is false).
   void rename_into_place(WriteSession& s, const std::filesystem::path& final_path,
-                         bool replaces, uint64_t replaced_bytes);
+                         bool replaces, uint64_t replaced_bytes, uint64_t version);
 
   std::filesystem::path root_;
   std::filesystem::path tmp_dir_;
@@ -234,6 +235,9 @@ class ObjectStore {
     uint64_t version = 0;
     bool operator==(const FileIdentity&) const = default;
   };
+  FileIdentity identity_of(const File& f, uint64_t version) const;
+  // Records `id` as the intact identity of `uuid`. Requires verified_mu_ held.
+  void remember_intact(const Uuid& uuid, const FileIdentity& id);
   const bool verify_reads_;
   std::mutex verified_mu_;
   std::unordered_map<Uuid, FileIdentity, UuidHash> verified_;  // bounded: cleared when full

@@ -639,3 +639,38 @@ TEST_F(ObjectStoreTest, CorruptDataIsDetectedOnReadAndRepairedByACopy) {
 
 }  // namespace
 }  // namespace zhsm::fileserver
+
+namespace zhsm::fileserver {
+namespace {
+
+// An object this store wrote was hashed from the data it holds, so its first read does not
+// hash it again; a store opened anew (a restart) knows nothing and verifies it. Shown with
+// a flip that keeps the file's identity (same inode, size and mtime), which only a whole
+// read of the data can see.
+TEST_F(ObjectStoreTest, AWrittenObjectCountsAsVerifiedUntilARestart) {
+  auto id = Uuid::random();
+  auto data = random_bytes(1 << 20, 33);
+  auto s = store_->begin_copy(id, owner_, 0);
+  store_->write(*s, 0, data.data(), data.size());
+  store_->install_copy(*s, CopyInstall{2, mtime_, data.size(), sha256(data.data(), data.size())});
+  {
+    auto path = shard_path(root_, id);
+    int fd = ::open(path.c_str(), O_RDWR);
+    ASSERT_GE(fd, 0) << path;
+    struct stat before {};
+    ASSERT_EQ(::fstat(fd, &before), 0);
+    uint8_t b = static_cast<uint8_t>(data[1000] ^ 0x01);
+    ASSERT_EQ(::pwrite(fd, &b, 1, static_cast<off_t>(kHeadBlockSize + 1000)), 1);
+    struct timespec keep[2] = {{0, UTIME_OMIT}, before.st_mtim};
+    ASSERT_EQ(::futimens(fd, keep), 0);
+    ::close(fd);
+  }
+  EXPECT_TRUE(store_->data_intact(id)) << "hashed again although this store wrote it";
+  store_.reset();
+  store_ = open_store();
+  EXPECT_FALSE(store_->data_intact(id)) << "a restarted store did not verify the object";
+  EXPECT_EQ(store_->take_corrupt(), std::vector<Uuid>{id});
+}
+
+}  // namespace
+}  // namespace zhsm::fileserver

@@ -198,7 +198,7 @@ CommitResult ObjectStore::commit(WriteSession& s, int64_t mtime_ns) {
                                      " but the write session started from version " +
                                      std::to_string(s.base_version_) +
                                      ": another commit came first");
-      rename_into_place(s, final_path, replaces, replaced_bytes);
+      rename_into_place(s, final_path, replaces, replaced_bytes, head.version);
     }
     return CommitResult{head.version, head.size, head.sha256};
   } catch (const Error& e) {
@@ -211,12 +211,19 @@ CommitResult ObjectStore::commit(WriteSession& s, int64_t mtime_ns) {
 }
 
 void ObjectStore::rename_into_place(WriteSession& s, const std::filesystem::path& final_path,
-                                    bool replaces, uint64_t replaced_bytes) {
+                                    bool replaces, uint64_t replaced_bytes, uint64_t version) {
   auto shard_dir = final_path.parent_path();
   if (io_.mkdir(shard_dir.parent_path())) io_.fsync_dir(root_);
   if (io_.mkdir(shard_dir)) io_.fsync_dir(shard_dir.parent_path());
+  // Its checksum was computed from the data it holds: a first read need not hash it
+  // again (after a restart it does, the map being in memory).
+  FileIdentity written = identity_of(s.file_, version);
   io_.rename(s.file_.path(), final_path);
   s.file_.close();
+  if (verify_reads_) {
+    std::lock_guard lock(verified_mu_);
+    remember_intact(s.uuid_, written);
+  }
   s.state_ = WriteSession::State::committed;
   s.ended_ = true;
   used_bytes_ += kHeadBlockSize + s.size_;
