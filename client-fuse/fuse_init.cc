@@ -6,7 +6,7 @@
 
 namespace zhsm::fuse {
 
-void op_init(void*, fuse_conn_info* conn) {
+void op_init(void* userdata, fuse_conn_info* conn) {
   if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC) conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
   if (conn->capable & FUSE_CAP_ASYNC_READ) conn->want |= FUSE_CAP_ASYNC_READ;
   conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
@@ -17,10 +17,13 @@ void op_init(void*, fuse_conn_info* conn) {
   if (conn->capable & FUSE_CAP_POSIX_LOCKS) conn->want |= FUSE_CAP_POSIX_LOCKS;
   if (conn->capable & FUSE_CAP_FLOCK_LOCKS) conn->want |= FUSE_CAP_FLOCK_LOCKS;
   conn->max_write = 1 << 20;
-  conn->max_readahead = std::max<unsigned>(conn->max_readahead, 1 << 20);
-  spdlog::info("event=fuse_init proto={}.{} max_write={} atomic_o_trunc={} posix_locks={} "
-               "flock_locks={}",
-               conn->proto_major, conn->proto_minor, conn->max_write,
+  // The kernel keeps the smaller of this and the device's readahead, which
+  // set_readahead (readahead.h) raised to read_ahead_kb before this answer.
+  unsigned readahead = static_cast<Edge*>(userdata)->mount.options().read_ahead_kb << 10;
+  conn->max_readahead = std::max<unsigned>({conn->max_readahead, 1u << 20, readahead});
+  spdlog::info("event=fuse_init proto={}.{} max_write={} max_readahead={} atomic_o_trunc={} "
+               "posix_locks={} flock_locks={}",
+               conn->proto_major, conn->proto_minor, conn->max_write, conn->max_readahead,
                (conn->want & FUSE_CAP_ATOMIC_O_TRUNC) != 0,
                (conn->want & FUSE_CAP_POSIX_LOCKS) != 0, (conn->want & FUSE_CAP_FLOCK_LOCKS) != 0);
 }

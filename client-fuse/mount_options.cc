@@ -12,12 +12,13 @@
 namespace zhsm::fuse {
 namespace {
 
-enum Key { kController, kAttrTimeout, kEntryTimeout, kLogFile, kLogLevel };
+enum Key { kController, kAttrTimeout, kEntryTimeout, kReadAhead, kLogFile, kLogLevel };
 
 const fuse_opt kOpts[] = {
     FUSE_OPT_KEY("controller=", kController),
     FUSE_OPT_KEY("attr_timeout=", kAttrTimeout),
     FUSE_OPT_KEY("entry_timeout=", kEntryTimeout),
+    FUSE_OPT_KEY("read_ahead_kb=", kReadAhead),
     FUSE_OPT_KEY("log_file=", kLogFile),
     FUSE_OPT_KEY("log_level=", kLogLevel),
     FUSE_OPT_END,
@@ -37,6 +38,15 @@ bool parse_seconds(const char* text, double& out) {
   return true;
 }
 
+bool parse_kib(const char* text, unsigned& out) {
+  char* end = nullptr;
+  errno = 0;
+  unsigned long v = std::strtoul(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || text[0] == '-' || v > (1u << 20)) return false;
+  out = static_cast<unsigned>(v);
+  return true;
+}
+
 int process(void* data, const char* arg, int key, fuse_args*) {
   auto* p = static_cast<Parse*>(data);
   const char* eq = std::strchr(arg, '=');
@@ -52,6 +62,10 @@ int process(void* data, const char* arg, int key, fuse_args*) {
     case kEntryTimeout:
       if (!parse_seconds(value, p->out->entry_timeout))
         p->error = std::string("bad entry_timeout '") + value + "'";
+      return 0;
+    case kReadAhead:
+      if (!parse_kib(value, p->out->read_ahead_kb))
+        p->error = std::string("bad read_ahead_kb '") + value + "' (0 to 1048576)";
       return 0;
     case kLogFile:
       p->out->log_file = value;

@@ -32,6 +32,7 @@ struct Args {
 TEST(MountOptions, ParsesOwnKeysAndKeepsOthers) {
   Args a({"zhsm-fuse", "/mnt", "-o",
           "controller=10.0.0.1:7100,allow_other,attr_timeout=2.5,entry_timeout=0,log_level=debug,"
+          "read_ahead_kb=4096,"
           "log_file=/tmp/x.log",
           "-f"});
   MountOptions o;
@@ -39,6 +40,7 @@ TEST(MountOptions, ParsesOwnKeysAndKeepsOthers) {
   EXPECT_EQ(o.controller, "10.0.0.1:7100");
   EXPECT_DOUBLE_EQ(o.attr_timeout, 2.5);
   EXPECT_DOUBLE_EQ(o.entry_timeout, 0);
+  EXPECT_EQ(o.read_ahead_kb, 4096u);
   EXPECT_EQ(o.log_level, "debug");
   EXPECT_EQ(o.log_file, "/tmp/x.log");
   std::string rest = a.joined();
@@ -57,6 +59,7 @@ TEST(MountOptions, Defaults) {
   EXPECT_EQ(parse_mount_options(&a.args, o), "");
   EXPECT_DOUBLE_EQ(o.attr_timeout, 1.0);
   EXPECT_DOUBLE_EQ(o.entry_timeout, 1.0);
+  EXPECT_EQ(o.read_ahead_kb, 4096u);
   EXPECT_EQ(o.log_level, "info");
   EXPECT_EQ(o.log_file, "");
 }
@@ -73,6 +76,17 @@ TEST(MountOptions, BadTimeout) {
   EXPECT_NE(parse_mount_options(&a.args, o), "");
   Args b({"zhsm-fuse", "/mnt", "-o", "controller=h:1,entry_timeout=-1"});
   EXPECT_NE(parse_mount_options(&b.args, o), "");
+}
+
+TEST(MountOptions, BadReadAhead) {
+  MountOptions o;
+  for (const char* bad : {"read_ahead_kb=-1", "read_ahead_kb=1k", "read_ahead_kb=", "read_ahead_kb=2000000"}) {
+    Args a({"zhsm-fuse", "/mnt", "-o", std::string("controller=h:1,") + bad});
+    EXPECT_NE(parse_mount_options(&a.args, o), "") << bad;
+  }
+  Args z({"zhsm-fuse", "/mnt", "-o", "controller=h:1,read_ahead_kb=0"});
+  EXPECT_EQ(parse_mount_options(&z.args, o), "");
+  EXPECT_EQ(o.read_ahead_kb, 0u);
 }
 
 TEST(MountOptions, ControllerNeedsPort) {
