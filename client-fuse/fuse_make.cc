@@ -17,7 +17,7 @@ void op_mknod(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode, 
       k.setRdev(rdev);
       set_caller(k.initCaller(), req);
     }, Retry::once);
-    reply_entry(req, m, r);
+    reply_entry(req, m, r, true);
   });
 }
 
@@ -32,7 +32,7 @@ void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode) 
       k.setMode(mode & 07777);
       set_caller(k.initCaller(), req);
     }, Retry::once);
-    reply_entry(req, m, r);
+    reply_entry(req, m, r, true);
   });
 }
 

@@ -29,9 +29,10 @@ fuse_entry_param entry_for(Mount& mount, proto::Attr::Reader attr) {
   return e;
 }
 
-void reply_entry(fuse_req_t req, Mount& mount, const Reply& reply) {
+void reply_entry(fuse_req_t req, Mount& mount, const Reply& reply, bool made_here) {
   expect_response(reply, proto::Response::ATTR);
   fuse_entry_param e = entry_for(mount, reply.response().getAttr());
+  if (made_here) mount.xattrs().note_none(e.ino, XattrCache::Clock::now());
   fuse_reply_entry(req, &e);
 }
 

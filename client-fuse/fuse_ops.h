@@ -83,6 +83,8 @@ fuse_entry_param entry_for(Mount& mount, proto::Attr::Reader attr);
 
 // Replies to an entry-creating request (lookup, mknod, mkdir, symlink, link) with
 // the attributes the controller answered; throws when the answer is not an Attr.
-void reply_entry(fuse_req_t req, Mount& mount, const Reply& reply);
+// `made_here`: the inode is new, made by this request, so it has no extended
+// attributes yet (XattrCache::note_none).
+void reply_entry(fuse_req_t req, Mount& mount, const Reply& reply, bool made_here = false);
 
 }  // namespace zhsm::fuse

@@ -18,7 +18,7 @@ void op_symlink(fuse_req_t req, const char* link, fuse_ino_t parent, const char*
       k.setTarget(as_data(target));
       set_caller(k.initCaller(), req);
     }, Retry::once);
-    reply_entry(req, m, r);
+    reply_entry(req, m, r, true);
   });
 }
 

@@ -44,6 +44,7 @@ void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* v
     std::string_view n(name);
     if (n.empty() || n.size() > 255) throw Error(Errc::range, "bad xattr name length");
     refuse_posix_acl(n);
+    m.xattrs().forget(ino);
     m.controller().call([&](proto::Request::Builder rq) {
       auto x = rq.initSetxattr();
       x.setIno(ino);
@@ -61,11 +62,26 @@ void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) 
     auto& m = mount_of(req);
     std::string_view n(name);
     refuse_posix_acl(n);
-    Reply r = m.controller().call([&](proto::Request::Builder rq) {
-      auto x = rq.initGetxattr();
-      x.setIno(ino);
-      x.setName(as_data(n));
-    }, Retry::idempotent);
+    // The kernel asks for security.capability before every write: known absent, the
+    // question stays here (xattr_cache.h).
+    XattrCache& known = m.xattrs();
+    const auto asked = XattrCache::Clock::now();
+    if (known.known_absent(ino, n, asked)) {
+      fuse_reply_err(req, ENODATA);
+      return;
+    }
+    const uint64_t epoch = known.epoch();
+    Reply r;
+    try {
+      r = m.controller().call([&](proto::Request::Builder rq) {
+        auto x = rq.initGetxattr();
+        x.setIno(ino);
+        x.setName(as_data(n));
+      }, Retry::idempotent);
+    } catch (const Error& e) {
+      if (e.code() == Errc::no_data) known.note_absent(ino, n, asked, epoch);
+      throw;
+    }
     expect_response(r, proto::Response::XATTR);
     auto v = r.response().getXattr();
     reply_sized(req, std::string(reinterpret_cast<const char*>(v.begin()), v.size()), size);
@@ -75,6 +91,10 @@ void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) 
 void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
   guarded(req, "listxattr", ino, [&] {
     auto& m = mount_of(req);
+    if (m.xattrs().known_none(ino, XattrCache::Clock::now())) {
+      reply_sized(req, std::string(), size);
+      return;
+    }
     Reply r = m.controller().call([&](proto::Request::Builder rq) { rq.initListxattr().setIno(ino); },
                                   Retry::idempotent);
     expect_response(r, proto::Response::XATTR_NAMES);
@@ -92,6 +112,7 @@ void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
     auto& m = mount_of(req);
     std::string_view n(name);
     refuse_posix_acl(n);
+    m.xattrs().forget(ino);
     m.controller().call([&](proto::Request::Builder rq) {
       auto x = rq.initRemovexattr();
       x.setIno(ino);

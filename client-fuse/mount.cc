@@ -52,7 +52,12 @@ HelloInfo probe_controller(const std::string& address, const std::string& client
 }
 
 Mount::Mount(MountOptions options, HelloInfo hello, std::string client_name)
-    : options_(std::move(options)), hello_(hello), client_name_(std::move(client_name)) {}
+    : options_(std::move(options)),
+      hello_(hello),
+      client_name_(std::move(client_name)),
+      xattrs_(std::chrono::duration_cast<XattrCache::Clock::duration>(
+                  std::chrono::duration<double>(options_.attr_timeout)),
+              kKnownXattrInodes) {}
 
 Mount::~Mount() { stop(); }
 

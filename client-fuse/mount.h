@@ -22,6 +22,7 @@
 #include "client-fuse/mount_options.h"
 #include "client-fuse/open_table.h"
 #include "client-fuse/server_links.h"
+#include "client-fuse/xattr_cache.h"
 
 namespace zhsm::fuse {
 
@@ -66,6 +67,8 @@ class Mount {
   const Geometry& geometry() const { return hello_.geometry; }
   ControllerLink& controller() { return *controller_; }
   OpenTable& open_files() { return *open_files_; }
+  // Extended attributes known absent, for the attribute timeout (xattr_cache.h).
+  XattrCache& xattrs() { return xattrs_; }
 
   // A handle for an open reply (open or create of inode `ino`). Owned by the
   // caller until release_handle().
@@ -92,6 +95,7 @@ class Mount {
   uint64_t remembered_version(uint64_t ino);
   void remember_version(uint64_t ino, uint64_t version);
   static constexpr size_t kRememberedVersions = 1 << 16;
+  static constexpr size_t kKnownXattrInodes = 1 << 16;
   void renew_loop();
   void say_hello();
 
@@ -106,6 +110,8 @@ class Mount {
   std::unique_ptr<ServerLinks> servers_;
   std::unique_ptr<DataContext> data_;
   std::unique_ptr<OpenTable> open_files_;
+
+  XattrCache xattrs_;
 
   std::mutex cache_mu_;  // guards cache_versions_
   std::unordered_map<uint64_t, uint64_t> cache_versions_;
