@@ -53,6 +53,9 @@ void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* v
       x.setCreate((flags & XATTR_CREATE) != 0);
       x.setReplace((flags & XATTR_REPLACE) != 0);
     }, Retry::once);
+    // Again: a getxattr that asked between the first forget and the change must not
+    // keep its "absent" (the epoch moves, so its answer is dropped).
+    m.xattrs().forget(ino);
     fuse_reply_err(req, 0);
   });
 }

@@ -4,6 +4,7 @@
 // answers for about a second, so the second mount is polled with a bound.
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -69,6 +70,55 @@ TEST_F(TwoMounts, AttributesAndXattrs) {
     char buf[8];
     return ::readlink((a_ / "l").c_str(), buf, sizeof buf) == 1 && buf[0] == 'f';
   }, kVisible));
+}
+
+// Absent xattrs are remembered for the attribute timeout (client-fuse/xattr_cache.h): a
+// new file answers ENODATA without asking, this mount's own setxattr shows at once, and
+// another mount's shows once the timeout has passed.
+TEST_F(TwoMounts, AbsentXattrsAreRememberedOnlyForTheTimeout) {
+  const std::string f = (a_ / "x").string();
+  int fd = ::open(f.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+  ASSERT_GE(fd, 0) << errno_text(errno);
+  ASSERT_EQ(write_all(fd, "data"), 4);
+  ASSERT_EQ(::close(fd), 0);
+  char buf[16];
+  errno = 0;
+  EXPECT_EQ(::getxattr(f.c_str(), "user.k", buf, sizeof buf), -1);
+  EXPECT_EQ(errno, ENODATA);
+  EXPECT_EQ(::listxattr(f.c_str(), buf, sizeof buf), 0);
+  // This mount's own change is seen at once, though it remembered the name absent.
+  ASSERT_EQ(::setxattr(f.c_str(), "user.k", "v1", 2, 0), 0) << errno_text(errno);
+  EXPECT_EQ(::getxattr(f.c_str(), "user.k", buf, sizeof buf), 2);
+  EXPECT_EQ(std::string(buf, 2), "v1");
+  EXPECT_EQ(::listxattr(f.c_str(), buf, sizeof buf), 7) << "user.k and its NUL";
+  ASSERT_EQ(::removexattr(f.c_str(), "user.k"), 0) << errno_text(errno);
+  errno = 0;
+  EXPECT_EQ(::getxattr(f.c_str(), "user.k", buf, sizeof buf), -1);
+  EXPECT_EQ(errno, ENODATA);
+
+  // The second mount learns the name is absent, then the first sets it: the second sees
+  // the value once its remembered answer has expired.
+  const std::string g = (b_ / "x").string();
+  ASSERT_TRUE(eventually([&] { return present(g); }, kVisible));
+  errno = 0;
+  EXPECT_EQ(::getxattr(g.c_str(), "user.other", buf, sizeof buf), -1);
+  EXPECT_EQ(errno, ENODATA);
+  ASSERT_EQ(::setxattr(f.c_str(), "user.other", "v2", 2, 0), 0) << errno_text(errno);
+  EXPECT_TRUE(eventually([&] {
+    return ::getxattr(g.c_str(), "user.other", buf, sizeof buf) == 2 && std::string(buf, 2) == "v2";
+  }, kVisible)) << "another mount's setxattr never showed";
+}
+
+// Both mounts run with the readahead zhsm-fuse sets (read_ahead_kb, default 4 MiB), not
+// the kernel's 128 KiB for a new FUSE device.
+TEST_F(TwoMounts, MountsHaveTheirReadahead) {
+  for (const auto& root : {Cluster::get().mount(), second_mount()}) {
+    struct stat st {};
+    ASSERT_EQ(::stat(root.c_str(), &st), 0) << root << ": " << errno_text(errno);
+    const std::string sysfs = "/sys/class/bdi/" + std::to_string(major(st.st_dev)) + ":" +
+                              std::to_string(minor(st.st_dev)) + "/read_ahead_kb";
+    EXPECT_EQ(file_text(sysfs), "4096\n") << root << " (" << sysfs << ")";
+  }
 }
 
 TEST_F(TwoMounts, LargeFileWrittenOnOneReadOnTheOther) {
