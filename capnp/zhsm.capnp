@@ -483,7 +483,7 @@ struct WriteObject {
   sessionId @0 :UInt64;
   offset @1 :UInt64;
   data @2 :Data;        # at most 4 MiB
-  crc32 @3 :UInt32;     # zlib crc32 of data; a mismatch is `invalid` and writes nothing
+  crc32 @3 :UInt32;     # CRC-32 of data as zlib and gzip compute it (common/crc32.h); a mismatch is `invalid` and writes nothing
 }
 
 struct TruncateObject {
