@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <functional>
 #include <regex>
 
 #include "common/clock.h"
@@ -20,6 +21,8 @@ namespace {
 constexpr uint32_t kMaxCopies = 16;
 constexpr uint32_t kMaxStripe = 64;
 constexpr size_t kMaxRules = 256;
+// Tries of a rule edit that meets another edit of the same chain (edit_rules).
+constexpr int kEditAttempts = 5;
 
 void check_chain_name(const std::string& name) {
   static const std::regex kName("[A-Za-z0-9._-]{1,64}");
@@ -91,19 +94,41 @@ awaitable<void> ControllerHandler::handle_chains(proto::Request::Reader req,
   auto load = [&]() -> awaitable<std::vector<ChainRow>> {
     co_return co_await service_.db([&] { return store.chains(); });
   };
-  // Replaces the rules of `name` with `rules` after checking every jump target exists.
+  // Replaces the rules of `name` (`expected` when read) with `rules` after checking every
+  // jump target exists; stale when another edit changed them since.
   auto save_rules = [&](const std::vector<ChainRow>& rows, const std::string& name,
+                        const std::vector<std::string>& expected,
                         std::vector<std::string> rules) -> awaitable<void> {
     for (const auto& text : rules) {
       ParsedRule p = parse_rule(text);
       if (p.rule && p.rule->action == ChainAction::kJump)
         find_chain(rows, p.rule->target);  // not_found names the missing chain
     }
-    co_await service_.db([&] { store.set_chain_rules(name, rules); });
+    co_await service_.db([&] { store.set_chain_rules(name, expected, rules); });
     auto after = co_await load();
     std::vector<const ChainRow*> one{&find_chain(after, name)};
     co_await fill_chains(one);
     co_await replicator->reload();
+  };
+  // Reads the rules of `name`, makes the new ones with `change` (which may throw), and
+  // saves them if no other edit of the chain came in between; else reads and edits again,
+  // up to kEditAttempts times.
+  using RulesChange = std::function<std::vector<std::string>(const std::vector<std::string>&)>;
+  auto edit_rules = [&](const std::string& name, const RulesChange& change) -> awaitable<void> {
+    for (int attempt = 1;; ++attempt) {
+      auto rows = co_await load();
+      const std::vector<std::string> before = find_chain(rows, name).rules;
+      std::vector<std::string> rules = change(before);
+      bool again = false;
+      try {
+        co_await save_rules(rows, name, before, std::move(rules));
+      } catch (const Error& e) {
+        if (e.code() != Errc::stale || attempt == kEditAttempts) throw;
+        again = true;
+      }
+      if (!again) co_return;
+      spdlog::info("event=chain_edit_retried chain={} attempt={} peer={}", name, attempt, peer_);
+    }
   };
 
   switch (req.which()) {
@@ -180,19 +205,23 @@ awaitable<void> ControllerHandler::handle_chains(proto::Request::Reader req,
       std::string text = e.getRule();
       ParsedRule parsed = parse_rule(text);
       if (!parsed.rule) throw Error(Errc::invalid, describe_rule_error(text, parsed.error));
-      auto rows = co_await load();
-      std::vector<std::string> rules = find_chain(rows, name).rules;
-      if (rules.size() >= kMaxRules)
-        throw Error(Errc::invalid, fmt::format("chain '{}' has {} rules, the most it may have",
-                                               name, kMaxRules));
-      uint32_t at = e.getAt() == 0 ? static_cast<uint32_t>(rules.size() + 1) : e.getAt();
-      if (at > rules.size() + 1)
-        throw Error(Errc::invalid, fmt::format("chain '{}' has {} rules: position {} is past the "
-                                               "end (1 to {})",
-                                               name, rules.size(), at, rules.size() + 1));
-      std::string canonical = format_rule(*parsed.rule);
-      rules.insert(rules.begin() + (at - 1), canonical);
-      co_await save_rules(rows, name, std::move(rules));
+      const std::string canonical = format_rule(*parsed.rule);
+      const uint32_t asked = e.getAt();
+      uint32_t at = 0;
+      const RulesChange add = [&](const std::vector<std::string>& before) {
+        std::vector<std::string> rules = before;
+        if (rules.size() >= kMaxRules)
+          throw Error(Errc::invalid, fmt::format("chain '{}' has {} rules, the most it may have",
+                                                 name, kMaxRules));
+        at = asked == 0 ? static_cast<uint32_t>(rules.size() + 1) : asked;
+        if (at > rules.size() + 1)
+          throw Error(Errc::invalid, fmt::format("chain '{}' has {} rules: position {} is past "
+                                                 "the end (1 to {})",
+                                                 name, rules.size(), at, rules.size() + 1));
+        rules.insert(rules.begin() + (at - 1), canonical);
+        return rules;
+      };
+      co_await edit_rules(name, add);
       spdlog::info("event=chain_rule_added chain={} position={} rule=\"{}\" peer={}", name, at,
                    canonical, peer_);
       co_return;
@@ -200,15 +229,18 @@ awaitable<void> ControllerHandler::handle_chains(proto::Request::Reader req,
     case W::CHAIN_REMOVE_RULE: {
       auto e = req.getChainRemoveRule();
       std::string name = e.getChain();
-      auto rows = co_await load();
-      std::vector<std::string> rules = find_chain(rows, name).rules;
-      uint32_t at = e.getAt();
-      if (at < 1 || at > rules.size())
-        throw Error(Errc::invalid, fmt::format("chain '{}' has {} rules: there is no rule {}", name,
-                                               rules.size(), at));
-      std::string gone = rules[at - 1];
-      rules.erase(rules.begin() + (at - 1));
-      co_await save_rules(rows, name, std::move(rules));
+      const uint32_t at = e.getAt();
+      std::string gone;
+      const RulesChange remove = [&](const std::vector<std::string>& before) {
+        std::vector<std::string> rules = before;
+        if (at < 1 || at > rules.size())
+          throw Error(Errc::invalid, fmt::format("chain '{}' has {} rules: there is no rule {}",
+                                                 name, rules.size(), at));
+        gone = rules[at - 1];
+        rules.erase(rules.begin() + (at - 1));
+        return rules;
+      };
+      co_await edit_rules(name, remove);
       spdlog::info("event=chain_rule_removed chain={} position={} rule=\"{}\" peer={}", name, at,
                    gone, peer_);
       co_return;

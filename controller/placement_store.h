@@ -49,8 +49,12 @@ class PlacementStore {
   // Sets a chain's numbers (nullopt leaves one as it is); not_found for an unknown chain.
   virtual void set_chain_numbers(const std::string& name, std::optional<uint32_t> copies,
                                  std::optional<uint32_t> stripe, std::optional<uint32_t> ack) = 0;
-  // Replaces a chain's rules (already checked by the caller); not_found for an unknown chain.
-  virtual void set_chain_rules(const std::string& name, const std::vector<std::string>& rules) = 0;
+  // Replaces a chain's rules (already checked by the caller) if they are still `expected`,
+  // the rules the edit was made from: stale when another edit came first, and nothing
+  // changes then (the caller reads the chain again and redoes its edit). not_found for an
+  // unknown chain.
+  virtual void set_chain_rules(const std::string& name, const std::vector<std::string>& expected,
+                               const std::vector<std::string>& rules) = 0;
   // Deletes a chain; not_found when unknown, busy while a directory names it.
   virtual void delete_chain(const std::string& name) = 0;
   // Names `chain` for everything below directory `ino`; an empty chain removes the mark.

@@ -32,6 +32,7 @@ void prepare_chain_statements(pqxx::connection& c) {
             "ON CONFLICT (ino, hour) DO UPDATE SET count = file_accesses.count + excluded.count");
   c.prepare("file_accesses_forget", "DELETE FROM file_accesses WHERE hour < $1");
   c.prepare("chain_rules_clear", "DELETE FROM chain_rules WHERE chain = $1");
+  c.prepare("chain_rules_of", "SELECT rule FROM chain_rules WHERE chain = $1 ORDER BY position");
   c.prepare("chain_rule_insert",
             "INSERT INTO chain_rules (chain, position, rule) VALUES ($1, $2, $3)");
   c.prepare("chain_named_by_dir", "SELECT ino FROM dir_chains WHERE chain = $1 LIMIT 1");
@@ -118,10 +119,16 @@ void PgMetaStore::set_chain_numbers(const std::string& name, std::optional<uint3
   });
 }
 
-void PgMetaStore::set_chain_rules(const std::string& name, const std::vector<std::string>& rules) {
+void PgMetaStore::set_chain_rules(const std::string& name, const std::vector<std::string>& expected,
+                                  const std::vector<std::string>& rules) {
   txn("chainRules", [&](InodeTxn& t) {
+    // The chain's row stays locked to the end: edits of one chain go one after the other.
     if (t.tx().exec_prepared("chain_exists", name).empty())
       throw Error(Errc::not_found, fmt::format("no chain '{}'", name));
+    std::vector<std::string> now;
+    for (const auto& r : t.tx().exec_prepared("chain_rules_of", name)) now.push_back(r[0].c_str());
+    if (now != expected)
+      throw Error(Errc::stale, fmt::format("chain '{}' was changed by another edit meanwhile", name));
     t.tx().exec_prepared("chain_rules_clear", name);
     for (size_t i = 0; i < rules.size(); ++i)
       t.tx().exec_prepared("chain_rule_insert", name, static_cast<int>(i + 1), rules[i]);

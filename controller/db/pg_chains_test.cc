@@ -39,15 +39,20 @@ TEST_F(PgChainsTest, DefaultChainPlacesOneCopyAnywhere) {
 TEST_F(PgChainsTest, ChainsAreCreatedEditedAndDeleted) {
   placement().create_chain("cold", 2, 3, 1);
   EXPECT_EQ(code_of([&] { placement().create_chain("cold", 1, 1, 1); }), Errc::exists);
-  placement().set_chain_rules("cold", {"size > 1G use tier:hdd", "use any"});
+  placement().set_chain_rules("cold", {}, {"size > 1G use tier:hdd", "use any"});
   const ChainRow* c = find(placement().chains(), "cold");
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(c->copies, 2u);
   EXPECT_EQ(c->stripe, 3u);
   EXPECT_EQ(c->rules, (std::vector<std::string>{"size > 1G use tier:hdd", "use any"}));
-  placement().set_chain_rules("cold", {"use any"});
+  // An edit made from rules that are no longer the chain's is refused and changes nothing
+  // (another edit came first).
+  EXPECT_EQ(code_of([&] { placement().set_chain_rules("cold", {"use any"}, {}); }), Errc::stale);
+  EXPECT_EQ(find(placement().chains(), "cold")->rules,
+            (std::vector<std::string>{"size > 1G use tier:hdd", "use any"}));
+  placement().set_chain_rules("cold", {"size > 1G use tier:hdd", "use any"}, {"use any"});
   EXPECT_EQ(find(placement().chains(), "cold")->rules, std::vector<std::string>{"use any"});
-  EXPECT_EQ(code_of([&] { placement().set_chain_rules("nosuch", {}); }), Errc::not_found);
+  EXPECT_EQ(code_of([&] { placement().set_chain_rules("nosuch", {}, {}); }), Errc::not_found);
 
   InodeAttr dir = mkdir(1, "archive");
   placement().set_dir_chain(dir.ino, "cold");

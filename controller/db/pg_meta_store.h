@@ -86,7 +86,8 @@ class PgMetaStore : public MetaStore, public PlacementStore {
                     uint32_t ack) override;
   void set_chain_numbers(const std::string& name, std::optional<uint32_t> copies,
                          std::optional<uint32_t> stripe, std::optional<uint32_t> ack) override;
-  void set_chain_rules(const std::string& name, const std::vector<std::string>& rules) override;
+  void set_chain_rules(const std::string& name, const std::vector<std::string>& expected,
+                       const std::vector<std::string>& rules) override;
   void delete_chain(const std::string& name) override;
   void set_dir_chain(uint64_t ino, const std::string& chain) override;
   std::string path_of(uint64_t ino) override;
