@@ -40,10 +40,12 @@ void XattrCache::note_absent(uint64_t ino, std::string_view name, Clock::time_po
   std::lock_guard lock(mu_);
   if (epoch != epoch_) return;
   Entry& e = entry_for(ino, asked);
-  if (auto it = e.absent_until.find(name); it != e.absent_until.end())
+  if (auto it = e.absent_until.find(name); it != e.absent_until.end()) {
     it->second = asked + ttl_;
-  else
-    e.absent_until.emplace(std::string(name), asked + ttl_);
+    return;
+  }
+  if (e.absent_until.size() >= kNamesPerInode) e.absent_until.clear();
+  e.absent_until.emplace(std::string(name), asked + ttl_);
 }
 
 bool XattrCache::known_absent(uint64_t ino, std::string_view name, Clock::time_point now) {

@@ -10,7 +10,9 @@
 // the kernel's attribute cache puts on another mount's chmod; this mount's own
 // setxattr and removexattr forget the inode at once.
 //
-// Thread-safe. Bounded: past `capacity` inodes, expired entries go first, then all.
+// Thread-safe. Bounded: past `capacity` inodes, expired entries go first, then all; at
+// most kNamesPerInode absent names are kept per inode (a program probing many names
+// starts the inode's list afresh).
 #pragma once
 
 #include <chrono>
@@ -47,6 +49,8 @@ class XattrCache {
   void forget(uint64_t ino);
 
   size_t size();
+
+  static constexpr size_t kNamesPerInode = 16;
 
  private:
   struct Entry {

@@ -66,6 +66,17 @@ TEST(XattrCache, ForgetDropsEverythingOfTheInode) {
   EXPECT_TRUE(c.known_absent(8, "a", t));
 }
 
+TEST(XattrCache, KeepsABoundedNumberOfNamesPerInode) {
+  XattrCache c(1s, 16);
+  auto t = Clock::now();
+  for (size_t i = 0; i < XattrCache::kNamesPerInode; ++i)
+    c.note_absent(7, "user.n" + std::to_string(i), t, c.epoch());
+  EXPECT_TRUE(c.known_absent(7, "user.n0", t));
+  c.note_absent(7, "user.one-more", t, c.epoch());  // past the bound: the list starts afresh
+  EXPECT_TRUE(c.known_absent(7, "user.one-more", t));
+  EXPECT_FALSE(c.known_absent(7, "user.n0", t));
+}
+
 TEST(XattrCache, ZeroTimeoutKnowsNothing) {
   XattrCache c(0s, 16);
   auto t = Clock::now();
