@@ -53,7 +53,9 @@ OpenResult MemMetaStore::create(const CreateArgs& a) {
                               a.parent, {});
   add_entry(a.parent, a.name, inode.attr.ino);
   touch_dir(a.parent, 0);
-  return open_inode(inode, a.access, false, a.client_id);
+  OpenResult out = open_inode(inode, a.access, false, a.client_id);
+  out.dirs = {get(a.parent).attr};
+  return out;
 }
 
 OpenResult MemMetaStore::open_inode(Inode& inode, proto::AccessMode mode, bool truncate,

@@ -42,12 +42,12 @@ class MemMetaStore : public MetaStore {
   InodeAttr lookup(uint64_t parent, std::string_view name) override;
   InodeAttr getattr(uint64_t ino) override;
   InodeAttr setattr(const SetattrArgs& args) override;
-  InodeAttr mknod(const NodeArgs& args) override;
-  InodeAttr mkdir(const NodeArgs& args) override;
-  InodeAttr symlink(const NodeArgs& args) override;
-  InodeAttr link(uint64_t ino, uint64_t new_parent, std::string_view new_name) override;
-  uint64_t unlink(uint64_t parent, std::string_view name) override;
-  uint64_t rmdir(uint64_t parent, std::string_view name) override;
+  NodeResult mknod(const NodeArgs& args) override;
+  NodeResult mkdir(const NodeArgs& args) override;
+  NodeResult symlink(const NodeArgs& args) override;
+  NodeResult link(uint64_t ino, uint64_t new_parent, std::string_view new_name) override;
+  RemoveResult unlink(uint64_t parent, std::string_view name) override;
+  RemoveResult rmdir(uint64_t parent, std::string_view name) override;
   RenameResult rename(const RenameArgs& args) override;
   std::string readlink(uint64_t ino) override;
   DirPage readdir(uint64_t ino, uint64_t after, uint32_t max_entries) override;
@@ -172,7 +172,7 @@ class MemMetaStore : public MetaStore {
   std::vector<BackendCandidate> backend_candidates() const;
 
   // Operation parts (requires mu_ held).
-  InodeAttr make_node(const NodeArgs& args, std::string_view op);
+  NodeResult make_node(const NodeArgs& args, std::string_view op);
   OpenResult open_inode(Inode& inode, proto::AccessMode mode, bool truncate,
                         uint64_t client_id);
   void check_chunk_updates(const CommitArgs& args) const;

@@ -37,20 +37,20 @@ InodeAttr MemMetaStore::getattr(uint64_t ino) {
   return get(ino).attr;
 }
 
-InodeAttr MemMetaStore::mknod(const NodeArgs& args) {
+NodeResult MemMetaStore::mknod(const NodeArgs& args) {
   check_mknod_type(args.type);
   return make_node(args, "mknod");
 }
 
-InodeAttr MemMetaStore::mkdir(const NodeArgs& args) {
+NodeResult MemMetaStore::mkdir(const NodeArgs& args) {
   return make_node(directory_node(args), "mkdir");
 }
 
-InodeAttr MemMetaStore::symlink(const NodeArgs& args) {
+NodeResult MemMetaStore::symlink(const NodeArgs& args) {
   return make_node(symlink_node(args), "symlink");
 }
 
-InodeAttr MemMetaStore::make_node(const NodeArgs& args, std::string_view op) {
+NodeResult MemMetaStore::make_node(const NodeArgs& args, std::string_view op) {
   check_name(args.name);
   auto lock = begin();
   const InodeAttr parent = dir(args.parent, "parent directory").attr;
@@ -70,10 +70,10 @@ InodeAttr MemMetaStore::make_node(const NodeArgs& args, std::string_view op) {
                              .attr;
   add_entry(args.parent, args.name, attr.ino);
   touch_dir(args.parent, is_dir ? 1 : 0);
-  return attr;
+  return NodeResult{attr, {get(args.parent).attr}};
 }
 
-InodeAttr MemMetaStore::link(uint64_t ino, uint64_t new_parent, std::string_view new_name) {
+NodeResult MemMetaStore::link(uint64_t ino, uint64_t new_parent, std::string_view new_name) {
   check_name(new_name);
   auto lock = begin();
   check_live_dir(dir(new_parent, "parent directory").attr);
@@ -91,10 +91,10 @@ InodeAttr MemMetaStore::link(uint64_t ino, uint64_t new_parent, std::string_view
   add_entry(new_parent, new_name, ino);
   touch_inode(ino, 1);
   touch_dir(new_parent, 0);
-  return get(ino).attr;
+  return NodeResult{get(ino).attr, {get(new_parent).attr}};
 }
 
-uint64_t MemMetaStore::unlink(uint64_t parent, std::string_view name) {
+RemoveResult MemMetaStore::unlink(uint64_t parent, std::string_view name) {
   check_name(name);
   auto lock = begin();
   dir(parent, "parent directory");
@@ -105,10 +105,10 @@ uint64_t MemMetaStore::unlink(uint64_t parent, std::string_view name) {
   remove_entry(parent, name);
   touch_dir(parent, 0);
   drop_link(*ino, false);
-  return *ino;
+  return RemoveResult{*ino, {get(parent).attr}};
 }
 
-uint64_t MemMetaStore::rmdir(uint64_t parent, std::string_view name) {
+RemoveResult MemMetaStore::rmdir(uint64_t parent, std::string_view name) {
   check_name(name);
   auto lock = begin();
   dir(parent, "parent directory");
@@ -122,7 +122,7 @@ uint64_t MemMetaStore::rmdir(uint64_t parent, std::string_view name) {
   remove_entry(parent, name);
   touch_dir(parent, -1);
   drop_link(*ino, true);
-  return *ino;
+  return RemoveResult{*ino, {get(parent).attr}};
 }
 
 bool MemMetaStore::within(uint64_t ino, uint64_t ancestor) {
@@ -218,7 +218,9 @@ RenameResult MemMetaStore::rename(const RenameArgs& a) {
   } else {
     touch_dir(a.parent, delta_old + delta_new);
   }
-  return {*src_ino, dst_ino.value_or(0)};
+  TouchedDirs dirs{get(a.parent).attr};
+  if (cross) dirs.push_back(get(a.new_parent).attr);
+  return {*src_ino, dst_ino.value_or(0), std::move(dirs)};
 }
 
 std::string MemMetaStore::readlink(uint64_t ino) {

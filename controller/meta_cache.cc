@@ -78,6 +78,10 @@ void CachingMetaStore::keep_new(const InodeAttr& attr) {
   if (attr.type == proto::FileType::DIRECTORY) complete_dirs_.put(attr.ino, true);
 }
 
+void CachingMetaStore::keep_dirs(const TouchedDirs& dirs) {
+  for (const auto& dir : dirs) keep_attr(dir);
+}
+
 void CachingMetaStore::put_name(const EntryKey& key, uint64_t ino) {
   if (auto evicted = entries_.put(key, ino)) complete_dirs_.erase(evicted->parent);
 }
@@ -260,36 +264,37 @@ InodeAttr CachingMetaStore::setattr(const SetattrArgs& args) {
 }
 
 template <class F>
-InodeAttr CachingMetaStore::add_node(const NodeArgs& args, F&& make) {
+NodeResult CachingMetaStore::add_node(const NodeArgs& args, F&& make) {
   const uint64_t since = epoch();
   EntryKey key{args.parent, args.name};
   auto forget = [&] {
     attrs_.erase(args.parent);
     drop_name(key);
   };
-  InodeAttr attr = run_change(std::forward<F>(make), forget);
+  NodeResult node = run_change(std::forward<F>(make), forget);
   changed(since, [&](bool alone) {
     attrs_.erase(args.parent);
     if (!alone) return drop_name(key);
-    put_name(key, attr.ino);
-    keep_new(attr);
+    put_name(key, node.ino);
+    keep_new(node);
+    keep_dirs(node.dirs);
   });
-  return attr;
+  return node;
 }
 
-InodeAttr CachingMetaStore::mknod(const NodeArgs& args) {
+NodeResult CachingMetaStore::mknod(const NodeArgs& args) {
   return add_node(args, [&] { return inner_->mknod(args); });
 }
 
-InodeAttr CachingMetaStore::mkdir(const NodeArgs& args) {
+NodeResult CachingMetaStore::mkdir(const NodeArgs& args) {
   return add_node(args, [&] { return inner_->mkdir(args); });
 }
 
-InodeAttr CachingMetaStore::symlink(const NodeArgs& args) {
+NodeResult CachingMetaStore::symlink(const NodeArgs& args) {
   return add_node(args, [&] { return inner_->symlink(args); });
 }
 
-InodeAttr CachingMetaStore::link(uint64_t ino, uint64_t new_parent, std::string_view new_name) {
+NodeResult CachingMetaStore::link(uint64_t ino, uint64_t new_parent, std::string_view new_name) {
   const uint64_t since = epoch();
   EntryKey key{new_parent, std::string(new_name)};
   auto forget = [&] {
@@ -297,42 +302,42 @@ InodeAttr CachingMetaStore::link(uint64_t ino, uint64_t new_parent, std::string_
     attrs_.erase(new_parent);
     drop_name(key);
   };
-  InodeAttr attr = run_change([&] { return inner_->link(ino, new_parent, new_name); }, forget);
+  NodeResult node = run_change([&] { return inner_->link(ino, new_parent, new_name); }, forget);
   changed(since, [&](bool alone) {
     attrs_.erase(ino);
     attrs_.erase(new_parent);
     if (!alone) return drop_name(key);
-    put_name(key, attr.ino);
-    keep_attr(attr);
+    put_name(key, node.ino);
+    keep_attr(node);
+    keep_dirs(node.dirs);
   });
-  return attr;
+  return node;
 }
 
-uint64_t CachingMetaStore::remove_name(uint64_t parent, std::string_view name,
-                                       const std::function<uint64_t()>& remove) {
+RemoveResult CachingMetaStore::remove_name(uint64_t parent, std::string_view name,
+                                           const std::function<RemoveResult()>& remove) {
   const uint64_t since = epoch();
   EntryKey key{parent, std::string(name)};
-  uint64_t ino = run_change(remove, [&] {
+  RemoveResult removed = run_change(remove, [&] {
     attrs_.erase(parent);
     drop_name(key);
   });
   changed(since, [&](bool alone) {
     attrs_.erase(parent);
-    attrs_.erase(ino);
-    complete_dirs_.erase(ino);
-    if (alone)
-      put_name(key, 0);
-    else
-      drop_name(key);
+    attrs_.erase(removed.ino);
+    complete_dirs_.erase(removed.ino);
+    if (!alone) return drop_name(key);
+    put_name(key, 0);
+    keep_dirs(removed.dirs);
   });
-  return ino;
+  return removed;
 }
 
-uint64_t CachingMetaStore::unlink(uint64_t parent, std::string_view name) {
+RemoveResult CachingMetaStore::unlink(uint64_t parent, std::string_view name) {
   return remove_name(parent, name, [&] { return inner_->unlink(parent, name); });
 }
 
-uint64_t CachingMetaStore::rmdir(uint64_t parent, std::string_view name) {
+RemoveResult CachingMetaStore::rmdir(uint64_t parent, std::string_view name) {
   return remove_name(parent, name, [&] { return inner_->rmdir(parent, name); });
 }
 
@@ -354,6 +359,7 @@ RenameResult CachingMetaStore::rename(const RenameArgs& args) {
     if (!alone || r.moved == 0) return;  // (0: the names were links of one inode)
     put_name(to, r.moved);
     put_name(from, args.exchange ? r.other : 0);
+    keep_dirs(r.dirs);
   });
   return r;
 }
@@ -412,6 +418,7 @@ OpenResult CachingMetaStore::create(const CreateArgs& args) {
     if (!alone) return drop_name(key);
     put_name(key, r.attr.ino);
     keep_new(r.attr);
+    keep_dirs(r.dirs);
   });
   return r;
 }

@@ -75,12 +75,12 @@ class CachingMetaStore : public MetaStore {
   std::optional<InodeAttr> peek_getattr(uint64_t ino) override;
   std::optional<std::string> peek_getxattr(uint64_t ino, std::string_view name) override;
   InodeAttr setattr(const SetattrArgs& args) override;
-  InodeAttr mknod(const NodeArgs& args) override;
-  InodeAttr mkdir(const NodeArgs& args) override;
-  InodeAttr symlink(const NodeArgs& args) override;
-  InodeAttr link(uint64_t ino, uint64_t new_parent, std::string_view new_name) override;
-  uint64_t unlink(uint64_t parent, std::string_view name) override;
-  uint64_t rmdir(uint64_t parent, std::string_view name) override;
+  NodeResult mknod(const NodeArgs& args) override;
+  NodeResult mkdir(const NodeArgs& args) override;
+  NodeResult symlink(const NodeArgs& args) override;
+  NodeResult link(uint64_t ino, uint64_t new_parent, std::string_view new_name) override;
+  RemoveResult unlink(uint64_t parent, std::string_view name) override;
+  RemoveResult rmdir(uint64_t parent, std::string_view name) override;
   RenameResult rename(const RenameArgs& args) override;
   std::string readlink(uint64_t ino) override { return inner_->readlink(ino); }
   DirPage readdir(uint64_t ino, uint64_t after, uint32_t max_entries) override;
@@ -135,6 +135,8 @@ class CachingMetaStore : public MetaStore {
   // Under mu_: an inode a change just made. At version 1 it has never changed, so it has
   // no xattrs and, for a directory, no entries.
   void keep_new(const InodeAttr& attr);
+  // Under mu_: the directories a change touched, as it left them.
+  void keep_dirs(const TouchedDirs& dirs);
   // Under mu_: sets or forgets a name; a directory stays complete only while every name
   // in it is held.
   void put_name(const EntryKey& key, uint64_t ino);
@@ -158,10 +160,10 @@ class CachingMetaStore : public MetaStore {
   auto change_attrs(uint64_t ino, F&& change) -> decltype(change());
   // mknod, mkdir and symlink: `make` adds args.name in args.parent.
   template <class F>
-  InodeAttr add_node(const NodeArgs& args, F&& make);
+  NodeResult add_node(const NodeArgs& args, F&& make);
   // unlink and rmdir: `remove` removes the name and returns its inode.
-  uint64_t remove_name(uint64_t parent, std::string_view name,
-                       const std::function<uint64_t()>& remove);
+  RemoveResult remove_name(uint64_t parent, std::string_view name,
+                           const std::function<RemoveResult()>& remove);
 
   std::unique_ptr<MetaStore> inner_;
   const MetaCacheOptions options_;

@@ -105,6 +105,51 @@ TEST_F(MetaCacheTest, RepeatedReadsDoNotReachTheStore) {
   EXPECT_GE(cache_->stats().hits, 40u);
 }
 
+// The kernel forgets a directory's attributes after every create or remove in it and asks
+// again: the change's own report of the directory answers that getattr.
+TEST_F(MetaCacheTest, DirectoriesAChangeTouchedAreKnownAfterIt) {
+  auto d = dir("d");
+  auto f = file("f", d.ino);
+  auto check = [&](const char* what) {
+    inner_->reads = 0;
+    auto cached = cache_->getattr(d.ino);
+    EXPECT_EQ(inner_->reads, 0) << what;
+    auto truth = inner_->MemMetaStore::getattr(d.ino);
+    EXPECT_EQ(cached.version, truth.version) << what;
+    EXPECT_EQ(cached.mtime_ns, truth.mtime_ns) << what;
+    EXPECT_EQ(cached.nlink, truth.nlink) << what;
+    inner_->reads = 0;
+    EXPECT_EQ(cache_->getattr(1).version, inner_->MemMetaStore::getattr(1).version) << what;
+    EXPECT_EQ(inner_->reads, 0) << what;
+  };
+  check("mknod");
+  NodeArgs sub;
+  sub.parent = d.ino;
+  sub.name = "sub";
+  sub.mode = 0755;
+  cache_->mkdir(sub);
+  check("mkdir");
+  cache_->link(f.ino, d.ino, "g");
+  check("link");
+  cache_->unlink(d.ino, "g");
+  check("unlink");
+  cache_->rmdir(d.ino, "sub");
+  check("rmdir");
+  RenameArgs r;
+  r.parent = d.ino;
+  r.name = "f";
+  r.new_parent = 1;
+  r.new_name = "f2";
+  cache_->rename(r);
+  check("rename");
+  CreateArgs c;
+  c.parent = d.ino;
+  c.name = "c";
+  c.mode = 0644;
+  cache_->create(c);
+  check("create");
+}
+
 TEST_F(MetaCacheTest, ChangesAreSeenAtOnce) {
   auto f = file("f");
   cache_->getattr(f.ino);

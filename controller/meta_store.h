@@ -53,17 +53,18 @@ class MetaStore {
   // size are queued for deletion). Bumps version and ctime.
   virtual InodeAttr setattr(const SetattrArgs& args) = 0;
   // Creates a regular file, fifo, socket or device node (args.type), a directory or a
-  // symlink. exists when the name is taken.
-  virtual InodeAttr mknod(const NodeArgs& args) = 0;
-  virtual InodeAttr mkdir(const NodeArgs& args) = 0;
-  virtual InodeAttr symlink(const NodeArgs& args) = 0;
+  // symlink. exists when the name is taken. Every change below that adds or removes a
+  // name also returns the touched directories' new attributes (TouchedDirs).
+  virtual NodeResult mknod(const NodeArgs& args) = 0;
+  virtual NodeResult mkdir(const NodeArgs& args) = 0;
+  virtual NodeResult symlink(const NodeArgs& args) = 0;
   // A new name for an existing non-directory inode.
-  virtual InodeAttr link(uint64_t ino, uint64_t new_parent, std::string_view new_name) = 0;
+  virtual NodeResult link(uint64_t ino, uint64_t new_parent, std::string_view new_name) = 0;
   // Removes a non-directory name; the inode goes when its last link and last token go.
   // Returns the inode the name named.
-  virtual uint64_t unlink(uint64_t parent, std::string_view name) = 0;
+  virtual RemoveResult unlink(uint64_t parent, std::string_view name) = 0;
   // Removes an empty directory; returns its inode.
-  virtual uint64_t rmdir(uint64_t parent, std::string_view name) = 0;
+  virtual RemoveResult rmdir(uint64_t parent, std::string_view name) = 0;
   virtual RenameResult rename(const RenameArgs& args) = 0;
   // The target of a symlink; invalid for other types.
   virtual std::string readlink(uint64_t ino) = 0;

@@ -38,6 +38,24 @@ struct InodeAttr {
   uint64_t version = 0;
 };
 
+// The directories a namespace change touched (it added or removed names in them), with
+// their attributes as the change left them: the parent, or both parents of a rename
+// across directories. The cache keeps them, so the getattr a client sends next for the
+// directory (the kernel forgets its attributes after such a change) is answered from
+// memory.
+using TouchedDirs = std::vector<InodeAttr>;
+
+// mknod, mkdir, symlink, link: the node's attributes, and the directory that got the name.
+struct NodeResult : InodeAttr {
+  TouchedDirs dirs;
+};
+
+// unlink, rmdir: the inode the name named, and the directory that lost it.
+struct RemoveResult {
+  uint64_t ino = 0;
+  TouchedDirs dirs;
+};
+
 // Where one copy of a data object lives, with the server that serves it.
 struct CopyInfo {
   Uuid backend;
@@ -107,6 +125,7 @@ struct RenameArgs {
 struct RenameResult {
   uint64_t moved = 0;
   uint64_t other = 0;
+  TouchedDirs dirs;  // empty when nothing changed (two names of one inode)
 };
 
 struct OpenArgs {
@@ -145,6 +164,7 @@ struct OpenResult {
   std::vector<ChunkInfo> chunks;
   std::optional<CopyInfo> write_target;  // write modes only; nullopt when no live backend
   std::vector<CopyInfo> write_targets;   // striped files: new chunk i goes to [i mod n]
+  TouchedDirs dirs;  // create: the parent, when the call made the file
 };
 
 struct ChunkUpdateArgs {

@@ -49,6 +49,60 @@ TEST_P(NamespaceTest, MkdirSetsOwnerLinksAndParentTimes) {
   EXPECT_NE(d.fsid, root.fsid);
 }
 
+// Every change that adds or removes a name reports each touched directory as it left
+// it: what a getattr of the directory says right after.
+TEST_P(NamespaceTest, ChangesReportTheDirectoriesTheyTouched) {
+  auto expect_current = [&](const TouchedDirs& dirs, std::vector<uint64_t> inos,
+                            const char* what) {
+    ASSERT_EQ(dirs.size(), inos.size()) << what;
+    for (size_t i = 0; i < dirs.size(); ++i) {
+      auto now = store().getattr(inos[i]);
+      EXPECT_EQ(dirs[i].ino, inos[i]) << what;
+      EXPECT_EQ(dirs[i].nlink, now.nlink) << what;
+      EXPECT_EQ(dirs[i].mtime_ns, now.mtime_ns) << what;
+      EXPECT_EQ(dirs[i].ctime_ns, now.ctime_ns) << what;
+      EXPECT_EQ(dirs[i].version, now.version) << what;
+      EXPECT_EQ(dirs[i].mode, now.mode) << what;
+      EXPECT_EQ(dirs[i].type, proto::FileType::DIRECTORY) << what;
+    }
+  };
+  auto a = store().mkdir(NodeArgs{1, "a", proto::FileType::DIRECTORY, 0755, 0, {}, caller_});
+  expect_current(a.dirs, {1}, "mkdir");
+  advance_ms(1);
+  CreateArgs c;
+  c.parent = a.ino;
+  c.name = "f";
+  c.mode = 0644;
+  c.caller = caller_;
+  c.access = proto::AccessMode::READ_WRITE;
+  auto f = store().create(c);
+  expect_current(f.dirs, {a.ino}, "create");
+  c.exclusive = false;
+  EXPECT_TRUE(store().create(c).dirs.empty()) << "create of an existing name touches nothing";
+  advance_ms(1);
+  expect_current(store().mknod(NodeArgs{a.ino, "n", proto::FileType::FIFO, 0600, 0, {}, caller_})
+                     .dirs, {a.ino}, "mknod");
+  advance_ms(1);
+  expect_current(store().symlink(NodeArgs{1, "s", proto::FileType::SYMLINK, 0777, 0, "a/f",
+                                          caller_}).dirs, {1}, "symlink");
+  advance_ms(1);
+  expect_current(store().link(f.attr.ino, 1, "hard").dirs, {1}, "link");
+  advance_ms(1);
+  RenameArgs across{a.ino, "f", 1, "g"};
+  expect_current(store().rename(across).dirs, {a.ino, 1}, "rename across directories");
+  advance_ms(1);
+  RenameArgs within{1, "g", 1, "h"};
+  expect_current(store().rename(within).dirs, {1}, "rename in one directory");
+  advance_ms(1);
+  expect_current(store().unlink(1, "h").dirs, {1}, "unlink");
+  advance_ms(1);
+  mkdir(a.ino, "sub");
+  advance_ms(1);
+  auto gone = store().rmdir(a.ino, "sub");
+  expect_current(gone.dirs, {a.ino}, "rmdir");
+  EXPECT_NE(gone.ino, 0u);
+}
+
 TEST_P(NamespaceTest, NameErrors) {
   for (const char* bad : {"", ".", ".."})
     EXPECT_EQ(code_of([&] { mkdir(1, bad); }), Errc::invalid) << bad;

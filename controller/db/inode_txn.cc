@@ -47,7 +47,7 @@ void prepare_inode_statements(pqxx::connection& c) {
   c.prepare("dent_delete", "DELETE FROM dentries WHERE parent = $1 AND name = $2");
   c.prepare("dir_touch",
             "UPDATE inodes SET mtime_ns = $2, ctime_ns = $2, nlink = nlink + $3, "
-            "version = version + 1 WHERE ino = $1");
+            "version = version + 1 WHERE ino = $1 RETURNING " + cols);
   c.prepare("ino_touch",
             "UPDATE inodes SET ctime_ns = $2, nlink = nlink + $3, version = version + 1 "
             "WHERE ino = $1 RETURNING nlink");
@@ -132,6 +132,12 @@ std::optional<InodeRow> InodeTxn::insert_file(uint32_t mode, uint32_t uid, uint3
   return row;
 }
 
+void InodeTxn::insert_file_touched(InodeAttr parent) {
+  parent.mtime_ns = parent.ctime_ns = now_ns_;  // what ino_insert_file's `d` wrote
+  ++parent.version;
+  note_touched(parent);
+}
+
 void InodeTxn::add_entry(uint64_t parent, std::string_view name, uint64_t ino) {
   tx_.exec_prepared("dent_insert", static_cast<int64_t>(parent), bytes_param(name),
                     static_cast<int64_t>(ino));
@@ -142,7 +148,17 @@ void InodeTxn::remove_entry(uint64_t parent, std::string_view name) {
 }
 
 void InodeTxn::touch_dir(uint64_t ino, int nlink_delta) {
-  tx_.exec_prepared("dir_touch", static_cast<int64_t>(ino), now_ns_, nlink_delta);
+  auto r = tx_.exec_prepared("dir_touch", static_cast<int64_t>(ino), now_ns_, nlink_delta);
+  if (!r.empty()) note_touched(attr_from_row(r[0]));
+}
+
+void InodeTxn::note_touched(const InodeAttr& dir) {
+  for (auto& d : touched_dirs_)
+    if (d.ino == dir.ino) {
+      d = dir;
+      return;
+    }
+  touched_dirs_.push_back(dir);
 }
 
 int64_t InodeTxn::touch_inode(uint64_t ino, int nlink_delta) {

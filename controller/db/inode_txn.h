@@ -85,7 +85,13 @@ class InodeTxn {
   void remove_entry(uint64_t parent, std::string_view name);
 
   // A directory's entries changed: mtime = ctime = now, version + 1, nlink + delta.
+  // The directory's new attributes join touched_dirs().
   void touch_dir(uint64_t ino, int nlink_delta);
+  // insert_file made a file in `parent` (its row as locked before): notes the touch
+  // that statement made.
+  void insert_file_touched(InodeAttr parent);
+  // The directories touched so far, with their attributes after the last touch.
+  const TouchedDirs& touched_dirs() const { return touched_dirs_; }
   // An inode's metadata changed: ctime = now, version + 1, nlink + delta. Returns the new nlink.
   int64_t touch_inode(uint64_t ino, int nlink_delta);
   // Removes one link of a non-directory (or the only one of a directory when
@@ -107,11 +113,13 @@ class InodeTxn {
 
  private:
   void reclaim(uint64_t ino);
+  void note_touched(const InodeAttr& dir);
 
   pqxx::work& tx_;
   const Settings& settings_;
   const int64_t now_ns_;
   bool relax_pending_ = false;
+  TouchedDirs touched_dirs_;
 };
 
 }  // namespace zhsm

@@ -45,12 +45,12 @@ class PgMetaStore : public MetaStore, public PlacementStore {
   InodeAttr lookup(uint64_t parent, std::string_view name) override;
   InodeAttr getattr(uint64_t ino) override;
   InodeAttr setattr(const SetattrArgs& args) override;
-  InodeAttr mknod(const NodeArgs& args) override;
-  InodeAttr mkdir(const NodeArgs& args) override;
-  InodeAttr symlink(const NodeArgs& args) override;
-  InodeAttr link(uint64_t ino, uint64_t new_parent, std::string_view new_name) override;
-  uint64_t unlink(uint64_t parent, std::string_view name) override;
-  uint64_t rmdir(uint64_t parent, std::string_view name) override;
+  NodeResult mknod(const NodeArgs& args) override;
+  NodeResult mkdir(const NodeArgs& args) override;
+  NodeResult symlink(const NodeArgs& args) override;
+  NodeResult link(uint64_t ino, uint64_t new_parent, std::string_view new_name) override;
+  RemoveResult unlink(uint64_t parent, std::string_view name) override;
+  RemoveResult rmdir(uint64_t parent, std::string_view name) override;
   RenameResult rename(const RenameArgs& args) override;
   std::string readlink(uint64_t ino) override;
   DirPage readdir(uint64_t ino, uint64_t after, uint32_t max_entries) override;
@@ -130,7 +130,7 @@ class PgMetaStore : public MetaStore, public PlacementStore {
     return runner_.run<pqxx::nontransaction>(op, std::forward<F>(fn));
   }
 
-  InodeAttr make_node(const NodeArgs& args, std::string_view op);
+  NodeResult make_node(const NodeArgs& args, std::string_view op);
   // Adds a token for the inode (truncating it first if asked) and reads its layout;
   // `is_new`: the inode was inserted by this transaction (no chunks, no bytes).
   OpenResult open_inode(InodeTxn& t, InodeRow row, proto::AccessMode mode, bool truncate,

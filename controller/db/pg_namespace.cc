@@ -55,20 +55,20 @@ InodeAttr PgMetaStore::getattr(uint64_t ino) {
   });
 }
 
-InodeAttr PgMetaStore::mknod(const NodeArgs& args) {
+NodeResult PgMetaStore::mknod(const NodeArgs& args) {
   check_mknod_type(args.type);
   return make_node(args, "mknod");
 }
 
-InodeAttr PgMetaStore::mkdir(const NodeArgs& args) {
+NodeResult PgMetaStore::mkdir(const NodeArgs& args) {
   return make_node(directory_node(args), "mkdir");
 }
 
-InodeAttr PgMetaStore::symlink(const NodeArgs& args) {
+NodeResult PgMetaStore::symlink(const NodeArgs& args) {
   return make_node(symlink_node(args), "symlink");
 }
 
-InodeAttr PgMetaStore::make_node(const NodeArgs& args, std::string_view op) {
+NodeResult PgMetaStore::make_node(const NodeArgs& args, std::string_view op) {
   check_name(args.name);
   return txn(op, [&](InodeTxn& t) {
     t.relax_durability();  // durable at the next sync (doc/durability.md)
@@ -88,11 +88,11 @@ InodeAttr PgMetaStore::make_node(const NodeArgs& args, std::string_view op) {
                                   args.rdev, args.parent, args.symlink_target);
     t.add_entry(args.parent, args.name, row.attr.ino);
     t.touch_dir(args.parent, is_dir ? 1 : 0);
-    return row.attr;
+    return NodeResult{row.attr, t.touched_dirs()};
   });
 }
 
-InodeAttr PgMetaStore::link(uint64_t ino, uint64_t new_parent, std::string_view new_name) {
+NodeResult PgMetaStore::link(uint64_t ino, uint64_t new_parent, std::string_view new_name) {
   check_name(new_name);
   return txn("link", [&](InodeTxn& t) {
     t.relax_durability();  // durable at the next sync (doc/durability.md)
@@ -112,11 +112,11 @@ InodeAttr PgMetaStore::link(uint64_t ino, uint64_t new_parent, std::string_view 
     t.add_entry(new_parent, new_name, ino);
     t.touch_inode(ino, 1);
     t.touch_dir(new_parent, 0);
-    return t.get(ino, false).attr;
+    return NodeResult{t.get(ino, false).attr, t.touched_dirs()};
   });
 }
 
-uint64_t PgMetaStore::unlink(uint64_t parent, std::string_view name) {
+RemoveResult PgMetaStore::unlink(uint64_t parent, std::string_view name) {
   check_name(name);
   return txn("unlink", [&](InodeTxn& t) {
     t.relax_durability();  // durable at the next sync (doc/durability.md)
@@ -129,11 +129,11 @@ uint64_t PgMetaStore::unlink(uint64_t parent, std::string_view name) {
     t.remove_entry(parent, name);
     t.touch_dir(parent, 0);
     t.drop_link(*ino, false);
-    return *ino;
+    return RemoveResult{*ino, t.touched_dirs()};
   });
 }
 
-uint64_t PgMetaStore::rmdir(uint64_t parent, std::string_view name) {
+RemoveResult PgMetaStore::rmdir(uint64_t parent, std::string_view name) {
   check_name(name);
   return txn("rmdir", [&](InodeTxn& t) {
     t.relax_durability();  // durable at the next sync (doc/durability.md)
@@ -149,7 +149,7 @@ uint64_t PgMetaStore::rmdir(uint64_t parent, std::string_view name) {
     t.remove_entry(parent, name);
     t.touch_dir(parent, -1);
     t.drop_link(*ino, true);
-    return *ino;
+    return RemoveResult{*ino, t.touched_dirs()};
   });
 }
 

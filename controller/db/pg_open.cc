@@ -115,8 +115,12 @@ OpenResult PgMetaStore::create(const CreateArgs& a) {
       throw Error(Errc::not_found, fmt::format("directory {} has been removed", a.parent));
     uint32_t gid = parent.attr.mode & 02000 ? parent.attr.gid : a.caller.gid;
     uint64_t existing = 0;
-    if (auto row = t.insert_file(a.mode & 07777, a.caller.uid, gid, a.parent, a.name, existing))
-      return open_inode(t, *row, a.access, false, a.client_id, /*is_new=*/true);
+    if (auto row = t.insert_file(a.mode & 07777, a.caller.uid, gid, a.parent, a.name, existing)) {
+      t.insert_file_touched(parent.attr);
+      OpenResult out = open_inode(t, *row, a.access, false, a.client_id, /*is_new=*/true);
+      out.dirs = t.touched_dirs();
+      return out;
+    }
     if (a.exclusive)
       throw Error(Errc::exists, fmt::format("create: '{}' in directory {} already exists",
                                             printable_name(a.name), a.parent));

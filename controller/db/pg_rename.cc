@@ -152,7 +152,7 @@ RenameResult PgMetaStore::rename(const RenameArgs& a) {
     } else {
       t.touch_dir(a.parent, delta_old + delta_new);
     }
-    return RenameResult{*src_ino, dst_ino.value_or(0)};
+    return RenameResult{*src_ino, dst_ino.value_or(0), t.touched_dirs()};
   });
 }
 
