@@ -94,13 +94,18 @@ void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) 
 void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
   guarded(req, "listxattr", ino, [&] {
     auto& m = mount_of(req);
-    if (m.xattrs().known_none(ino, XattrCache::Clock::now())) {
+    XattrCache& known = m.xattrs();
+    const auto asked = XattrCache::Clock::now();
+    if (known.known_none(ino, asked)) {
       reply_sized(req, std::string(), size);
       return;
     }
+    const uint64_t epoch = known.epoch();
     Reply r = m.controller().call([&](proto::Request::Builder rq) { rq.initListxattr().setIno(ino); },
                                   Retry::idempotent);
     expect_response(r, proto::Response::XATTR_NAMES);
+    // cp -a and rsync -X list a file's attributes twice or more (its xattrs, its ACLs).
+    if (r.response().getXattrNames().size() == 0) known.note_listed_none(ino, asked, epoch);
     std::string names;
     for (auto n : r.response().getXattrNames()) {
       names.append(reinterpret_cast<const char*>(n.begin()), n.size());

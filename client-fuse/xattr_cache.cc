@@ -29,6 +29,15 @@ void XattrCache::note_none(uint64_t ino, Clock::time_point now) {
   e.absent_until.clear();
 }
 
+void XattrCache::note_listed_none(uint64_t ino, Clock::time_point asked, uint64_t epoch) {
+  if (ttl_ <= Clock::duration::zero()) return;
+  std::lock_guard lock(mu_);
+  if (epoch != epoch_) return;
+  Entry& e = entry_for(ino, asked);
+  e.none_until = asked + ttl_;
+  e.absent_until.clear();
+}
+
 uint64_t XattrCache::epoch() {
   std::lock_guard lock(mu_);
   return epoch_;

@@ -41,6 +41,9 @@ class XattrCache {
   // at `asked` under `epoch`. Ignored when a forget() came since: a setxattr of
   // this mount that raced the question may have made the answer stale.
   void note_absent(uint64_t ino, std::string_view name, Clock::time_point asked, uint64_t epoch);
+  // The controller listed no attributes at all for `ino`, to a question asked at `asked`
+  // under `epoch` (ignored when a forget() came since, as in note_absent).
+  void note_listed_none(uint64_t ino, Clock::time_point asked, uint64_t epoch);
   // Whether `ino` is known, at `now`, to have no attribute `name`.
   bool known_absent(uint64_t ino, std::string_view name, Clock::time_point now);
   // Whether `ino` is known, at `now`, to have no extended attributes at all.

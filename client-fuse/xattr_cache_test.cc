@@ -55,6 +55,19 @@ TEST(XattrCache, AnAnswerFromBeforeAForgetIsIgnored) {
   EXPECT_FALSE(c.known_absent(7, "a", t));
 }
 
+TEST(XattrCache, AnEmptyListingIsKnownForTheTimeoutUnlessAForgetCame) {
+  XattrCache c(1s, 16);
+  auto t = Clock::now();
+  c.note_listed_none(7, t, c.epoch());
+  EXPECT_TRUE(c.known_none(7, t + 500ms));
+  EXPECT_TRUE(c.known_absent(7, "security.capability", t + 500ms));
+  EXPECT_FALSE(c.known_none(7, t + 1s));
+  uint64_t asked = c.epoch();
+  c.forget(9);  // a setxattr of this mount finished while the listing was out
+  c.note_listed_none(8, t, asked);
+  EXPECT_FALSE(c.known_none(8, t));
+}
+
 TEST(XattrCache, ForgetDropsEverythingOfTheInode) {
   XattrCache c(1s, 16);
   auto t = Clock::now();
