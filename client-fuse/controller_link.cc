@@ -35,8 +35,53 @@ void ControllerLink::rehello() {
     spdlog::info("event=hello_again controller={} client_id={}", rpc_.address(), id);
 }
 
+bool may_change(proto::Request::Reader request) {
+  using W = proto::Request::Which;
+  switch (request.which()) {
+    case W::HELLO:
+    case W::LOOKUP:
+    case W::GETATTR:
+    case W::READLINK:
+    case W::READDIR:
+    case W::GETXATTR:
+    case W::LISTXATTR:
+    case W::STATFS:
+    case W::RELEASE:
+    case W::RENEW_TOKEN:
+    case W::SET_LOCK:
+    case W::GET_LOCK:
+    case W::DATA_MAP:
+    case W::SYNC:
+      return false;
+    case W::OPEN:
+      return request.getOpen().getTruncate();
+    default:
+      return true;
+  }
+}
+
 Reply ControllerLink::call(const RequestFiller& fill, Retry retry,
                            std::chrono::milliseconds timeout) {
+  bool changing = false;
+  auto counted = [&](proto::Request::Builder req) {
+    fill(req);
+    if (!changing && may_change(req.asReader())) {
+      changing = true;
+      changes_.fetch_add(1, std::memory_order_acq_rel);
+    }
+  };
+  struct AfterAnswer {
+    const bool& changing;
+    std::atomic<uint64_t>& changes;
+    ~AfterAnswer() {
+      if (changing) changes.fetch_add(1, std::memory_order_acq_rel);
+    }
+  } after_answer{changing, changes_};
+  return call_counted(counted, retry, timeout);
+}
+
+Reply ControllerLink::call_counted(const RequestFiller& fill, Retry retry,
+                                   std::chrono::milliseconds timeout) {
   constexpr int kTries = 5;
   auto backoff = std::chrono::milliseconds(100);
   for (int attempt = 1;; ++attempt) {

@@ -37,12 +37,19 @@ class ControllerLink {
     hello_connection_ = rpc_.connection_id();
   }
   uint64_t client_id() const { return client_id_; }
+  // A count that moves when a call that may change names or attributes (everything but
+  // reads, opens without truncation, releases, locks and renewals) is sent, and again
+  // when its answer (or failure) is back. What the mount learned from the controller
+  // under one value is still what the controller holds, as far as this mount's own
+  // changes go, while the value stays the same (statahead.h).
+  uint64_t changes() const { return changes_.load(std::memory_order_acquire); }
 
   const std::string& address() const { return rpc_.address(); }
   void close() { rpc_.close(); }
 
  private:
   void rehello();
+  Reply call_counted(const RequestFiller& fill, Retry retry, std::chrono::milliseconds timeout);
 
   RpcClient rpc_;
   const std::string client_name_;
@@ -51,7 +58,11 @@ class ControllerLink {
   // The connection the last hello went over: a call on another one (the connection
   // broke while idle and was replaced) says hello again first.
   std::atomic<uint64_t> hello_connection_{0};
+  std::atomic<uint64_t> changes_{0};
 };
+
+// Whether a request may change a name or attributes at the controller.
+bool may_change(proto::Request::Reader request);
 
 // Throws Error(internal) unless the successful reply carries `which`.
 void expect_response(const Reply& reply, proto::Response::Which which);

@@ -21,7 +21,7 @@ namespace {
 void usage(const char* prog) {
   std::printf(
       "usage: %s MOUNTPOINT -o controller=HOST:PORT[,allow_other][,attr_timeout=S]"
-      "[,entry_timeout=S][,read_ahead_kb=K][,log_file=F][,log_level=L] [-f] [-d]\n\n",
+      "[,entry_timeout=S][,read_ahead_kb=K][,statahead=N][,log_file=F][,log_level=L] [-f] [-d]\n\n",
       prog);
 }
 

@@ -57,7 +57,11 @@ Mount::Mount(MountOptions options, HelloInfo hello, std::string client_name)
       client_name_(std::move(client_name)),
       xattrs_(std::chrono::duration_cast<XattrCache::Clock::duration>(
                   std::chrono::duration<double>(options_.attr_timeout)),
-              kKnownXattrInodes) {}
+              kKnownXattrInodes),
+      statahead_(Statahead::Options{
+          std::chrono::duration_cast<Statahead::Clock::duration>(
+              std::chrono::duration<double>(options_.entry_timeout)),
+          options_.statahead}) {}
 
 Mount::~Mount() { stop(); }
 

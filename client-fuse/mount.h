@@ -22,6 +22,7 @@
 #include "client-fuse/mount_options.h"
 #include "client-fuse/open_table.h"
 #include "client-fuse/server_links.h"
+#include "client-fuse/statahead.h"
 #include "client-fuse/xattr_cache.h"
 
 namespace zhsm::fuse {
@@ -69,6 +70,8 @@ class Mount {
   OpenTable& open_files() { return *open_files_; }
   // Extended attributes known absent, for the attribute timeout (xattr_cache.h).
   XattrCache& xattrs() { return xattrs_; }
+  // Listings of directories whose names are looked up one after another (statahead.h).
+  Statahead& statahead() { return statahead_; }
 
   // A handle for an open reply (open or create of inode `ino`). Owned by the
   // caller until release_handle().
@@ -112,6 +115,7 @@ class Mount {
   std::unique_ptr<OpenTable> open_files_;
 
   XattrCache xattrs_;
+  Statahead statahead_;
 
   std::mutex cache_mu_;  // guards cache_versions_
   std::unordered_map<uint64_t, uint64_t> cache_versions_;

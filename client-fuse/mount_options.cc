@@ -12,13 +12,14 @@
 namespace zhsm::fuse {
 namespace {
 
-enum Key { kController, kAttrTimeout, kEntryTimeout, kReadAhead, kLogFile, kLogLevel };
+enum Key { kController, kAttrTimeout, kEntryTimeout, kReadAhead, kStatahead, kLogFile, kLogLevel };
 
 const fuse_opt kOpts[] = {
     FUSE_OPT_KEY("controller=", kController),
     FUSE_OPT_KEY("attr_timeout=", kAttrTimeout),
     FUSE_OPT_KEY("entry_timeout=", kEntryTimeout),
     FUSE_OPT_KEY("read_ahead_kb=", kReadAhead),
+    FUSE_OPT_KEY("statahead=", kStatahead),
     FUSE_OPT_KEY("log_file=", kLogFile),
     FUSE_OPT_KEY("log_level=", kLogLevel),
     FUSE_OPT_END,
@@ -66,6 +67,10 @@ int process(void* data, const char* arg, int key, fuse_args*) {
     case kReadAhead:
       if (!parse_kib(value, p->out->read_ahead_kb))
         p->error = std::string("bad read_ahead_kb '") + value + "' (0 to 1048576)";
+      return 0;
+    case kStatahead:
+      if (!parse_kib(value, p->out->statahead))
+        p->error = std::string("bad statahead '") + value + "' (0 to 1048576 lookups)";
       return 0;
     case kLogFile:
       p->out->log_file = value;

@@ -1,5 +1,5 @@
 // zhsm-fuse's own -o options (controller=, attr_timeout=, entry_timeout=,
-// read_ahead_kb=, log_file=, log_level=), taken out of the argument list with libfuse's
+// read_ahead_kb=, statahead=, log_file=, log_level=), taken out of the argument list with libfuse's
 // fuse_opt; every other option stays in the list for libfuse (allow_other,
 // fsname=, -f, -d, the mount point ...). See doc/operator-guide.md.
 #pragma once
@@ -15,6 +15,8 @@ struct MountOptions {
   double attr_timeout = 1.0;   // seconds the kernel may cache attributes
   double entry_timeout = 1.0;  // seconds the kernel may cache name lookups
   unsigned read_ahead_kb = 4096;  // the mount's readahead (client-fuse/readahead.h); 0: the kernel's
+  unsigned statahead = 8;      // found lookups in a directory before it is read ahead
+                               // (client-fuse/statahead.h); 0: never
   std::string log_file;        // empty: standard error
   std::string log_level = "info";
 };

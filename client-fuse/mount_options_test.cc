@@ -32,7 +32,7 @@ struct Args {
 TEST(MountOptions, ParsesOwnKeysAndKeepsOthers) {
   Args a({"zhsm-fuse", "/mnt", "-o",
           "controller=10.0.0.1:7100,allow_other,attr_timeout=2.5,entry_timeout=0,log_level=debug,"
-          "read_ahead_kb=4096,"
+          "read_ahead_kb=4096,statahead=32,"
           "log_file=/tmp/x.log",
           "-f"});
   MountOptions o;
@@ -41,6 +41,7 @@ TEST(MountOptions, ParsesOwnKeysAndKeepsOthers) {
   EXPECT_DOUBLE_EQ(o.attr_timeout, 2.5);
   EXPECT_DOUBLE_EQ(o.entry_timeout, 0);
   EXPECT_EQ(o.read_ahead_kb, 4096u);
+  EXPECT_EQ(o.statahead, 32u);
   EXPECT_EQ(o.log_level, "debug");
   EXPECT_EQ(o.log_file, "/tmp/x.log");
   std::string rest = a.joined();
@@ -60,6 +61,7 @@ TEST(MountOptions, Defaults) {
   EXPECT_DOUBLE_EQ(o.attr_timeout, 1.0);
   EXPECT_DOUBLE_EQ(o.entry_timeout, 1.0);
   EXPECT_EQ(o.read_ahead_kb, 4096u);
+  EXPECT_EQ(o.statahead, 8u);
   EXPECT_EQ(o.log_level, "info");
   EXPECT_EQ(o.log_file, "");
 }
@@ -87,6 +89,17 @@ TEST(MountOptions, BadReadAhead) {
   Args z({"zhsm-fuse", "/mnt", "-o", "controller=h:1,read_ahead_kb=0"});
   EXPECT_EQ(parse_mount_options(&z.args, o), "");
   EXPECT_EQ(o.read_ahead_kb, 0u);
+}
+
+TEST(MountOptions, BadStatahead) {
+  MountOptions o;
+  for (const char* bad : {"statahead=-1", "statahead=x", "statahead="}) {
+    Args a({"zhsm-fuse", "/mnt", "-o", std::string("controller=h:1,") + bad});
+    EXPECT_NE(parse_mount_options(&a.args, o), "") << bad;
+  }
+  Args z({"zhsm-fuse", "/mnt", "-o", "controller=h:1,statahead=0"});
+  EXPECT_EQ(parse_mount_options(&z.args, o), "");
+  EXPECT_EQ(o.statahead, 0u);
 }
 
 TEST(MountOptions, ControllerNeedsPort) {
