@@ -22,7 +22,7 @@ const char* const kCandidatesQuery =
     "SELECT b.id, b.name, s.id, s.name, s.address, b.free_bytes, s.last_heartbeat "
     "FROM backends b JOIN servers s ON s.id = b.server_id";
 
-std::vector<ChunkInfo> load_chunks(pqxx::work& tx, uint64_t ino) {
+std::vector<ChunkInfo> load_chunks(pqxx::transaction_base& tx, uint64_t ino) {
   std::vector<ChunkInfo> chunks;
   for (const auto& r : tx.exec_prepared("layout_chunks", static_cast<int64_t>(ino))) {
     uint64_t index = r[0].as<uint64_t>();

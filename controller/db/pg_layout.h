@@ -15,7 +15,7 @@
 namespace zhsm {
 
 // Chunks of `ino` ascending by index, each with its copies (current first).
-std::vector<ChunkInfo> load_chunks(pqxx::work& tx, uint64_t ino);
+std::vector<ChunkInfo> load_chunks(pqxx::transaction_base& tx, uint64_t ino);
 
 // The inline bytes of `ino` zero-padded (or cut) to `size`.
 std::string load_inline(pqxx::work& tx, uint64_t ino, uint64_t size);

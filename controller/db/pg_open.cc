@@ -2,6 +2,7 @@
 // renewal, expiry), commitData (the controller's half of a write session, see
 // doc/architecture.md) and the sweeper's reclaiming of orphans.
 #include <algorithm>
+#include <optional>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -16,12 +17,22 @@
 namespace zhsm {
 
 void prepare_open_statements(pqxx::connection& c) {
+  const std::string cols = attr_columns();
   c.prepare("ino_truncate_all",
             "UPDATE inodes SET size = 0, inline_data = NULL, mtime_ns = $2, ctime_ns = $2, "
             "version = version + 1 WHERE ino = $1");
   c.prepare("tok_insert",
             "INSERT INTO tokens (ino, client_id, mode, expires_at_ms) VALUES ($1, $2, $3, $4) "
             "RETURNING id");
+  // A read-only open in one statement: inode $1's attributes, the id of a new token for
+  // it, its inline bytes (NULL: none), whether it has chunks, and kRelaxColumn. No row:
+  // no such inode. The token row is inserted only together with the inode's row read.
+  c.prepare("open_read",
+            "WITH i AS (SELECT " + cols + ", inline_data FROM inodes WHERE ino = $1), "
+            "k AS (INSERT INTO tokens (ino, client_id, mode, expires_at_ms) "
+            "SELECT $1, $2, $3, $4 FROM i RETURNING id) "
+            "SELECT i.*, k.id, EXISTS (SELECT 1 FROM chunks WHERE ino = $1), " +
+                std::string(kRelaxColumn) + " FROM i, k");
   // The same for a token that grants writing: the id on every row, followed by the
   // backend candidates (kCandidatesQuery; NULL columns when there is no backend).
   c.prepare("tok_insert_candidates",
@@ -98,10 +109,43 @@ void prepare_open_statements(pqxx::connection& c) {
 
 OpenResult PgMetaStore::open(const OpenArgs& a) {
   check_access_mode(a.mode);
+  if (!a.truncate && !grants_write(a.mode)) return open_to_read(a);
   return txn("open", [&](InodeTxn& t) {
     if (!a.truncate) t.relax_durability();  // only a token row is written
     InodeRow row = t.get(a.ino, grants_write(a.mode) || a.truncate);
     return open_inode(t, row, a.mode, a.truncate, a.client_id);
+  });
+}
+
+// Without BEGIN and COMMIT: the statement open_read is its own transaction, so a read
+// of a small file costs one round trip to PostgreSQL, or two with its chunk list. The
+// chunks are read by a statement of their own, as in a transaction at READ COMMITTED.
+// A connection lost after the statement committed runs it again on the new one: the
+// first token then stays unused until it expires (token lifetime), which only delays
+// reclaiming the file if it is unlinked meanwhile.
+OpenResult PgMetaStore::open_to_read(const OpenArgs& a) {
+  const int64_t now_ms = now_ns() / 1000000;
+  return runner_.run<pqxx::nontransaction>("open", [&](pqxx::nontransaction& tx) {
+    OpenResult out;
+    out.token.expires_ms = static_cast<uint64_t>(now_ms + options_.token_lifetime_ms);
+    auto r = tx.exec_prepared("open_read", static_cast<int64_t>(a.ino),
+                              static_cast<int64_t>(a.client_id), static_cast<int>(a.mode),
+                              static_cast<int64_t>(out.token.expires_ms));
+    if (r.empty()) throw Error(Errc::not_found, fmt::format("inode {} does not exist", a.ino));
+    out.attr = attr_from_row(r[0]);
+    out.token.fsid = out.attr.fsid;
+    out.token.ino = a.ino;
+    out.token.mode = a.mode;
+    out.token.client_id = a.client_id;
+    out.token.token_id = r[0][kAttrColumnCount + 1].as<uint64_t>();
+    if (out.attr.type != proto::FileType::REGULAR) return out;
+    if (r[0][kAttrColumnCount + 2].as<bool>()) out.chunks = load_chunks(tx, a.ino);
+    out.is_inline = out.chunks.empty() && out.attr.size <= settings_.inline_max;
+    if (out.is_inline && out.attr.size > 0) {
+      out.inline_data = bytes_of(r[0][kAttrColumnCount]);
+      out.inline_data.resize(out.attr.size, '\0');
+    }
+    return out;
   });
 }
 
@@ -169,16 +213,26 @@ OpenResult PgMetaStore::open_inode(InodeTxn& t, InodeRow row, proto::AccessMode 
   return out;
 }
 
+// One statement without BEGIN and COMMIT (it is its own transaction, durability
+// relaxed); only a release that leaves an unlinked inode without tokens goes on to a
+// transaction that reclaims it, under its own locks.
 void PgMetaStore::release(uint64_t token_id) {
+  struct Released {
+    uint64_t ino = 0;
+    int64_t nlink = 0;
+  };
+  auto released = runner_.run<pqxx::nontransaction>(
+      "release", [&](pqxx::nontransaction& tx) -> std::optional<Released> {
+        // lost: the token expires later, the orphan is reclaimed then
+        auto r = tx.exec_prepared("tok_release", static_cast<int64_t>(token_id));
+        if (r.empty()) return std::nullopt;  // an unknown token: nothing written
+        return Released{r[0][0].as<uint64_t>(), r[0][1].as<int64_t>()};
+      });
+  if (!released || released->nlink > 0) return;  // still linked
   txn("release", [&](InodeTxn& t) {
-    t.relax_durability();  // lost: the token expires later, the orphan is reclaimed then
-    auto r = t.tx().exec_prepared("tok_release", static_cast<int64_t>(token_id));
-    if (r.empty()) return;  // an unknown token: nothing written
-    t.mark_relaxed();
-    uint64_t ino = r[0][0].as<uint64_t>();
-    if (r[0][1].as<int64_t>() > 0) return;  // still linked
-    if (t.reclaim_if_unused(ino))
-      spdlog::info("event=orphan_reclaimed ino={} token={}", ino, token_id);
+    t.relax_durability();
+    if (t.reclaim_if_unused(released->ino))
+      spdlog::info("event=orphan_reclaimed ino={} token={}", released->ino, token_id);
   });
 }
 

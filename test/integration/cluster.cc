@@ -494,6 +494,21 @@ std::vector<std::pair<std::string, std::string>> Cluster::ports(const std::strin
   return out;
 }
 
+double Cluster::controller_metric(const std::string& series) const {
+  std::string addr;
+  for (const auto& [k, v] : ports("controller"))
+    if (k == "metrics") addr = v;
+  if (addr.empty()) return -1;
+  auto r = run_command({"/usr/bin/curl", "-sf", "http://" + addr + "/metrics"}, {}, 10s);
+  if (!r.ok()) return -1;
+  std::istringstream in(r.out);
+  for (std::string line; std::getline(in, line);)
+    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
+        line[series.size()] == ' ')
+      return std::stod(line.substr(series.size() + 1));
+  return -1;
+}
+
 std::string Cluster::controller_address() const {
   for (auto& [k, v] : ports("controller"))
     if (k == "listen") return v;

@@ -107,6 +107,10 @@ class Cluster {
   std::string fileserver_address(int k) const;
   // All key=value lines of a ports file (DIR/run/NAME.ports).
   std::vector<std::pair<std::string, std::string>> ports(const std::string& name) const;
+  // The value of `series` (a metric name with its labels, as the controller writes
+  // it: zhsm_controller_requests_total{op="lookup"}) in the controller's metrics; -1
+  // when the controller does not answer or has no such series.
+  double controller_metric(const std::string& series) const;
 
   // A fresh, empty directory on the main mount for one test, named after it.
   fs::path scratch(const std::string& name) const;

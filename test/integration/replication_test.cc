@@ -140,16 +140,7 @@ class Replication : public MountTest {
 
   // zhsm_controller_replicator_passes_total from the controller's metrics, or -1.
   double replicator_passes() {
-    std::string addr;
-    for (const auto& [k, v] : cluster().ports("controller"))
-      if (k == "metrics") addr = v;
-    auto r = run_command({"/usr/bin/curl", "-sf", "http://" + addr + "/metrics"}, {}, 10s);
-    if (!r.ok()) return -1;
-    std::istringstream in(r.out);
-    for (std::string line; std::getline(in, line);)
-      if (line.rfind("zhsm_controller_replicator_passes_total ", 0) == 0)
-        return std::stod(line.substr(line.find(' ') + 1));
-    return -1;
+    return cluster().controller_metric("zhsm_controller_replicator_passes_total");
   }
 
   // The numbers of zhsm-admin why PATH --json.

@@ -8,6 +8,8 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <fstream>
+
 #include "test/integration/cluster.h"
 #include "test/integration/two_mount_test.h"
 #include "test/integration/syscalls.h"
@@ -107,6 +109,59 @@ TEST_F(TwoMounts, AbsentXattrsAreRememberedOnlyForTheTimeout) {
   EXPECT_TRUE(eventually([&] {
     return ::getxattr(g.c_str(), "user.other", buf, sizeof buf) == 2 && std::string(buf, 2) == "v2";
   }, kVisible)) << "another mount's setxattr never showed";
+}
+
+// Statahead (client-fuse/statahead.h): the second mount stats every file of a directory
+// it has not looked into, and the controller sees far fewer lookups than files. What the
+// mount answers from its listing stays true: its own chmod shows at once, even to a
+// lookup after the kernel dropped the name; the other mount's chmod and unlink show
+// within the timeout; a name the other mount just made is found at once.
+TEST_F(TwoMounts, StatAheadAnswersLookupsFromOneListingAndStaysTrue) {
+  constexpr int kFiles = 300;
+  auto name = [&](const std::filesystem::path& dir, int i) {
+    return (dir / ("f" + std::to_string(i))).string();
+  };
+  for (int i = 0; i < kFiles; ++i) ASSERT_TRUE(write_file(name(a_, i), "x")) << i;
+  auto stat_all = [&] {
+    for (int i = 0; i < kFiles; ++i) {
+      struct stat st {};
+      if (::lstat(name(b_, i).c_str(), &st) != 0 || st.st_size != 1) return i;
+    }
+    return kFiles;
+  };
+  auto drop_names = [] {
+    ::sync();
+    std::ofstream("/proc/sys/vm/drop_caches") << "2\n";
+  };
+  const std::string lookups = "zhsm_controller_requests_total{op=\"lookup\"}";
+  const Cluster& cluster = Cluster::get();
+  const double before = cluster.controller_metric(lookups);
+  ASSERT_GE(before, 0) << "no lookup counter in the controller's metrics";
+  ASSERT_EQ(stat_all(), kFiles);
+  const double asked = cluster.controller_metric(lookups) - before;
+  EXPECT_LT(asked, kFiles / 4) << "the controller answered " << asked << " lookups for "
+                               << kFiles << " stats";
+
+  // This mount's own change: the listing it holds is from before, so it must not answer.
+  ASSERT_EQ(::chmod(name(b_, 1).c_str(), 0600), 0) << errno_text(errno);
+  drop_names();
+  struct stat st {};
+  ASSERT_EQ(::lstat(name(b_, 1).c_str(), &st), 0) << errno_text(errno);
+  EXPECT_EQ(st.st_mode & 07777, 0600u) << "a lookup after this mount's chmod showed the old mode";
+
+  // The other mount's changes, with a fresh listing on this one.
+  drop_names();
+  ASSERT_EQ(stat_all(), kFiles);
+  ASSERT_EQ(::chmod(name(a_, 2).c_str(), 0640), 0) << errno_text(errno);
+  ASSERT_EQ(::unlink(name(a_, 3).c_str()), 0) << errno_text(errno);
+  ASSERT_TRUE(write_file(a_ / "new", "new"));
+  EXPECT_TRUE(present(b_ / "new")) << "a name the other mount made was not found at once";
+  EXPECT_TRUE(eventually([&] {
+    struct stat s {};
+    return ::lstat(name(b_, 2).c_str(), &s) == 0 && (s.st_mode & 07777) == 0640;
+  }, kVisible)) << "the other mount's chmod never showed";
+  EXPECT_TRUE(eventually([&] { return !present(name(b_, 3)); }, kVisible))
+      << "a name the other mount removed stayed";
 }
 
 // Both mounts run with the readahead zhsm-fuse sets (read_ahead_kb, default 4 MiB), not
