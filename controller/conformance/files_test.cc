@@ -33,6 +33,44 @@ TEST_P(FilesTest, CreateReturnsTokenInlineAndWriteTarget) {
   EXPECT_FALSE(store().open(OpenArgs{r.attr.ino, proto::AccessMode::WRITE, false, 7}).write_target);
 }
 
+// The attributes a create answers are the ones stored, also for the group a setgid
+// directory hands down; a create in what is not a live directory fails and makes nothing.
+TEST_P(FilesTest, CreateAnswersWhatItStoredAndRefusesNonDirectories) {
+  auto d = mkdir(1, "shared", 02775);
+  SetattrArgs group;
+  group.ino = d.ino;
+  group.gid = 4242;
+  store().setattr(group);
+  auto r = create(d.ino, "f");
+  auto stored = store().getattr(r.attr.ino);
+  EXPECT_EQ(r.attr.gid, 4242u) << "the setgid directory's group";
+  EXPECT_EQ(stored.gid, 4242u);
+  EXPECT_EQ(r.attr.uid, stored.uid);
+  EXPECT_EQ(r.attr.mode, stored.mode);
+  EXPECT_EQ(r.attr.fsid, stored.fsid);
+  EXPECT_EQ(r.attr.ctime_ns, stored.ctime_ns);
+  EXPECT_EQ(r.attr.version, stored.version);
+  EXPECT_EQ(r.attr.nlink, 1u);
+  auto plain = create(1, "g");
+  EXPECT_EQ(plain.attr.gid, caller_.gid);
+  EXPECT_EQ(store().getattr(plain.attr.ino).gid, caller_.gid);
+
+  CreateArgs c;
+  c.name = "x";
+  c.mode = 0644;
+  c.caller = caller_;
+  c.parent = r.attr.ino;
+  EXPECT_EQ(code_of([&] { store().create(c); }), Errc::not_dir);
+  c.parent = 9999;
+  EXPECT_EQ(code_of([&] { store().create(c); }), Errc::not_found);
+  auto gone = mkdir(1, "gone");
+  auto keep = store().open(OpenArgs{gone.ino, proto::AccessMode::READ, false, 7});
+  store().rmdir(1, "gone");
+  c.parent = gone.ino;
+  EXPECT_EQ(code_of([&] { store().create(c); }), Errc::not_found) << "a removed directory";
+  store().release(keep.token.token_id);
+}
+
 TEST_P(FilesTest, CreateOnExistingNames) {
   auto first = create(1, "f");
   mkdir(1, "d");

@@ -133,6 +133,8 @@ class PgMetaStore : public MetaStore, public PlacementStore {
   NodeResult make_node(const NodeArgs& args, std::string_view op);
   // Adds a token for the inode (truncating it first if asked) and reads its layout;
   // `is_new`: the inode was inserted by this transaction (no chunks, no bytes).
+  // create of a new file in one statement without a transaction around it, or nullopt.
+  std::optional<OpenResult> create_new(const CreateArgs& args);
   // open for reading only, in one statement without a transaction around it.
   OpenResult open_to_read(const OpenArgs& args);
   OpenResult open_inode(InodeTxn& t, InodeRow row, proto::AccessMode mode, bool truncate,

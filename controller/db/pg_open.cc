@@ -33,6 +33,32 @@ void prepare_open_statements(pqxx::connection& c) {
             "SELECT $1, $2, $3, $4 FROM i RETURNING id) "
             "SELECT i.*, k.id, EXISTS (SELECT 1 FROM chunks WHERE ino = $1), " +
                 std::string(kRelaxColumn) + " FROM i, k");
+  // create's common case in one statement: a new regular file named $8 in directory $6
+  // (locked; it must be a live directory) with its entry, the touch of the directory and
+  // a token, unless the name exists. Returns, per backend candidate (one row with NULL
+  // candidate columns when there is none): the new inode, its group, the token id, the
+  // directory's attributes after the touch, kRelaxColumn and the candidate. No row:
+  // nothing was made (the transaction of create() then finds out why).
+  c.prepare("create_new",
+            fmt::format(
+                "WITH p AS (SELECT mode, gid FROM inodes WHERE ino = $6::bigint "
+                "AND type = {}::smallint AND nlink > 0 FOR UPDATE), "
+                "old AS (SELECT ino FROM dentries WHERE parent = $6::bigint AND name = $8::bytea), "
+                "i AS (INSERT INTO inodes (fsid, type, mode, uid, gid, nlink, size, rdev, "
+                "atime_ns, mtime_ns, ctime_ns, version, parent) "
+                "SELECT $1::uuid, $2::smallint, $3::integer, $4::bigint, "
+                "CASE WHEN p.mode & 1024 <> 0 THEN p.gid ELSE $5::bigint END, 1, 0, 0, "
+                "$7::bigint, $7, $7, 1, $6::bigint FROM p "
+                "WHERE NOT EXISTS (SELECT 1 FROM old) RETURNING ino, gid), "
+                "e AS (INSERT INTO dentries (parent, name, ino) SELECT $6, $8, ino FROM i), "
+                "d AS (UPDATE inodes SET mtime_ns = $7, ctime_ns = $7, version = version + 1 "
+                "WHERE ino = $6 AND EXISTS (SELECT 1 FROM i) RETURNING {}), "
+                "k AS (INSERT INTO tokens (ino, client_id, mode, expires_at_ms) "
+                "SELECT ino, $9, $10, $11 FROM i RETURNING id) "
+                "SELECT i.ino, i.gid, k.id, d.*, {}, c.* FROM i CROSS JOIN k CROSS JOIN d "
+                "LEFT JOIN ({}) c ON true",
+                static_cast<int>(proto::FileType::DIRECTORY), cols, kRelaxColumn,
+                kCandidatesQuery));
   // The same for a token that grants writing: the id on every row, followed by the
   // backend candidates (kCandidatesQuery; NULL columns when there is no backend).
   c.prepare("tok_insert_candidates",
@@ -149,9 +175,51 @@ OpenResult PgMetaStore::open_to_read(const OpenArgs& a) {
   });
 }
 
+// A new file, the common case of create, in one statement without BEGIN and COMMIT
+// (create_new); nullopt when it made nothing: the directory is missing, not a directory or
+// removed, the name exists, or a create of the same name committed while this one waited
+// for the directory's lock (the unique entry refuses it). A lost connection after the
+// statement committed runs it again, which then finds the name and leaves the rest to
+// create()'s transaction; the first token stays unused until it expires.
+std::optional<OpenResult> PgMetaStore::create_new(const CreateArgs& a) {
+  const int64_t now = now_ns();
+  return runner_.run<pqxx::nontransaction>(
+      "create", [&](pqxx::nontransaction& tx) -> std::optional<OpenResult> {
+        OpenResult out;
+        out.attr = new_inode_attr(proto::FileType::REGULAR, a.mode & 07777, a.caller.uid,
+                                  a.caller.gid, 1, 0, {}, now);
+        out.token.expires_ms = static_cast<uint64_t>(now / 1000000 + options_.token_lifetime_ms);
+        auto r = tx.exec_prepared(
+            "create_new", uuid_param(out.attr.fsid), static_cast<int>(out.attr.type),
+            static_cast<int64_t>(out.attr.mode), static_cast<int64_t>(a.caller.uid),
+            static_cast<int64_t>(a.caller.gid), static_cast<int64_t>(a.parent), now,
+            bytes_param(a.name), static_cast<int64_t>(a.client_id), static_cast<int>(a.access),
+            static_cast<int64_t>(out.token.expires_ms));
+        if (r.empty()) return std::nullopt;
+        out.attr.ino = r[0][0].as<uint64_t>();
+        out.attr.gid = r[0][1].as<uint32_t>();
+        out.token.token_id = r[0][2].as<uint64_t>();
+        out.token.fsid = out.attr.fsid;
+        out.token.ino = out.attr.ino;
+        out.token.mode = a.access;
+        out.token.client_id = a.client_id;
+        out.dirs = {attr_from_row(r[0], 3)};
+        out.is_inline = true;  // new and empty
+        if (grants_write(a.access))
+          out.write_target = choose_write_target(candidates_from(r, 3 + kAttrColumnCount + 1),
+                                                 now / 1000000, options_.heartbeat_timeout_ms);
+        return out;
+      });
+}
+
 OpenResult PgMetaStore::create(const CreateArgs& a) {
   check_name(a.name);
   check_access_mode(a.access);
+  try {
+    if (auto made = create_new(a)) return std::move(*made);
+  } catch (const Error& e) {
+    if (e.code() != Errc::exists) throw;  // the unique entry refused a racing create
+  }
   return txn("create", [&](InodeTxn& t) {
     t.relax_durability();  // durable at the next sync (doc/durability.md)
     InodeRow parent = t.dir(a.parent, true, "parent directory");
