@@ -5,6 +5,7 @@
 #include <optional>
 
 #include <fmt/format.h>
+#include <pqxx/except>
 #include <spdlog/spdlog.h>
 
 #include "common/error.h"
@@ -175,12 +176,23 @@ OpenResult PgMetaStore::open_to_read(const OpenArgs& a) {
   });
 }
 
+namespace {
+
+// Running create_new again after a lost connection could answer `exists` for the file the
+// first run made: the caller is told the outcome is unknown instead, as a transaction
+// whose COMMIT was lost would tell it.
+Error create_outcome_unknown() {
+  return Error(Errc::disconnected,
+               "database connection lost during create; the outcome is unknown");
+}
+
+}  // namespace
+
 // A new file, the common case of create, in one statement without BEGIN and COMMIT
 // (create_new); nullopt when it made nothing: the directory is missing, not a directory or
 // removed, the name exists, or a create of the same name committed while this one waited
-// for the directory's lock (the unique entry refuses it). A lost connection after the
-// statement committed runs it again, which then finds the name and leaves the rest to
-// create()'s transaction; the first token stays unused until it expires.
+// for the directory's lock (the unique entry refuses it). A lost connection is not
+// retried: the statement may have committed (create_outcome_unknown).
 std::optional<OpenResult> PgMetaStore::create_new(const CreateArgs& a) {
   const int64_t now = now_ns();
   return runner_.run<pqxx::nontransaction>(
@@ -189,12 +201,22 @@ std::optional<OpenResult> PgMetaStore::create_new(const CreateArgs& a) {
         out.attr = new_inode_attr(proto::FileType::REGULAR, a.mode & 07777, a.caller.uid,
                                   a.caller.gid, 1, 0, {}, now);
         out.token.expires_ms = static_cast<uint64_t>(now / 1000000 + options_.token_lifetime_ms);
-        auto r = tx.exec_prepared(
-            "create_new", uuid_param(out.attr.fsid), static_cast<int>(out.attr.type),
-            static_cast<int64_t>(out.attr.mode), static_cast<int64_t>(a.caller.uid),
-            static_cast<int64_t>(a.caller.gid), static_cast<int64_t>(a.parent), now,
-            bytes_param(a.name), static_cast<int64_t>(a.client_id), static_cast<int>(a.access),
-            static_cast<int64_t>(out.token.expires_ms));
+        pqxx::result r;
+        try {
+          r = tx.exec_prepared(
+              "create_new", uuid_param(out.attr.fsid), static_cast<int>(out.attr.type),
+              static_cast<int64_t>(out.attr.mode), static_cast<int64_t>(a.caller.uid),
+              static_cast<int64_t>(a.caller.gid), static_cast<int64_t>(a.parent), now,
+              bytes_param(a.name), static_cast<int64_t>(a.client_id),
+              static_cast<int>(a.access), static_cast<int64_t>(out.token.expires_ms));
+        } catch (const pqxx::broken_connection&) {
+          throw create_outcome_unknown();
+        } catch (const pqxx::sql_error& e) {
+          const std::string state = e.sqlstate();
+          if (state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0)
+            throw create_outcome_unknown();
+          throw;
+        }
         if (r.empty()) return std::nullopt;
         out.attr.ino = r[0][0].as<uint64_t>();
         out.attr.gid = r[0][1].as<uint32_t>();
