@@ -12,20 +12,22 @@ namespace zhsm {
 
 void prepare_setattr_statements(pqxx::connection& c) {
   // $2..$7 values with $8..$13 saying which apply; $14 ctime; $15 inline_max.
-  c.prepare("ino_setattr",
-            "UPDATE inodes SET "
-            "mode = CASE WHEN $8 THEN $2 ELSE mode END, "
-            "uid = CASE WHEN $9 THEN $3 ELSE uid END, "
-            "gid = CASE WHEN $10 THEN $4 ELSE gid END, "
-            "atime_ns = CASE WHEN $11 THEN $5 ELSE atime_ns END, "
-            "mtime_ns = CASE WHEN $12 THEN $6 ELSE mtime_ns END, "
-            "size = CASE WHEN $13 THEN $7 ELSE size END, "
-            "inline_data = CASE WHEN NOT $13 THEN inline_data "
-            "  WHEN $7 > $15 THEN NULL "
-            "  ELSE substring(inline_data FROM 1 FOR $7::integer) END, "
-            "ctime_ns = $14, version = version + 1 "
-            "WHERE ino = $1 RETURNING " +
-                attr_columns());
+  const std::string set =
+      "UPDATE inodes SET "
+      "mode = CASE WHEN $8 THEN $2 ELSE mode END, "
+      "uid = CASE WHEN $9 THEN $3 ELSE uid END, "
+      "gid = CASE WHEN $10 THEN $4 ELSE gid END, "
+      "atime_ns = CASE WHEN $11 THEN $5 ELSE atime_ns END, "
+      "mtime_ns = CASE WHEN $12 THEN $6 ELSE mtime_ns END, "
+      "size = CASE WHEN $13 THEN $7 ELSE size END, "
+      "inline_data = CASE WHEN NOT $13 THEN inline_data "
+      "  WHEN $7 > $15 THEN NULL "
+      "  ELSE substring(inline_data FROM 1 FOR $7::integer) END, "
+      "ctime_ns = $14, version = version + 1 "
+      "WHERE ino = $1 RETURNING " + attr_columns();
+  c.prepare("ino_setattr", set);
+  // The same as a statement of its own (setattr without a size), with kRelaxColumn.
+  c.prepare("ino_setattr_alone", set + ", " + std::string(kRelaxColumn));
   c.prepare("xattr_insert",
             "INSERT INTO xattrs (ino, name, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING "
             "RETURNING 1");
@@ -43,6 +45,26 @@ void prepare_setattr_statements(pqxx::connection& c) {
 }
 
 InodeAttr PgMetaStore::setattr(const SetattrArgs& a) {
+  if (!a.size) {
+    // chmod, chown, utimens: nothing to check against the inode, nothing to drop, so one
+    // statement, its own transaction (no BEGIN, no COMMIT); running it again after a lost
+    // connection sets the same values.
+    check_setattr(a, InodeAttr{});
+    const int64_t now = now_ns();
+    std::optional<int64_t> atime = a.atime_now ? std::optional<int64_t>(now) : a.atime_ns;
+    std::optional<int64_t> mtime = a.mtime_now ? std::optional<int64_t>(now) : a.mtime_ns;
+    return runner_.run<pqxx::nontransaction>("setattr", [&](pqxx::nontransaction& tx) {
+      auto r = tx.exec_prepared(
+          "ino_setattr_alone", static_cast<int64_t>(a.ino),
+          static_cast<int64_t>(a.mode.value_or(0)), static_cast<int64_t>(a.uid.value_or(0)),
+          static_cast<int64_t>(a.gid.value_or(0)), atime.value_or(0), mtime.value_or(0),
+          int64_t{0}, a.mode.has_value(), a.uid.has_value(), a.gid.has_value(),
+          atime.has_value(), mtime.has_value(), false, now,
+          static_cast<int64_t>(settings_.inline_max));
+      if (r.empty()) throw Error(Errc::not_found, fmt::format("inode {} does not exist", a.ino));
+      return attr_from_row(r[0]);
+    });
+  }
   return txn("setattr", [&](InodeTxn& t) {
     t.relax_durability();  // durable at the next sync (doc/durability.md)
     InodeRow row = t.get(a.ino, true);
