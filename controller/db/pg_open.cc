@@ -212,9 +212,7 @@ std::optional<OpenResult> PgMetaStore::create_new(const CreateArgs& a) {
         } catch (const pqxx::broken_connection&) {
           throw create_outcome_unknown();
         } catch (const pqxx::sql_error& e) {
-          const std::string state = e.sqlstate();
-          if (state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0)
-            throw create_outcome_unknown();
+          if (connection_lost(e.sqlstate())) throw create_outcome_unknown();
           throw;
         }
         if (r.empty()) return std::nullopt;

@@ -25,12 +25,6 @@ void backoff(int attempt) {
   std::this_thread::sleep_for(std::chrono::milliseconds(base + jitter));
 }
 
-// SQLSTATE classes 08 (connection exception) and 57P (operator intervention: shutdown,
-// crash) mean the session is gone.
-bool connection_lost(const std::string& sqlstate) {
-  return sqlstate.rfind("08", 0) == 0 || sqlstate.rfind("57P", 0) == 0;
-}
-
 std::string one_line(std::string s) {
   std::replace(s.begin(), s.end(), '\n', ' ');
   while (!s.empty() && s.back() == ' ') s.pop_back();
@@ -38,6 +32,10 @@ std::string one_line(std::string s) {
 }
 
 }  // namespace
+
+bool connection_lost(const std::string& sqlstate) {
+  return sqlstate.rfind("08", 0) == 0 || sqlstate.rfind("57P", 0) == 0;
+}
 
 void TxnRunner::on_failure(std::string_view op, int attempt, ConnectionPool::Lease& lease) {
   auto reconnect_or_throw = [&](const std::string& reason) {

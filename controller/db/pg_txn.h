@@ -6,6 +6,7 @@
 // rolls back and passes through unchanged. Every conversion is logged once, here.
 #pragma once
 
+#include <string>
 #include <string_view>
 #include <type_traits>
 
@@ -15,6 +16,10 @@
 #include "controller/db/connection_pool.h"
 
 namespace zhsm {
+
+// Whether an error's SQLSTATE says the session is gone (classes 08, connection exception,
+// and 57P, operator intervention: shutdown, crash).
+bool connection_lost(const std::string& sqlstate);
 
 class TxnRunner {
  public:
