@@ -102,6 +102,11 @@ void MetaStoreTest::SetUp() {
   now_ns_ = zhsm::now_ns();  // not before the root directory's times
 }
 
-void MetaStoreTest::TearDown() { store_.reset(); }
+void MetaStoreTest::TearDown() {
+  if (store_)
+    for (const std::string& problem : backend().integrity_problems(store()))
+      ADD_FAILURE() << "store integrity: " << problem;
+  store_.reset();
+}
 
 }  // namespace zhsm

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/error.h"
 #include "controller/meta_store.h"
@@ -47,6 +48,11 @@ class StoreBackend {
   // A fresh store holding only the root directory, created with the clock's time.
   virtual std::unique_ptr<MetaStore> open_fresh(const StoreConfig& config) = 0;
   virtual StoreCounts counts(MetaStore& store) = 0;
+  // What is wrong with the store's rows, one line per problem: rows naming an inode that
+  // does not exist, link counts that do not match the entries. Checked after every
+  // conformance test; the PostgreSQL schema leaves these references to the controller
+  // (schema/005_no_hot_foreign_keys.sql).
+  virtual std::vector<std::string> integrity_problems(MetaStore&) { return {}; }
 };
 
 // The clock, the store and helpers; mixed into the gtest fixtures.

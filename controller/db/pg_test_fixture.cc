@@ -14,6 +14,10 @@
 #include <cstring>
 #include <cstdlib>
 #include <filesystem>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
 
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
@@ -140,6 +144,39 @@ long count(const std::string& sql) {
   return tx.exec(sql)[0][0].as<long>();
 }
 
+// The checks the schema's dropped foreign keys made, and the link counts: each query
+// counts the rows that break one rule.
+const std::pair<const char*, const char*> kIntegrityChecks[] = {
+    {"entries in a directory that does not exist or is not a directory",
+     "SELECT count(*) FROM dentries d LEFT JOIN inodes p ON p.ino = d.parent "
+     "WHERE p.ino IS NULL OR p.type <> 1"},
+    {"entries naming an inode that does not exist",
+     "SELECT count(*) FROM dentries d WHERE NOT EXISTS (SELECT 1 FROM inodes i WHERE i.ino = d.ino)"},
+    {"tokens of an inode that does not exist",
+     "SELECT count(*) FROM tokens t WHERE NOT EXISTS (SELECT 1 FROM inodes i WHERE i.ino = t.ino)"},
+    {"extended attributes of an inode that does not exist",
+     "SELECT count(*) FROM xattrs x WHERE NOT EXISTS (SELECT 1 FROM inodes i WHERE i.ino = x.ino)"},
+    {"chunks of an inode that does not exist",
+     "SELECT count(*) FROM chunks c WHERE NOT EXISTS (SELECT 1 FROM inodes i WHERE i.ino = c.ino)"},
+    {"non-directories whose link count is not their number of entries",
+     "SELECT count(*) FROM inodes i WHERE i.type <> 1 AND i.nlink <> "
+     "(SELECT count(*) FROM dentries d WHERE d.ino = i.ino)"},
+    {"directories whose link count is not 2 plus their subdirectories",
+     "SELECT count(*) FROM inodes i WHERE i.type = 1 AND i.nlink > 0 AND i.nlink <> 2 + "
+     "(SELECT count(*) FROM dentries d JOIN inodes c ON c.ino = d.ino "
+     "WHERE d.parent = i.ino AND c.type = 1 AND c.ino <> i.ino)"},
+};
+
+std::vector<std::string> postgres_integrity_problems() {
+  std::vector<std::string> problems;
+  pqxx::connection conn(test_conninfo());
+  pqxx::nontransaction tx(conn);
+  for (const auto& [rule, sql] : kIntegrityChecks)
+    if (long n = tx.exec(sql)[0][0].as<long>(); n > 0)
+      problems.push_back(fmt::format("{} {}", n, rule));
+  return problems;
+}
+
 class PostgresBackend : public StoreBackend {
  public:
   std::string name() const override { return "postgres"; }
@@ -154,6 +191,9 @@ class PostgresBackend : public StoreBackend {
     c.chunks = count("SELECT count(*) FROM chunks");
     c.inline_files = count("SELECT count(*) FROM inodes WHERE inline_data IS NOT NULL");
     return c;
+  }
+  std::vector<std::string> integrity_problems(MetaStore&) override {
+    return postgres_integrity_problems();
   }
 };
 
