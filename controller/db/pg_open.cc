@@ -27,9 +27,14 @@ void prepare_open_statements(pqxx::connection& c) {
             "RETURNING id");
   // A read-only open in one statement: inode $1's attributes, the id of a new token for
   // it, its inline bytes (NULL: none), whether it has chunks, and kRelaxColumn. No row:
-  // no such inode. The token row is inserted only together with the inode's row read.
+  // no such inode. The token row is inserted only together with the inode's row read,
+  // locked FOR KEY SHARE until the statement commits: a reclaim (which takes FOR UPDATE
+  // before it looks for tokens) either waits and then sees this token, or deleted the
+  // inode first and this finds no row. Commits and setattrs (FOR NO KEY UPDATE) do not
+  // wait for it.
   c.prepare("open_read",
-            "WITH i AS (SELECT " + cols + ", inline_data FROM inodes WHERE ino = $1), "
+            "WITH i AS (SELECT " + cols + ", inline_data FROM inodes WHERE ino = $1 "
+            "FOR KEY SHARE), "
             "k AS (INSERT INTO tokens (ino, client_id, mode, expires_at_ms) "
             "SELECT $1, $2, $3, $4 FROM i RETURNING id) "
             "SELECT i.*, k.id, EXISTS (SELECT 1 FROM chunks WHERE ino = $1), " +
