@@ -145,11 +145,11 @@ long count(const std::string& sql) {
 }
 
 // The checks the schema's dropped foreign keys made, and the link counts: each query
-// counts the rows that break one rule.
+// counts the rows that break one rule; {dir} is the directory type.
 const std::pair<const char*, const char*> kIntegrityChecks[] = {
     {"entries in a directory that does not exist or is not a directory",
      "SELECT count(*) FROM dentries d LEFT JOIN inodes p ON p.ino = d.parent "
-     "WHERE p.ino IS NULL OR p.type <> 1"},
+     "WHERE p.ino IS NULL OR p.type <> {dir}"},
     {"entries naming an inode that does not exist",
      "SELECT count(*) FROM dentries d WHERE NOT EXISTS (SELECT 1 FROM inodes i WHERE i.ino = d.ino)"},
     {"tokens of an inode that does not exist",
@@ -159,20 +159,23 @@ const std::pair<const char*, const char*> kIntegrityChecks[] = {
     {"chunks of an inode that does not exist",
      "SELECT count(*) FROM chunks c WHERE NOT EXISTS (SELECT 1 FROM inodes i WHERE i.ino = c.ino)"},
     {"non-directories whose link count is not their number of entries",
-     "SELECT count(*) FROM inodes i WHERE i.type <> 1 AND i.nlink <> "
+     "SELECT count(*) FROM inodes i WHERE i.type <> {dir} AND i.nlink <> "
      "(SELECT count(*) FROM dentries d WHERE d.ino = i.ino)"},
     {"directories whose link count is not 2 plus their subdirectories",
-     "SELECT count(*) FROM inodes i WHERE i.type = 1 AND i.nlink > 0 AND i.nlink <> 2 + "
+     "SELECT count(*) FROM inodes i WHERE i.type = {dir} AND i.nlink > 0 AND i.nlink <> 2 + "
      "(SELECT count(*) FROM dentries d JOIN inodes c ON c.ino = d.ino "
-     "WHERE d.parent = i.ino AND c.type = 1 AND c.ino <> i.ino)"},
+     "WHERE d.parent = i.ino AND c.type = {dir} AND c.ino <> i.ino)"},
 };
 
 std::vector<std::string> postgres_integrity_problems() {
+  constexpr int kDirectory = static_cast<int>(proto::FileType::DIRECTORY);
   std::vector<std::string> problems;
   pqxx::connection conn(test_conninfo());
   pqxx::nontransaction tx(conn);
   for (const auto& [rule, sql] : kIntegrityChecks)
-    if (long n = tx.exec(sql)[0][0].as<long>(); n > 0)
+    if (long n = tx.exec(fmt::format(fmt::runtime(sql), fmt::arg("dir", kDirectory)))[0][0]
+                     .as<long>();
+        n > 0)
       problems.push_back(fmt::format("{} {}", n, rule));
   return problems;
 }
