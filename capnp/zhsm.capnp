@@ -564,6 +564,10 @@ struct Response {
     plan @22 :PlanReply;
     jobs @23 :JobsReply;
   }
+  # The directories whose entries the call changed, with their attributes as the change
+  # left them (mknod, mkdir, symlink, link, unlink, rmdir, rename, create). A mount answers
+  # the kernel's next getattr of such a directory from them (client-fuse/fresh_dirs.h).
+  touched @24 :List(Attr);
 }
 
 struct ChainDef {

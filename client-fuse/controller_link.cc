@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "client-fuse/attr.h"
+
 namespace zhsm::fuse {
 
 ControllerLink::ControllerLink(asio::io_context& io, std::string address, std::string client_name)
@@ -77,7 +79,13 @@ Reply ControllerLink::call(const RequestFiller& fill, Retry retry,
       if (changing) changes.fetch_add(1, std::memory_order_acq_rel);
     }
   } after_answer{changing, changes_};
-  return call_counted(counted, retry, timeout);
+  Reply r = call_counted(counted, retry, timeout);
+  if (fresh_dirs_ && r.response().hasTouched()) {
+    const auto now = FreshDirs::Clock::now();
+    for (auto dir : r.response().getTouched())
+      fresh_dirs_->note(stat_from(dir), dir.getVersion(), now);
+  }
+  return r;
 }
 
 Reply ControllerLink::call_counted(const RequestFiller& fill, Retry retry,

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "client-fuse/fresh_dirs.h"
 #include "common/rpc_client.h"
 
 namespace zhsm::fuse {
@@ -43,6 +44,9 @@ class ControllerLink {
   // under one value is still what the controller holds, as far as this mount's own
   // changes go, while the value stays the same (statahead.h).
   uint64_t changes() const { return changes_.load(std::memory_order_acquire); }
+  // Where the directories a successful answer reports as touched are noted (null: nowhere).
+  // Set before the first call.
+  void set_fresh_dirs(FreshDirs* fresh) { fresh_dirs_ = fresh; }
 
   const std::string& address() const { return rpc_.address(); }
   void close() { rpc_.close(); }
@@ -59,6 +63,7 @@ class ControllerLink {
   // broke while idle and was replaced) says hello again first.
   std::atomic<uint64_t> hello_connection_{0};
   std::atomic<uint64_t> changes_{0};
+  FreshDirs* fresh_dirs_ = nullptr;
 };
 
 // Whether a request may change a name or attributes at the controller.

@@ -15,6 +15,12 @@ int64_t to_ns(const timespec& ts) {
 void op_getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
   guarded(req, "getattr", ino, [&] {
     auto& m = mount_of(req);
+    if (auto fresh = m.fresh_dirs().take(ino, FreshDirs::Clock::now())) {
+      // A directory this mount just changed: the change's answer carried its attributes.
+      fuse_reply_attr(req, &fresh->st,
+                      std::chrono::duration<double>(fresh->left).count());
+      return;
+    }
     Reply r = m.controller().call([&](proto::Request::Builder rq) { rq.initGetattr().setIno(ino); },
                                   Retry::idempotent);
     expect_response(r, proto::Response::ATTR);

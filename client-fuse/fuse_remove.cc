@@ -40,6 +40,8 @@ void op_rename(fuse_req_t req, fuse_ino_t parent, const char* name, fuse_ino_t n
     auto& m = mount_of(req);
     auto from = checked_name(name);
     auto to = checked_name(newname);
+    // A moved directory's ctime changes, and the answer names only the parents.
+    m.fresh_dirs().clear();
     m.controller().call([&](proto::Request::Builder rq) {
       auto k = rq.initRename();
       k.setParent(parent);

@@ -45,6 +45,7 @@ void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* v
     if (n.empty() || n.size() > 255) throw Error(Errc::range, "bad xattr name length");
     refuse_posix_acl(n);
     m.xattrs().forget(ino);
+    m.fresh_dirs().forget(ino);
     m.controller().call([&](proto::Request::Builder rq) {
       auto x = rq.initSetxattr();
       x.setIno(ino);
@@ -121,6 +122,7 @@ void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
     std::string_view n(name);
     refuse_posix_acl(n);
     m.xattrs().forget(ino);
+    m.fresh_dirs().forget(ino);
     m.controller().call([&](proto::Request::Builder rq) {
       auto x = rq.initRemovexattr();
       x.setIno(ino);

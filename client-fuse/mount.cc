@@ -61,7 +61,10 @@ Mount::Mount(MountOptions options, HelloInfo hello, std::string client_name)
       statahead_(Statahead::Options{
           std::chrono::duration_cast<Statahead::Clock::duration>(
               std::chrono::duration<double>(options_.entry_timeout)),
-          options_.statahead}) {}
+          options_.statahead}),
+      fresh_dirs_(std::chrono::duration_cast<FreshDirs::Clock::duration>(
+                      std::chrono::duration<double>(options_.attr_timeout)),
+                  kFreshDirs) {}
 
 Mount::~Mount() { stop(); }
 
@@ -70,6 +73,7 @@ void Mount::start() {
   work_ = std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(
       io_->get_executor());
   controller_ = std::make_unique<ControllerLink>(*io_, options_.controller, client_name_);
+  controller_->set_fresh_dirs(&fresh_dirs_);
   servers_ = std::make_unique<ServerLinks>(*io_);
   data_ = std::make_unique<DataContext>(DataContext{*controller_, *servers_, hello_.geometry});
   open_files_ = std::make_unique<OpenTable>(*data_);

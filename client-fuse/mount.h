@@ -19,6 +19,7 @@
 #include <unordered_map>
 
 #include "client-fuse/controller_link.h"
+#include "client-fuse/fresh_dirs.h"
 #include "client-fuse/mount_options.h"
 #include "client-fuse/open_table.h"
 #include "client-fuse/server_links.h"
@@ -72,6 +73,8 @@ class Mount {
   XattrCache& xattrs() { return xattrs_; }
   // Listings of directories whose names are looked up one after another (statahead.h).
   Statahead& statahead() { return statahead_; }
+  // Attributes of directories this mount just changed, for the next getattr (fresh_dirs.h).
+  FreshDirs& fresh_dirs() { return fresh_dirs_; }
 
   // A handle for an open reply (open or create of inode `ino`). Owned by the
   // caller until release_handle().
@@ -99,6 +102,7 @@ class Mount {
   void remember_version(uint64_t ino, uint64_t version);
   static constexpr size_t kRememberedVersions = 1 << 16;
   static constexpr size_t kKnownXattrInodes = 1 << 16;
+  static constexpr size_t kFreshDirs = 1 << 12;
   void renew_loop();
   void say_hello();
 
@@ -116,6 +120,7 @@ class Mount {
 
   XattrCache xattrs_;
   Statahead statahead_;
+  FreshDirs fresh_dirs_;
 
   std::mutex cache_mu_;  // guards cache_versions_
   std::unordered_map<uint64_t, uint64_t> cache_versions_;

@@ -22,6 +22,7 @@ struct stat getattr_of(ControllerLink& controller, uint64_t ino) {
 }  // namespace
 
 struct stat Mount::setattr(uint64_t ino, const SetattrArgs& a, FileHandle* via) {
+  fresh_dirs_.forget(ino);
   if (a.set_size) truncate(ino, a, via);
   bool others = a.set_mode || a.set_uid || a.set_gid || a.set_atime || a.set_mtime;
   if (!others) {

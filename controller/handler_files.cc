@@ -39,6 +39,7 @@ awaitable<void> ControllerHandler::handle_files(proto::Request::Reader req,
         order_copies_for_reads(result, peer_, [&](const Uuid& s) { return r->read_hint(s); });
       }
       fill_open_reply(resp.initOpen(), result, key);
+      fill_touched(resp, result.dirs);
       co_return;
     }
     case W::OPEN: {

@@ -46,7 +46,9 @@ awaitable<void> ControllerHandler::handle_namespace(proto::Request::Reader req,
       args.mode = r.getMode();
       args.rdev = r.getRdev();
       args.caller = caller_arg(r.getCaller());
-      fill_attr(resp.initAttr(), co_await service_.db([&] { return store.mknod(args); }));
+      NodeResult node = co_await service_.db([&] { return store.mknod(args); });
+      fill_attr(resp.initAttr(), node);
+      fill_touched(resp, node.dirs);
       co_return;
     }
     case W::MKDIR: {
@@ -56,7 +58,9 @@ awaitable<void> ControllerHandler::handle_namespace(proto::Request::Reader req,
       args.name = bytes_arg(r.getName());
       args.mode = r.getMode();
       args.caller = caller_arg(r.getCaller());
-      fill_attr(resp.initAttr(), co_await service_.db([&] { return store.mkdir(args); }));
+      NodeResult node = co_await service_.db([&] { return store.mkdir(args); });
+      fill_attr(resp.initAttr(), node);
+      fill_touched(resp, node.dirs);
       co_return;
     }
     case W::SYMLINK: {
@@ -66,7 +70,9 @@ awaitable<void> ControllerHandler::handle_namespace(proto::Request::Reader req,
       args.name = bytes_arg(r.getName());
       args.symlink_target = bytes_arg(r.getTarget());
       args.caller = caller_arg(r.getCaller());
-      fill_attr(resp.initAttr(), co_await service_.db([&] { return store.symlink(args); }));
+      NodeResult node = co_await service_.db([&] { return store.symlink(args); });
+      fill_attr(resp.initAttr(), node);
+      fill_touched(resp, node.dirs);
       co_return;
     }
     case W::LINK: {
@@ -74,8 +80,9 @@ awaitable<void> ControllerHandler::handle_namespace(proto::Request::Reader req,
       uint64_t ino = r.getIno();
       uint64_t parent = r.getNewParent();
       std::string name = bytes_arg(r.getNewName());
-      fill_attr(resp.initAttr(),
-                co_await service_.db([&] { return store.link(ino, parent, name); }));
+      NodeResult node = co_await service_.db([&] { return store.link(ino, parent, name); });
+      fill_attr(resp.initAttr(), node);
+      fill_touched(resp, node.dirs);
       co_return;
     }
     case W::UNLINK:
@@ -84,19 +91,17 @@ awaitable<void> ControllerHandler::handle_namespace(proto::Request::Reader req,
       auto r = dir ? req.getRmdir() : req.getUnlink();
       uint64_t parent = r.getParent();
       std::string name = bytes_arg(r.getName());
-      co_await service_.db([&] {
-        if (dir)
-          store.rmdir(parent, name);
-        else
-          store.unlink(parent, name);
-      });
+      RemoveResult removed = co_await service_.db(
+          [&] { return dir ? store.rmdir(parent, name) : store.unlink(parent, name); });
       resp.setDone();
+      fill_touched(resp, removed.dirs);
       co_return;
     }
     case W::RENAME: {
       RenameArgs args = rename_arg(req.getRename());
-      co_await service_.db([&] { store.rename(args); });
+      RenameResult renamed = co_await service_.db([&] { return store.rename(args); });
       resp.setDone();
+      fill_touched(resp, renamed.dirs);
       co_return;
     }
     case W::READLINK: {

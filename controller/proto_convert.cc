@@ -173,6 +173,12 @@ CommitArgs commit_arg(proto::CommitData::Reader c) {
   return a;
 }
 
+void fill_touched(proto::Response::Builder resp, const TouchedDirs& dirs) {
+  if (dirs.empty()) return;
+  auto list = resp.initTouched(static_cast<unsigned>(dirs.size()));
+  for (unsigned i = 0; i < dirs.size(); ++i) fill_attr(list[i], dirs[i]);
+}
+
 void fill_attr(proto::Attr::Builder out, const InodeAttr& a) {
   out.setIno(a.ino);
   out.setFsid(a.fsid.data());

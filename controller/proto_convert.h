@@ -25,6 +25,8 @@ RenameArgs rename_arg(proto::Rename::Reader req);
 CommitArgs commit_arg(proto::CommitData::Reader req);
 
 void fill_attr(proto::Attr::Builder out, const InodeAttr& attr);
+// Response.touched: the directories a change touched (nothing when there are none).
+void fill_touched(proto::Response::Builder resp, const TouchedDirs& dirs);
 void fill_copy(proto::CopyRef::Builder out, const CopyInfo& copy);
 void fill_chunks(capnp::List<proto::ChunkRef>::Builder out, const std::vector<ChunkInfo>& chunks);
 void fill_backend(proto::BackendInfo::Builder out, const BackendReport& backend);

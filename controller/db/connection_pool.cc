@@ -1,11 +1,27 @@
 // Leasing, opening and replacing PostgreSQL connections (see connection_pool.h).
 #include "controller/db/connection_pool.h"
 
+#include <poll.h>
+
 #include <pqxx/except>
 
 #include "common/error.h"
 
 namespace zhsm {
+namespace {
+
+// Whether an idle connection's socket has something to read or is closed. An idle session
+// is sent nothing, so this means the server ended it (a terminated backend sends its
+// FATAL message and closes). Checking before use lets a change sent as one statement go
+// to a live session, instead of failing with an outcome that is unknown (pg_txn.h).
+bool ended_while_idle(pqxx::connection& conn) {
+  const int fd = conn.sock();
+  if (fd < 0) return true;
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) != 0;
+}
+
+}  // namespace
 
 ConnectionPool::ConnectionPool(std::string conninfo, size_t size, Setup setup)
     : conninfo_(std::move(conninfo)), setup_(std::move(setup)) {
@@ -40,7 +56,7 @@ ConnectionPool::Lease ConnectionPool::acquire() {
     free_.pop_back();
   }
   Lease lease(this, slot);
-  if (!slots_[slot]) lease.reconnect();
+  if (!slots_[slot] || ended_while_idle(*slots_[slot])) lease.reconnect();
   return lease;
 }
 

@@ -44,7 +44,8 @@ class ConnectionPool {
     size_t slot_;
   };
 
-  // Waits until a connection is free. Reconnects a slot left broken earlier.
+  // Waits until a connection is free. Reconnects a slot left broken earlier, or whose
+  // session the server ended while it was idle.
   Lease acquire();
 
   size_t size() const { return slots_.size(); }

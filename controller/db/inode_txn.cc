@@ -53,8 +53,8 @@ void prepare_inode_statements(pqxx::connection& c) {
             "WHERE ino = $1 RETURNING nlink");
   c.prepare("dir_unlinked",
             "UPDATE inodes SET ctime_ns = $2, nlink = 0, version = version + 1 WHERE ino = $1");
-  c.prepare("tok_any", "SELECT 1 FROM tokens WHERE ino = $1 LIMIT 1");
-  c.prepare("ino_nlink", "SELECT nlink FROM inodes WHERE ino = $1 FOR UPDATE");
+  // Locks the inode, then reclaims it when it has no link and no token (migration 006).
+  c.prepare("ino_reclaim", "SELECT zhsm_reclaim_if_unused($1::bigint, $2::bigint)");
   c.prepare("chunks_enqueue_from",
             "INSERT INTO deletions (backend_id, uuid, queued_at) "
             "SELECT c.backend_id, c.uuid, $3 FROM chunks k JOIN chunk_copies c ON c.uuid = k.uuid "
@@ -64,8 +64,6 @@ void prepare_inode_statements(pqxx::connection& c) {
             "UPDATE chunks SET size = $3, sha256 = ''::bytea WHERE ino = $1 AND idx = $2 "
             "AND size > $3");
   c.prepare("chunks_any", "SELECT 1 FROM chunks WHERE ino = $1 LIMIT 1");
-  c.prepare("xattr_delete_all", "DELETE FROM xattrs WHERE ino = $1");
-  c.prepare("ino_delete", "DELETE FROM inodes WHERE ino = $1");
 }
 
 std::optional<InodeRow> InodeTxn::find(uint64_t ino, bool lock) {
@@ -184,27 +182,15 @@ void InodeTxn::before_commit() {
   relax_pending_ = false;
 }
 
-bool InodeTxn::has_tokens(uint64_t ino) {
-  return !tx_.exec_prepared("tok_any", static_cast<int64_t>(ino)).empty();
-}
-
 bool InodeTxn::has_chunks(uint64_t ino) {
   return !tx_.exec_prepared("chunks_any", static_cast<int64_t>(ino)).empty();
 }
 
 bool InodeTxn::reclaim_if_unused(uint64_t ino) {
-  auto r = tx_.exec_prepared("ino_nlink", static_cast<int64_t>(ino));
-  if (r.empty() || r[0][0].as<int64_t>() > 0) return false;
-  if (has_tokens(ino)) return false;
-  reclaim(ino);
-  return true;
-}
-
-void InodeTxn::reclaim(uint64_t ino) {
-  tx_.exec_prepared("xattr_delete_all", static_cast<int64_t>(ino));
-  drop_chunks_from(ino, 0);
-  tx_.exec_prepared("ino_delete", static_cast<int64_t>(ino));
-  spdlog::debug("event=inode_reclaimed ino={}", ino);
+  auto r = tx_.exec_prepared("ino_reclaim", static_cast<int64_t>(ino), now_ms());
+  const bool reclaimed = r[0][0].as<bool>();
+  if (reclaimed) spdlog::debug("event=inode_reclaimed ino={}", ino);
+  return reclaimed;
 }
 
 void InodeTxn::drop_chunks_from(uint64_t ino, uint64_t first_index) {

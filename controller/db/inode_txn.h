@@ -97,7 +97,9 @@ class InodeTxn {
   // Removes one link of a non-directory (or the only one of a directory when
   // `whole_dir`) and reclaims the inode if nothing keeps it.
   void drop_link(uint64_t ino, bool whole_dir);
-  // Reclaims the inode if its nlink is 0 and no token refers to it. Returns whether it did.
+  // Reclaims the inode if its nlink is 0 and no token refers to it (its xattrs, its chunks
+  // with their copies queued for deletion, the inode; zhsm_reclaim_if_unused, one round
+  // trip). Returns whether it did.
   bool reclaim_if_unused(uint64_t ino);
 
   // Queues the copies of chunks with index >= first_index for deletion and drops the chunks.
@@ -108,11 +110,7 @@ class InodeTxn {
   // Whether the file has any chunk rows.
   bool has_chunks(uint64_t ino);
 
-  // Whether any token refers to the inode.
-  bool has_tokens(uint64_t ino);
-
  private:
-  void reclaim(uint64_t ino);
   void note_touched(const InodeAttr& dir);
 
   pqxx::work& tx_;

@@ -131,6 +131,8 @@ class PgMetaStore : public MetaStore, public PlacementStore {
   }
 
   NodeResult make_node(const NodeArgs& args, std::string_view op);
+  // unlink (dir_only false) and rmdir.
+  RemoveResult remove(uint64_t parent, std::string_view name, bool dir_only);
   // Adds a token for the inode (truncating it first if asked) and reads its layout;
   // `is_new`: the inode was inserted by this transaction (no chunks, no bytes).
   // create of a new file in one statement without a transaction around it, or nullopt.

@@ -20,9 +20,46 @@ void check_live_dir(const InodeRow& dir) {
     throw Error(Errc::not_found, fmt::format("directory {} has been removed", dir.attr.ino));
 }
 
+// The statuses of the functions of schema/006_namespace_functions.sql.
+enum FnStatus {
+  kDone = 0,
+  kDirMissing = 1,
+  kNotDir = 2,
+  kDirRemoved = 3,
+  kNoEntry = 4,
+  kEntryExists = 5,
+  kVictimIsDir = 6,
+  kVictimNotDir = 7,
+  kNotEmpty = 8,
+  kRoot = 9,
+  kInodeMissing = 10,
+};
+
+// The error of a status that says the directory `dir` cannot take the change.
+void check_dir_status(int status, uint64_t dir) {
+  if (status == kDirMissing)
+    throw Error(Errc::not_found, fmt::format("parent directory {} does not exist", dir));
+  if (status == kNotDir)
+    throw Error(Errc::not_dir, fmt::format("parent directory {} is not a directory", dir));
+  if (status == kDirRemoved)
+    throw Error(Errc::not_found, fmt::format("directory {} has been removed", dir));
+}
+
 }  // namespace
 
 void prepare_namespace_statements(pqxx::connection& c) {
+  // The functions of schema/006_namespace_functions.sql, each a whole transaction. The
+  // directory's row after the change follows the first columns (NULL unless status 0).
+  const std::string dir_cols = attr_columns("(dir).");
+  c.prepare("node_make",
+            "SELECT status, new_ino, new_mode, new_gid, " + dir_cols +
+                " FROM zhsm_make_node($1::bigint, $2::bytea, $3::uuid, $4::smallint, "
+                "$5::integer, $6::bigint, $7::bigint, $8::bigint, $9::bigint, "
+                "CASE WHEN $4::smallint = " +
+                std::to_string(static_cast<int>(proto::FileType::SYMLINK)) +
+                " THEN $10::bytea END, $11::bigint)");
+  c.prepare("node_remove", "SELECT status, victim, " + dir_cols +
+                               " FROM zhsm_remove($1::bigint, $2::bytea, $3::boolean, $4::bigint)");
   c.prepare("dir_has_entries", "SELECT 1 FROM dentries WHERE parent = $1 LIMIT 1");
   c.prepare("ino_symlink", "SELECT type, symlink FROM inodes WHERE ino = $1");
   // One query per page: the directory's own row (type, parent; no row: no such
@@ -68,27 +105,35 @@ NodeResult PgMetaStore::symlink(const NodeArgs& args) {
   return make_node(symlink_node(args), "symlink");
 }
 
+// One statement without BEGIN and COMMIT: zhsm_make_node is the whole transaction. A lost
+// connection is not retried (exec_change_once).
 NodeResult PgMetaStore::make_node(const NodeArgs& args, std::string_view op) {
   check_name(args.name);
-  return txn(op, [&](InodeTxn& t) {
-    t.relax_durability();  // durable at the next sync (doc/durability.md)
-    InodeRow parent = t.dir(args.parent, true, "parent directory");
-    check_live_dir(parent);
-    if (t.entry(args.parent, args.name))
-      throw Error(Errc::exists, fmt::format("{}: {} already exists", op,
-                                            entry_text(args.parent, args.name)));
+  const int64_t now = now_ns();
+  return runner_.run<pqxx::nontransaction>(op, [&](pqxx::nontransaction& tx) {
     const bool is_dir = args.type == proto::FileType::DIRECTORY;
-    uint32_t mode = args.mode & 07777;
-    uint32_t gid = args.caller.gid;
-    if (parent.attr.mode & 02000) {  // setgid directory: group (and setgid for dirs) inherited
-      gid = parent.attr.gid;
-      if (is_dir) mode |= 02000;
-    }
-    InodeRow row = t.insert_inode(args.type, mode, args.caller.uid, gid, is_dir ? 2 : 1,
-                                  args.rdev, args.parent, args.symlink_target);
-    t.add_entry(args.parent, args.name, row.attr.ino);
-    t.touch_dir(args.parent, is_dir ? 1 : 0);
-    return NodeResult{row.attr, t.touched_dirs()};
+    NodeResult out;
+    static_cast<InodeAttr&>(out) =
+        new_inode_attr(args.type, args.mode & 07777, args.caller.uid, args.caller.gid,
+                       is_dir ? 2 : 1, args.rdev, args.symlink_target, now);
+    auto r = exec_change_once(
+        tx, op, "node_make", static_cast<int64_t>(args.parent), bytes_param(args.name),
+        uuid_param(out.fsid), static_cast<int>(args.type), static_cast<int64_t>(out.mode),
+        static_cast<int64_t>(args.caller.uid), static_cast<int64_t>(args.caller.gid),
+        static_cast<int64_t>(out.size), static_cast<int64_t>(args.rdev),
+        bytes_param(args.symlink_target), now);
+    const int status = r[0][0].as<int>();
+    check_dir_status(status, args.parent);
+    if (status == kEntryExists)
+      throw Error(Errc::exists,
+                  fmt::format("{}: {} already exists", op, entry_text(args.parent, args.name)));
+    if (status != kDone)
+      throw Error(Errc::internal, fmt::format("{}: unexpected status {}", op, status));
+    out.ino = r[0][1].as<uint64_t>();
+    out.mode = r[0][2].as<uint32_t>();
+    out.gid = static_cast<uint32_t>(r[0][3].as<int64_t>());
+    out.dirs = {attr_from_row(r[0], 4)};
+    return out;
   });
 }
 
@@ -117,39 +162,44 @@ NodeResult PgMetaStore::link(uint64_t ino, uint64_t new_parent, std::string_view
 }
 
 RemoveResult PgMetaStore::unlink(uint64_t parent, std::string_view name) {
-  check_name(name);
-  return txn("unlink", [&](InodeTxn& t) {
-    t.relax_durability();  // durable at the next sync (doc/durability.md)
-    t.dir(parent, true, "parent directory");
-    auto ino = t.entry(parent, name);
-    if (!ino) throw Error(Errc::not_found, "unlink: no entry " + entry_text(parent, name));
-    InodeRow victim = t.get(*ino, true);
-    if (victim.is_dir())
-      throw Error(Errc::is_dir, "unlink: " + entry_text(parent, name) + " is a directory");
-    t.remove_entry(parent, name);
-    t.touch_dir(parent, 0);
-    t.drop_link(*ino, false);
-    return RemoveResult{*ino, t.touched_dirs()};
-  });
+  return remove(parent, name, false);
 }
 
 RemoveResult PgMetaStore::rmdir(uint64_t parent, std::string_view name) {
+  return remove(parent, name, true);
+}
+
+// One statement without BEGIN and COMMIT: zhsm_remove is the whole transaction. A lost
+// connection is not retried (exec_change_once).
+RemoveResult PgMetaStore::remove(uint64_t parent, std::string_view name, bool dir_only) {
   check_name(name);
-  return txn("rmdir", [&](InodeTxn& t) {
-    t.relax_durability();  // durable at the next sync (doc/durability.md)
-    t.dir(parent, true, "parent directory");
-    auto ino = t.entry(parent, name);
-    if (!ino) throw Error(Errc::not_found, "rmdir: no entry " + entry_text(parent, name));
-    if (*ino == 1) throw Error(Errc::busy, "rmdir: cannot remove the root directory");
-    InodeRow victim = t.get(*ino, true);
-    if (!victim.is_dir())
-      throw Error(Errc::not_dir, "rmdir: " + entry_text(parent, name) + " is not a directory");
-    if (!t.tx().exec_prepared("dir_has_entries", static_cast<int64_t>(*ino)).empty())
-      throw Error(Errc::not_empty, "rmdir: " + entry_text(parent, name) + " is not empty");
-    t.remove_entry(parent, name);
-    t.touch_dir(parent, -1);
-    t.drop_link(*ino, true);
-    return RemoveResult{*ino, t.touched_dirs()};
+  const std::string_view op = dir_only ? "rmdir" : "unlink";
+  const int64_t now = now_ns();
+  return runner_.run<pqxx::nontransaction>(op, [&](pqxx::nontransaction& tx) {
+    auto r = exec_change_once(tx, op, "node_remove", static_cast<int64_t>(parent),
+                              bytes_param(name), dir_only, now);
+    const int status = r[0][0].as<int>();
+    check_dir_status(status, parent);
+    const std::string entry = entry_text(parent, name);
+    switch (status) {
+      case kDone:
+        return RemoveResult{r[0][1].as<uint64_t>(), {attr_from_row(r[0], 2)}};
+      case kNoEntry:
+        throw Error(Errc::not_found, fmt::format("{}: no entry {}", op, entry));
+      case kVictimIsDir:
+        throw Error(Errc::is_dir, fmt::format("unlink: {} is a directory", entry));
+      case kVictimNotDir:
+        throw Error(Errc::not_dir, fmt::format("rmdir: {} is not a directory", entry));
+      case kNotEmpty:
+        throw Error(Errc::not_empty, fmt::format("rmdir: {} is not empty", entry));
+      case kRoot:
+        throw Error(Errc::busy, "rmdir: cannot remove the root directory");
+      case kInodeMissing:
+        throw Error(Errc::not_found,
+                    fmt::format("inode {} of {} does not exist", r[0][1].as<uint64_t>(), entry));
+      default:
+        throw Error(Errc::internal, fmt::format("{}: unexpected status {}", op, status));
+    }
   });
 }
 

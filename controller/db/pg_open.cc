@@ -181,23 +181,11 @@ OpenResult PgMetaStore::open_to_read(const OpenArgs& a) {
   });
 }
 
-namespace {
-
-// Running create_new again after a lost connection could answer `exists` for the file the
-// first run made: the caller is told the outcome is unknown instead, as a transaction
-// whose COMMIT was lost would tell it.
-Error create_outcome_unknown() {
-  return Error(Errc::disconnected,
-               "database connection lost during create; the outcome is unknown");
-}
-
-}  // namespace
-
 // A new file, the common case of create, in one statement without BEGIN and COMMIT
 // (create_new); nullopt when it made nothing: the directory is missing, not a directory or
 // removed, the name exists, or a create of the same name committed while this one waited
 // for the directory's lock (the unique entry refuses it). A lost connection is not
-// retried: the statement may have committed (create_outcome_unknown).
+// retried: the statement may have committed (exec_change_once).
 std::optional<OpenResult> PgMetaStore::create_new(const CreateArgs& a) {
   const int64_t now = now_ns();
   return runner_.run<pqxx::nontransaction>(
@@ -206,20 +194,13 @@ std::optional<OpenResult> PgMetaStore::create_new(const CreateArgs& a) {
         out.attr = new_inode_attr(proto::FileType::REGULAR, a.mode & 07777, a.caller.uid,
                                   a.caller.gid, 1, 0, {}, now);
         out.token.expires_ms = static_cast<uint64_t>(now / 1000000 + options_.token_lifetime_ms);
-        pqxx::result r;
-        try {
-          r = tx.exec_prepared(
-              "create_new", uuid_param(out.attr.fsid), static_cast<int>(out.attr.type),
-              static_cast<int64_t>(out.attr.mode), static_cast<int64_t>(a.caller.uid),
-              static_cast<int64_t>(a.caller.gid), static_cast<int64_t>(a.parent), now,
-              bytes_param(a.name), static_cast<int64_t>(a.client_id),
-              static_cast<int>(a.access), static_cast<int64_t>(out.token.expires_ms));
-        } catch (const pqxx::broken_connection&) {
-          throw create_outcome_unknown();
-        } catch (const pqxx::sql_error& e) {
-          if (connection_lost(e.sqlstate())) throw create_outcome_unknown();
-          throw;
-        }
+        pqxx::result r = exec_change_once(
+            tx, "create", "create_new", uuid_param(out.attr.fsid),
+            static_cast<int>(out.attr.type), static_cast<int64_t>(out.attr.mode),
+            static_cast<int64_t>(a.caller.uid), static_cast<int64_t>(a.caller.gid),
+            static_cast<int64_t>(a.parent), now, bytes_param(a.name),
+            static_cast<int64_t>(a.client_id), static_cast<int>(a.access),
+            static_cast<int64_t>(out.token.expires_ms));
         if (r.empty()) return std::nullopt;
         out.attr.ino = r[0][0].as<uint64_t>();
         out.attr.gid = r[0][1].as<uint32_t>();

@@ -6,6 +6,7 @@
 #include <random>
 #include <thread>
 
+#include <fmt/format.h>
 #include <pqxx/except>
 #include <spdlog/spdlog.h>
 
@@ -35,6 +36,11 @@ std::string one_line(std::string s) {
 
 bool connection_lost(const std::string& sqlstate) {
   return sqlstate.rfind("08", 0) == 0 || sqlstate.rfind("57P", 0) == 0;
+}
+
+Error outcome_unknown(std::string_view op) {
+  return Error(Errc::disconnected,
+               fmt::format("database connection lost during {}; the outcome is unknown", op));
 }
 
 void TxnRunner::on_failure(std::string_view op, int attempt, ConnectionPool::Lease& lease) {

@@ -10,9 +10,11 @@
 #include <string_view>
 #include <type_traits>
 
+#include <pqxx/except>
 #include <pqxx/nontransaction>
 #include <pqxx/transaction>
 
+#include "common/error.h"
 #include "controller/db/connection_pool.h"
 
 namespace zhsm {
@@ -20,6 +22,28 @@ namespace zhsm {
 // Whether an error's SQLSTATE says the session is gone (classes 08, connection exception,
 // and 57P, operator intervention: shutdown, crash).
 bool connection_lost(const std::string& sqlstate);
+
+// Error(disconnected) for a change sent as one statement whose connection was lost: the
+// statement may have committed. Running it again could answer as if it had not (a create
+// finding its own file, an unlink finding no entry), so the caller is told that the outcome
+// is unknown, as a transaction whose COMMIT was lost would tell it.
+Error outcome_unknown(std::string_view op);
+
+// Runs prepared statement `stmt`, a change that is its own transaction (no BEGIN and
+// COMMIT), and turns a lost connection into outcome_unknown(op) instead of letting
+// TxnRunner run it again.
+template <class... Args>
+pqxx::result exec_change_once(pqxx::nontransaction& tx, std::string_view op,
+                              const std::string& stmt, Args&&... args) {
+  try {
+    return tx.exec_prepared(stmt, std::forward<Args>(args)...);
+  } catch (const pqxx::broken_connection&) {
+    throw outcome_unknown(op);
+  } catch (const pqxx::sql_error& e) {
+    if (connection_lost(e.sqlstate())) throw outcome_unknown(op);
+    throw;
+  }
+}
 
 class TxnRunner {
  public:

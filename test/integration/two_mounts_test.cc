@@ -164,6 +164,58 @@ TEST_F(TwoMounts, StatAheadAnswersLookupsFromOneListingAndStaysTrue) {
       << "a name the other mount removed stayed";
 }
 
+// A directory this mount changes answers the kernel's next getattr from the change's own
+// answer (client-fuse/fresh_dirs.h): making and removing names in it asks the controller
+// for almost no getattr, and what stat shows stays true: the link count and mtime after
+// each change, this mount's chmod at once, the other mount's chmod within the timeout.
+TEST_F(TwoMounts, DirectoryAttributesComeWithTheChangeAndStayTrue) {
+  constexpr int kDirs = 100;
+  const std::filesystem::path d = a_ / "fresh";
+  ASSERT_EQ(::mkdir(d.c_str(), 0755), 0) << errno_text(errno);
+  auto sub = [&](int i) { return (d / ("s" + std::to_string(i))).string(); };
+  const std::string getattrs = "zhsm_controller_requests_total{op=\"getattr\"}";
+  const Cluster& cluster = Cluster::get();
+  const double before = cluster.controller_metric(getattrs);
+  ASSERT_GE(before, 0) << "no getattr counter in the controller's metrics";
+  int64_t last_mtime = 0;
+  for (int i = 0; i < kDirs; ++i) {
+    ASSERT_EQ(::mkdir(sub(i).c_str(), 0755), 0) << i << ": " << errno_text(errno);
+    struct stat st {};
+    ASSERT_EQ(::stat(d.c_str(), &st), 0) << errno_text(errno);
+    ASSERT_EQ(st.st_nlink, static_cast<nlink_t>(2 + i + 1)) << "after mkdir " << i;
+    const int64_t mtime = st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    ASSERT_GE(mtime, last_mtime) << "the directory's mtime went back after mkdir " << i;
+    last_mtime = mtime;
+  }
+  for (int i = 0; i < kDirs; ++i) {
+    ASSERT_EQ(::rmdir(sub(i).c_str()), 0) << i << ": " << errno_text(errno);
+    struct stat st {};
+    ASSERT_EQ(::stat(d.c_str(), &st), 0) << errno_text(errno);
+    ASSERT_EQ(st.st_nlink, static_cast<nlink_t>(2 + kDirs - i - 1)) << "after rmdir " << i;
+  }
+  const double asked = cluster.controller_metric(getattrs) - before;
+  EXPECT_LT(asked, kDirs / 4) << "the controller answered " << asked << " getattrs for "
+                              << 2 * kDirs << " changes with a stat after each";
+
+  // This mount's chmod shows at once, also after a change that brings fresh attributes.
+  ASSERT_EQ(::chmod(d.c_str(), 0700), 0) << errno_text(errno);
+  ASSERT_EQ(::mkdir(sub(0).c_str(), 0755), 0) << errno_text(errno);
+  struct stat st {};
+  ASSERT_EQ(::stat(d.c_str(), &st), 0) << errno_text(errno);
+  EXPECT_EQ(st.st_mode & 07777, 0700u) << "a stat after this mount's chmod showed the old mode";
+
+  // The other mount's chmod shows here within the timeout, changes here or not.
+  const std::filesystem::path other = b_ / "fresh";
+  ASSERT_TRUE(eventually([&] { return present(other); }, kVisible));
+  ASSERT_EQ(::chmod(other.c_str(), 0750), 0) << errno_text(errno);
+  int made = 1;
+  EXPECT_TRUE(eventually([&] {
+    if (::mkdir(sub(made).c_str(), 0755) == 0) ++made;
+    struct stat s {};
+    return ::stat(d.c_str(), &s) == 0 && (s.st_mode & 07777) == 0750;
+  }, kVisible)) << "the other mount's chmod never showed";
+}
+
 // Both mounts run with the readahead zhsm-fuse sets (read_ahead_kb, default 4 MiB), not
 // the kernel's 128 KiB for a new FUSE device.
 TEST_F(TwoMounts, MountsHaveTheirReadahead) {
