@@ -1,5 +1,9 @@
--- zhsm schema, migration 6: the removals and the making of nodes as server-side functions
--- (doc/architecture.md, "Decisions": why these transactions run inside PostgreSQL).
+-- zhsm schema, migration 6: the removals, the making of nodes and a small file's commit as
+-- server-side functions (doc/architecture.md, "Decisions": why these transactions run
+-- inside PostgreSQL).
+--
+-- All are PL/pgSQL, whose statements are planned once per session (a LANGUAGE sql
+-- function with a data-modifying statement is planned again at every call).
 --
 -- Each function is the whole transaction the controller used to send statement by
 -- statement (6 to 14 round trips); called as one statement without BEGIN and COMMIT, it
@@ -66,11 +70,15 @@ END $$;
 -- p_nlink_delta). Its row after the change.
 CREATE FUNCTION zhsm_touch_dir(p_dir bigint, p_now_ns bigint, p_nlink_delta integer)
 RETURNS inodes
-LANGUAGE sql VOLATILE AS $$
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  d inodes;
+BEGIN
   UPDATE inodes SET mtime_ns = p_now_ns, ctime_ns = p_now_ns, nlink = nlink + p_nlink_delta,
     version = version + 1
-  WHERE ino = p_dir RETURNING *
-$$;
+  WHERE ino = p_dir RETURNING * INTO d;
+  RETURN d;
+END $$;
 
 -- unlink (p_dir_only false) or rmdir (true) of entry p_name in directory p_parent at
 -- p_now_ns: the entry goes, the directory is touched, the victim loses its link and is
@@ -163,4 +171,69 @@ BEGIN
   RETURNING inodes.ino INTO new_ino;
   INSERT INTO dentries (parent, name, ino) VALUES (p_parent, p_name, new_ino);
   dir := zhsm_touch_dir(p_parent, p_now_ns, CASE WHEN is_dir THEN 1 ELSE 0 END);
+END $$;
+
+-- The end of commitData, after the chunk updates, in one statement: chunks at index p_keep
+-- and past are dropped (their copies queued for deletion at p_now_ms), chunk p_keep - 1 is
+-- clipped to p_last_size bytes (its SHA-256 becomes unknown), and the inode gets size
+-- p_size, mtime p_mtime_ns, ctime p_now_ns and its new inline bytes: p_data when
+-- p_inline_action = 1, none when 2, else the old ones; cut to the size when it is below
+-- p_inline_max so that cut bytes never come back; none when the size passes p_inline_max
+-- or chunks remain. Every part of the statement sees the chunks as they were before it.
+-- The inode's row after the change.
+CREATE FUNCTION zhsm_commit_end(p_ino bigint, p_size bigint, p_mtime_ns bigint, p_now_ns bigint,
+                                p_keep bigint, p_now_ms bigint, p_last_size bigint,
+                                p_inline_action integer, p_data bytea, p_inline_max bigint)
+RETURNS inodes
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  r inodes;
+BEGIN
+  WITH gone AS (DELETE FROM chunks WHERE ino = p_ino AND idx >= p_keep RETURNING uuid),
+  queued AS (INSERT INTO deletions (backend_id, uuid, queued_at)
+             SELECT c.backend_id, c.uuid, p_now_ms FROM gone g
+             JOIN chunk_copies c ON c.uuid = g.uuid ON CONFLICT DO NOTHING),
+  clipped AS (UPDATE chunks SET size = p_last_size, sha256 = ''::bytea
+              WHERE ino = p_ino AND idx = p_keep - 1 AND size > p_last_size)
+  UPDATE inodes i SET size = p_size, mtime_ns = p_mtime_ns, ctime_ns = p_now_ns,
+    version = version + 1,
+    inline_data = (SELECT CASE
+      WHEN p_size > p_inline_max OR EXISTS (SELECT 1 FROM chunks WHERE ino = p_ino AND idx < p_keep)
+        THEN NULL
+      WHEN p_size < p_inline_max THEN substring(v from 1 for p_size::int)
+      ELSE v END
+      FROM (SELECT CASE p_inline_action WHEN 1 THEN p_data WHEN 2 THEN NULL
+                   ELSE i.inline_data END AS v) s)
+  WHERE i.ino = p_ino RETURNING i.* INTO r;
+  RETURN r;
+END $$;
+
+-- A commitData without chunk updates (a small file's close) as one statement: locks inode
+-- p_ino, then (reading the token after the lock, as the transaction does) checks that
+-- token p_token is for it, grants writing (mode 1, 2 or 3) and has not expired at p_now_ms,
+-- and that the inode is a regular file (type 0); then zhsm_commit_end. Status 0 and the
+-- inode's row after the change, or status 1 and nothing changed when any check fails:
+-- the controller then runs the transaction, which words the error.
+CREATE FUNCTION zhsm_commit_small(p_ino bigint, p_token bigint, p_size bigint,
+                                  p_mtime_ns bigint, p_now_ns bigint, p_keep bigint,
+                                  p_now_ms bigint, p_last_size bigint, p_inline_action integer,
+                                  p_data bytea, p_inline_max bigint,
+                                  OUT status integer, OUT attrs inodes)
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  f record;
+  t record;
+BEGIN
+  status := 1;
+  SELECT type INTO f FROM inodes WHERE ino = p_ino FOR UPDATE;
+  IF NOT FOUND OR f.type <> 0 THEN
+    RETURN;
+  END IF;
+  SELECT ino, mode, expires_at_ms INTO t FROM tokens WHERE id = p_token;
+  IF NOT FOUND OR t.ino <> p_ino OR t.mode NOT IN (1, 2, 3) OR t.expires_at_ms < p_now_ms THEN
+    RETURN;
+  END IF;
+  attrs := zhsm_commit_end(p_ino, p_size, p_mtime_ns, p_now_ns, p_keep, p_now_ms, p_last_size,
+                           p_inline_action, p_data, p_inline_max);
+  status := 0;
 END $$;

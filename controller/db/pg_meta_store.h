@@ -135,6 +135,8 @@ class PgMetaStore : public MetaStore, public PlacementStore {
   RemoveResult remove(uint64_t parent, std::string_view name, bool dir_only);
   // Adds a token for the inode (truncating it first if asked) and reads its layout;
   // `is_new`: the inode was inserted by this transaction (no chunks, no bytes).
+  // commitData without chunk updates in one statement, or nullopt when a check failed.
+  std::optional<InodeAttr> commit_small(const CommitArgs& args);
   // create of a new file in one statement without a transaction around it, or nullopt.
   std::optional<OpenResult> create_new(const CreateArgs& args);
   // open for reading only, in one statement without a transaction around it.

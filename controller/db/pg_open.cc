@@ -105,31 +105,18 @@ void prepare_open_statements(pqxx::connection& c) {
             "INSERT INTO chunk_copies (uuid, backend_id, state, version) VALUES ($1, $2, 0, $3) "
             "ON CONFLICT (uuid, backend_id) DO UPDATE SET state = 0, version = excluded.version");
   c.prepare("backend_exists", "SELECT 1 FROM backends WHERE id = $1");
-  // The end of commitData in one statement, after the chunk updates: chunks at index $5
-  // and past are dropped (their copies queued for deletion at $6), chunk $5 - 1 is
-  // clipped to $7 bytes (its SHA-256 becomes unknown), and the inode gets size $2, mtime
-  // $3, ctime $4 and its new inline bytes: $9 when $8 = 1, none when $8 = 2, else the old
-  // ones; cut to the size when it is below inline_max ($10) so that cut bytes never come
-  // back; none when the size passes inline_max or chunks remain. Every part of the
-  // statement sees the chunks as they were before it. Returns the inode's attributes.
+  // The end of commitData, after the chunk updates (zhsm_commit_end, migration 006).
+  // Returns the inode's attributes.
   c.prepare("ino_commit",
-            "WITH gone AS (DELETE FROM chunks WHERE ino = $1::bigint AND idx >= $5::bigint "
-            "RETURNING uuid), "
-            "queued AS (INSERT INTO deletions (backend_id, uuid, queued_at) "
-            "SELECT c.backend_id, c.uuid, $6::bigint "
-            "FROM gone g JOIN chunk_copies c ON c.uuid = g.uuid "
-            "ON CONFLICT DO NOTHING), "
-            "clipped AS (UPDATE chunks SET size = $7::bigint, sha256 = ''::bytea "
-            "WHERE ino = $1 AND idx = $5 - 1 AND size > $7) "
-            "UPDATE inodes i SET size = $2::bigint, mtime_ns = $3::bigint, ctime_ns = $4::bigint, "
-            "version = version + 1, "
-            "inline_data = (SELECT CASE "
-            "WHEN $2 > $10::bigint OR EXISTS (SELECT 1 FROM chunks WHERE ino = $1 AND idx < $5) "
-            "THEN NULL "
-            "WHEN $2 < $10 THEN substring(v from 1 for $2::int) ELSE v END "
-            "FROM (SELECT CASE $8::int WHEN 1 THEN $9::bytea WHEN 2 THEN NULL "
-            "ELSE i.inline_data END AS v) s) "
-            "WHERE i.ino = $1 RETURNING " + attr_columns("i."));
+            "SELECT " + cols + " FROM zhsm_commit_end($1::bigint, $2::bigint, $3::bigint, "
+            "$4::bigint, $5::bigint, $6::bigint, $7::bigint, $8::integer, $9::bytea, "
+            "$10::bigint)");
+  // A commitData without chunk updates, whole (zhsm_commit_small): the status, then the
+  // inode's attributes after it (NULL unless the status is 0).
+  c.prepare("commit_small",
+            "SELECT status, " + attr_columns("(attrs).") + " FROM zhsm_commit_small("
+            "$1::bigint, $2::bigint, $3::bigint, $4::bigint, $5::bigint, $6::bigint, "
+            "$7::bigint, $8::bigint, $9::integer, $10::bytea, $11::bigint)");
   c.prepare("tok_expire",
             "DELETE FROM tokens WHERE id IN (SELECT id FROM tokens WHERE expires_at_ms < $1 "
             "ORDER BY expires_at_ms LIMIT $2) RETURNING ino");
@@ -332,7 +319,50 @@ TokenInfo PgMetaStore::renew_token(uint64_t token_id) {
 
 InodeAttr PgMetaStore::commit_data(const CommitArgs& a) {
   check_commit(a, settings_);
+  if (a.chunks.empty()) {
+    if (auto attr = commit_small(a)) return *attr;
+  }
   return txn("commitData", [&](InodeTxn& t) { return commit_in(t, a); });
+}
+
+namespace {
+
+// The parameters of zhsm_commit_end that follow from a commit and the settings.
+struct CommitEnd {
+  int64_t keep;       // chunks kept: those holding bytes below the size; none when inline
+  int64_t last_size;  // bytes of the last chunk kept
+  int inline_action;  // 1 set the inline bytes, 2 drop them, 0 keep them
+  std::string data;   // the inline bytes when set
+
+  CommitEnd(const CommitArgs& a, const Settings& settings) {
+    const uint64_t cs = settings.chunk_size;
+    const uint64_t k = a.set_inline ? 0 : (a.size + cs - 1) / cs;
+    keep = static_cast<int64_t>(k);
+    last_size = static_cast<int64_t>(k == 0 ? 0 : a.size - (k - 1) * cs);
+    inline_action = a.set_inline ? 1 : a.drop_inline ? 2 : 0;
+    if (a.set_inline) data = a.inline_data.substr(0, a.size);
+  }
+};
+
+}  // namespace
+
+// A commit without chunk updates in one statement without BEGIN and COMMIT, its own
+// synchronously committed transaction (zhsm_commit_small); nullopt when a check failed
+// and nothing changed (the transaction then finds the error). Running it again after a
+// lost connection sets the same values.
+std::optional<InodeAttr> PgMetaStore::commit_small(const CommitArgs& a) {
+  const int64_t now = now_ns();
+  const CommitEnd end(a, settings_);
+  return runner_.run<pqxx::nontransaction>(
+      "commitData", [&](pqxx::nontransaction& tx) -> std::optional<InodeAttr> {
+        auto r = tx.exec_prepared(
+            "commit_small", static_cast<int64_t>(a.ino), static_cast<int64_t>(a.token_id),
+            static_cast<int64_t>(a.size), a.mtime_ns, now, end.keep, now / 1000000,
+            end.last_size, end.inline_action, bytes_param(end.data),
+            static_cast<int64_t>(settings_.inline_max));
+        if (r[0][0].as<int>() != 0) return std::nullopt;
+        return attr_from_row(r[0], 1);
+      });
 }
 
 std::vector<CommitOutcome> PgMetaStore::commit_data_batch(
@@ -375,16 +405,11 @@ InodeAttr PgMetaStore::commit_in(InodeTxn& t, const CommitArgs& a) {
   if (attr_from_row(r[0]).type != proto::FileType::REGULAR)
     throw Error(Errc::invalid, fmt::format("commitData: inode {} is not a regular file", a.ino));
   for (const auto& u : a.chunks) apply_chunk_update(t, a.ino, u);
-  // Chunks kept: those holding bytes below the size; none when the data goes inline.
-  const uint64_t cs = settings_.chunk_size;
-  const uint64_t keep = a.set_inline ? 0 : (a.size + cs - 1) / cs;
-  const uint64_t last_size = keep == 0 ? 0 : a.size - (keep - 1) * cs;
-  const int inline_action = a.set_inline ? 1 : a.drop_inline ? 2 : 0;
-  std::string data = a.set_inline ? a.inline_data.substr(0, a.size) : std::string();
-  auto c = t.tx().exec_prepared(
-      "ino_commit", ino, static_cast<int64_t>(a.size), a.mtime_ns, t.now_ns(),
-      static_cast<int64_t>(keep), t.now_ms(), static_cast<int64_t>(last_size), inline_action,
-      bytes_param(data), static_cast<int64_t>(settings_.inline_max));
+  const CommitEnd end(a, settings_);
+  auto c = t.tx().exec_prepared("ino_commit", ino, static_cast<int64_t>(a.size), a.mtime_ns,
+                                t.now_ns(), end.keep, t.now_ms(), end.last_size,
+                                end.inline_action, bytes_param(end.data),
+                                static_cast<int64_t>(settings_.inline_max));
   return attr_from_row(c[0]);
 }
 

@@ -4,6 +4,9 @@
 #include <pqxx/connection>
 #include <pqxx/nontransaction>
 
+#include <chrono>
+#include <thread>
+
 #include "controller/db/pg_test_fixture.h"
 
 namespace zhsm {
@@ -19,8 +22,18 @@ TEST_F(ReconnectTest, KilledSessionsAreReplaced) {
     tx.exec(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
         "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+    // pg_terminate_backend only signals; wait (at most 10 s) until the sessions are gone.
+    bool gone = false;
+    for (int i = 0; i < 1000 && !gone; ++i) {
+      gone = tx.exec("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                     "AND pid <> pg_backend_pid()")[0][0]
+                 .as<long>() == 0;
+      if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_TRUE(gone) << "the store's sessions were not terminated";
   }
-  // Each pooled connection is broken now; every call reconnects and succeeds.
+  // Each pooled connection is broken now, while idle; every call (a change sent as one
+  // statement among them) notices that before sending, reconnects and succeeds.
   for (int i = 0; i < 4; ++i) mkdir(1, "after" + std::to_string(i));
   EXPECT_EQ(store().getattr(1).nlink, 7u);
 }
