@@ -22,15 +22,9 @@ void prepare_inode_statements(pqxx::connection& c) {
   c.prepare("ino_get_lock_relax",
             "SELECT " + cols + ", parent, " + relax + " FROM inodes WHERE ino = $1 FOR UPDATE");
   c.prepare("dent_get", "SELECT ino FROM dentries WHERE parent = $1 AND name = $2");
-  c.prepare("ino_insert",
-            "INSERT INTO inodes (fsid, type, mode, uid, gid, nlink, size, rdev, atime_ns, "
-            "mtime_ns, ctime_ns, version, parent, symlink) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $9, 1, $10, "
-            "CASE WHEN $2 = 2::smallint THEN $11::bytea END) RETURNING ino");
   // A new regular file named $8 in directory $6 (locked by the caller), its entry and the
   // touch of the directory, unless the name exists. Returns (ino, created): the new inode
-  // or the one the name already names. The entry's foreign key is checked at the end of
-  // the statement, when the inode exists.
+  // or the one the name already names.
   c.prepare("ino_insert_file",
             "WITH old AS (SELECT ino FROM dentries "
             "WHERE parent = $6::bigint AND name = $8::bytea), "
@@ -95,21 +89,6 @@ std::optional<uint64_t> InodeTxn::entry(uint64_t parent, std::string_view name) 
   auto r = tx_.exec_prepared("dent_get", static_cast<int64_t>(parent), bytes_param(name));
   if (r.empty()) return std::nullopt;
   return r[0][0].as<uint64_t>();
-}
-
-InodeRow InodeTxn::insert_inode(proto::FileType type, uint32_t mode, uint32_t uid, uint32_t gid,
-                                uint32_t nlink, uint64_t rdev, uint64_t parent,
-                                std::string_view symlink_target) {
-  InodeRow row{new_inode_attr(type, mode, uid, gid, nlink, rdev, symlink_target, now_ns_),
-               parent};
-  auto& a = row.attr;
-  auto r = tx_.exec_prepared(
-      "ino_insert", uuid_param(a.fsid), static_cast<int>(type), static_cast<int64_t>(a.mode),
-      static_cast<int64_t>(uid), static_cast<int64_t>(gid), static_cast<int64_t>(nlink),
-      static_cast<int64_t>(a.size), static_cast<int64_t>(rdev), now_ns_,
-      static_cast<int64_t>(parent), bytes_param(symlink_target));
-  a.ino = r[0][0].as<uint64_t>();
-  return row;
 }
 
 std::optional<InodeRow> InodeTxn::insert_file(uint32_t mode, uint32_t uid, uint32_t gid,

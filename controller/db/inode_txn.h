@@ -68,10 +68,6 @@ class InodeTxn {
   // The inode an entry names, or nullopt.
   std::optional<uint64_t> entry(uint64_t parent, std::string_view name);
 
-  // Inserts a new inode (version 1, all times now) and returns it.
-  InodeRow insert_inode(proto::FileType type, uint32_t mode, uint32_t uid, uint32_t gid,
-                        uint32_t nlink, uint64_t rdev, uint64_t parent,
-                        std::string_view symlink_target);
   // Looks up `name` in directory `parent` and, when no entry has it, inserts a new regular
   // file (version 1, all times now, nlink 1) with that entry and touches the directory
   // (touch_dir(parent, 0)), all in one statement. The caller holds the directory's lock
