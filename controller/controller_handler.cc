@@ -20,7 +20,21 @@ awaitable<void> ControllerHandler::handle(proto::Request::Reader req,
                                           proto::Response::Builder resp) {
   const std::string_view op = request_name(req.which());
   auto& metrics = service_.metrics();
-  metrics.add("zhsm_controller_requests_total", 1, fmt::format("op=\"{}\"", op));
+  const std::string op_label = fmt::format("op=\"{}\"", op);
+  metrics.add("zhsm_controller_requests_total", 1, op_label);
+  // Time from the decoded request to its answer, errors included (the reply's encoding and
+  // send are not in it).
+  struct Timer {
+    Metrics& metrics;
+    const std::string& label;
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+    ~Timer() {
+      metrics.add("zhsm_controller_request_seconds_sum",
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+                  label);
+      metrics.add("zhsm_controller_request_seconds_count", 1, label);
+    }
+  } timer{metrics, op_label};
   try {
     co_await dispatch(req, resp);
   } catch (const Error& e) {

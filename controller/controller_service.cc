@@ -15,6 +15,10 @@ ControllerService::ControllerService(MetaStore& store, asio::thread_pool& pool, 
   metrics_.describe("zhsm_controller_requests_total", "counter", "Requests served, by op");
   metrics_.describe("zhsm_controller_errors_total", "counter",
                     "Requests answered with an error, by op and code");
+  metrics_.describe("zhsm_controller_request_seconds_sum", "counter",
+                    "Time from a decoded request to its answer, by op");
+  metrics_.describe("zhsm_controller_request_seconds_count", "counter",
+                    "Requests timed in zhsm_controller_request_seconds_sum, by op");
   metrics_.describe("zhsm_controller_db_seconds_sum", "counter",
                     "Time spent in database calls");
   metrics_.describe("zhsm_controller_db_seconds_count", "counter", "Database calls made");
