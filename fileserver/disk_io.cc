@@ -139,6 +139,15 @@ void DiskIo::fsync(const File& f) const {
   if (r < 0) fail(errno, "fsync", f.path());
 }
 
+bool DiskIo::start_writeback(const File& f, uint64_t offset, uint64_t length) const {
+  if (injected("writeback", f.path()) != 0) return false;
+  int r;
+  do r = ::sync_file_range(f.fd(), static_cast<off_t>(offset), static_cast<off_t>(length),
+                           SYNC_FILE_RANGE_WRITE);
+  while (r < 0 && errno == EINTR);
+  return r == 0;
+}
+
 struct stat DiskIo::fstat(const File& f) const {
   struct stat st {};
   if (::fstat(f.fd(), &st) < 0) fail(errno, "stat", f.path());

@@ -95,6 +95,8 @@ class WriteSession {
   uint64_t base_version_ = 0;
   File file_;          // the temporary object file in ROOT/tmp/
   uint64_t size_ = 0;  // data bytes (the file is 4096 bytes longer)
+  // Data bytes below which writeback has been started (ObjectStore::write).
+  uint64_t writeback_started_ = 0;
   // While every write so far appended at the end of data that started empty, the
   // SHA-256 is computed as the data arrives; otherwise the commit reads the file again.
   bool sequential_ = true;

@@ -44,8 +44,10 @@ struct Faults {
   void disarm() { arm("", 0); }
   int check(std::string_view o) {
     std::lock_guard l(mu);
+    if (o == "writeback") ++writebacks;
     return o == op ? err : 0;
   }
+  int writebacks = 0;  // start_writeback calls seen
 };
 
 class ObjectStoreTest : public ::testing::Test {
@@ -397,6 +399,34 @@ TEST_F(ObjectStoreTest, CorruptHeadIsAnIoError) {
     EXPECT_EQ(e.code(), Errc::io);
     EXPECT_NE(std::string(e.what()).find(shard_path(root_, id).string()), std::string::npos);
   }
+}
+
+// A session that grows starts the disk's writeback every 4 MiB, so its commit's fsync
+// finds little left to write; a small one leaves it all to the fsync. A refused start
+// changes nothing: it is tried again at the next write, and the data and checksum are
+// those written.
+TEST_F(ObjectStoreTest, LargeSessionsStartWritebackAsTheyGrow) {
+  auto small = random_bytes(3 << 20, 30);
+  put(Uuid::random(), small);
+  EXPECT_EQ(faults_.writebacks, 0);
+
+  auto large = random_bytes(10 << 20, 31);
+  auto id = Uuid::random();
+  auto r = put(id, large);
+  EXPECT_EQ(faults_.writebacks, 2);  // at 4 and at 8 MiB
+  EXPECT_EQ(r.sha256, sha256(large.data(), large.size()));
+  EXPECT_EQ(get(id, 0, large.size()), large);
+
+  faults_.writebacks = 0;
+  faults_.arm("writeback", EIO);
+  auto refused = random_bytes(6 << 20, 32);
+  auto id2 = Uuid::random();
+  auto r2 = put(id2, refused);
+  faults_.disarm();
+  EXPECT_EQ(faults_.writebacks, 3);  // at 4, 5 and 6 MiB: each refused, so tried again
+  EXPECT_EQ(r2.sha256, sha256(refused.data(), refused.size()));
+  EXPECT_EQ(get(id2, 0, refused.size()), refused);
+  EXPECT_EQ(temp_files(), 0u);
 }
 
 // Disk full in the middle of a session: the session ends, its temp file goes, and

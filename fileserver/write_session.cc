@@ -15,6 +15,10 @@ namespace zhsm::fileserver {
 namespace {
 
 constexpr size_t kHashPiece = 1u << 20;
+// A session that grew by this much since the last start of writeback starts the next:
+// the disk writes while the rest of the object arrives, instead of all of it in the
+// commit's fsync (see ObjectStore::write).
+constexpr uint64_t kWritebackStep = 4u << 20;
 
 void check_extent(const WriteSession& s, uint64_t offset, uint64_t length) {
   if (offset > kMaxObjectSize || length > kMaxObjectSize - offset)
@@ -114,6 +118,15 @@ void ObjectStore::write(WriteSession& s, uint64_t offset, const void* data, size
   else
     s.sequential_ = false;
   s.size_ = std::max(s.size_, offset + n);
+  // A large object written in one go would otherwise sit in the page cache until the
+  // commit's fsync writes all of it, after the last byte arrived (the kernel's own
+  // background writeback starts only past a tenth or so of memory). Starting it every few
+  // MiB overlaps the disk's work with the transfer; rewrites below the mark are left to
+  // the fsync.
+  if (s.size_ - s.writeback_started_ >= kWritebackStep &&
+      io_.start_writeback(s.file_, kHeadBlockSize + s.writeback_started_,
+                          s.size_ - s.writeback_started_))
+    s.writeback_started_ = s.size_;
 }
 
 void ObjectStore::truncate(WriteSession& s, uint64_t length) {
