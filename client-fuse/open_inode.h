@@ -62,8 +62,10 @@ class OpenInode {
   // Some token of this inode that allows writing, if any (0: none).
   uint64_t write_token();
 
-  // Bytes [offset, offset+length) clipped to the file size, holes as zeros.
-  std::string read(uint64_t token_id, uint64_t offset, uint64_t length);
+  // Bytes [offset, offset+length) clipped to the file size, holes as zeros, into `out`
+  // (room for `length` bytes; nothing past the returned count is written). Returns the
+  // count.
+  uint64_t read(uint64_t token_id, uint64_t offset, uint64_t length, char* out);
   // Writes at `offset`, or with `append` at the end of the file as the cluster knows it
   // (append() below); returns the bytes written (all of them, or it throws).
   uint64_t write(uint64_t token_id, uint64_t offset, const char* data, uint64_t length,
@@ -166,6 +168,7 @@ class OpenInode {
   // Asks the controller for the current data map (dataMap) and loads it.
   void refresh_locked(uint64_t token_id);
   uint64_t write_locked(uint64_t token_id, uint64_t offset, const char* data, uint64_t length);
+  // Fills all of out[0, length): the bytes read, zeros for holes and past the chunk's end.
   void read_piece(uint64_t token_id, uint64_t index, uint64_t chunk_offset, uint64_t length,
                   char* out);
   uint64_t read_object(RpcClient& link, uint64_t token_id, const Uuid& backend, const Uuid& uuid,

@@ -14,26 +14,35 @@ namespace {
 constexpr uint64_t kMaxReadObject = 4 << 20;
 }
 
-std::string OpenInode::read(uint64_t token_id, uint64_t offset, uint64_t length) {
+uint64_t OpenInode::read(uint64_t token_id, uint64_t offset, uint64_t length, char* out) {
   if (stale_.load()) refresh_if_stale(token_id);  // another mount changed the file
   std::shared_lock lock(mu_);
   uint64_t n = clip_to_size(offset, length, size_);
-  std::string out(n, '\0');
-  if (n == 0) return out;
+  if (n == 0) return 0;
   if (inline_) {
     uint64_t have = clip_to_size(offset, n, inline_data_.size());
-    std::memcpy(out.data(), inline_data_.data() + offset, have);
-    return out;
+    std::memcpy(out, inline_data_.data() + offset, have);
+    std::memset(out + have, 0, n - have);
+    return n;
   }
   for (const auto& p : map_range(offset, n, ctx_.geometry.chunk_size, kMaxReadObject))
-    read_piece(token_id, p.index, p.chunk_offset, p.length, out.data() + p.range_offset);
-  return out;
+    read_piece(token_id, p.index, p.chunk_offset, p.length, out + p.range_offset);
+  return n;
 }
 
 void OpenInode::read_piece(uint64_t token_id, uint64_t index, uint64_t chunk_offset,
                            uint64_t length, char* out) {
   Errc error = Errc::ok;
   std::string message;
+  uint64_t got = 0;  // bytes of out filled from the object; the rest reads as zeros
+  struct ZeroRest {
+    char* out;
+    uint64_t length;
+    uint64_t& got;
+    ~ZeroRest() {
+      if (got < length) std::memset(out + got, 0, length - got);
+    }
+  } zero_rest{out, length, got};
   if (auto s = sessions_.find(index); s != sessions_.end()) {
     uint64_t want = clip_to_size(chunk_offset, length, s->second.length);
     if (want == 0) return;
@@ -42,8 +51,8 @@ void OpenInode::read_piece(uint64_t token_id, uint64_t index, uint64_t chunk_off
     } catch (const Error& e) {
       data_failure("write", e.code(), e.what(), s->second.uuid, s->second.link->address());
     }
-    read_object(*s->second.link, token_id, s->second.backend, s->second.uuid, chunk_offset, want,
-                s->second.id, out, error, message);
+    got = read_object(*s->second.link, token_id, s->second.backend, s->second.uuid, chunk_offset,
+                      want, s->second.id, out, error, message);
     if (error != Errc::ok)
       data_failure("read", error, message, s->second.uuid, s->second.link->address());
     return;
@@ -58,10 +67,11 @@ void OpenInode::read_piece(uint64_t token_id, uint64_t index, uint64_t chunk_off
     server = copy.address;
     auto link = ctx_.servers.get(copy.address);
     error = Errc::ok;
-    read_object(*link, token_id, copy.backend, c->second.uuid, chunk_offset, want, 0, out, error,
-                message);
+    got = read_object(*link, token_id, copy.backend, c->second.uuid, chunk_offset, want, 0, out,
+                      error, message);
     if (error == Errc::ok) return;
   }
+  got = 0;
   data_failure("read", error == Errc::ok ? Errc::io : error, message, c->second.uuid, server);
 }
 

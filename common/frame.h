@@ -66,4 +66,26 @@ using FrameBytes = std::vector<uint8_t, UninitializedAllocator<uint8_t>>;
 // send, copying each segment once.
 FrameBytes encode_frame(capnp::MessageBuilder& message);
 
+// A frame to send without copying its message: the length prefix and segment table in
+// a small buffer of its own, then the message's segments where the builder holds them,
+// all handed to one gathered write (buffers()). Owns the builder, which must not change
+// once the frame is made. Moving a frame keeps its buffers valid.
+class OutFrame {
+ public:
+  OutFrame() = default;
+  // Throws Error(invalid) when the message exceeds kMaxFrameBytes.
+  explicit OutFrame(std::unique_ptr<capnp::MallocMessageBuilder> message);
+
+  // The frame's bytes in order, for asio::async_write.
+  const std::vector<asio::const_buffer>& buffers() const { return buffers_; }
+  // Bytes on the wire, the length prefix included.
+  size_t size() const { return size_; }
+
+ private:
+  std::unique_ptr<capnp::MallocMessageBuilder> message_;
+  std::vector<uint8_t> header_;
+  std::vector<asio::const_buffer> buffers_;
+  size_t size_ = 0;
+};
+
 }  // namespace zhsm

@@ -8,9 +8,20 @@
 #include <gtest/gtest.h>
 
 #include "capnp/zhsm.capnp.h"
+#include "common/error.h"
 
 namespace zhsm {
 namespace {
+
+// The gathered buffers of an OutFrame, one after the other.
+std::vector<uint8_t> joined(const OutFrame& frame) {
+  std::vector<uint8_t> out;
+  for (const auto& b : frame.buffers()) {
+    const auto* p = static_cast<const uint8_t*>(b.data());
+    out.insert(out.end(), p, p + b.size());
+  }
+  return out;
+}
 
 void expect_flat_form(capnp::MessageBuilder& message) {
   FrameBytes frame = encode_frame(message);
@@ -43,6 +54,39 @@ TEST(Frame, SeveralSegmentsAreTheFlatArray) {
     SCOPED_TRACE(pieces);
     EXPECT_GE(message.getSegmentsForOutput().size(), 2u);
     expect_flat_form(message);
+  }
+}
+
+// An OutFrame sends the same bytes as encode_frame, without copying the segments: its
+// buffers point into the builder it owns, and stay valid when the frame is moved.
+TEST(Frame, GatheredFrameIsTheEncodedFrame) {
+  for (int pieces : {0, 1, 2, 5}) {
+    SCOPED_TRACE(pieces);
+    auto message = std::make_unique<capnp::MallocMessageBuilder>(
+        16, capnp::AllocationStrategy::FIXED_SIZE);
+    auto env = message->initRoot<proto::Envelope>();
+    env.setRequestId(11);
+    env.initResponse().initError().setMessage(std::string(1000 * pieces + 3, 'q'));
+    FrameBytes encoded = encode_frame(*message);
+    const void* first_segment = message->getSegmentsForOutput()[0].begin();
+    OutFrame frame(std::move(message));
+    OutFrame moved = std::move(frame);
+    EXPECT_EQ(moved.size(), encoded.size());
+    EXPECT_EQ(joined(moved), std::vector<uint8_t>(encoded.begin(), encoded.end()));
+    ASSERT_GE(moved.buffers().size(), 2u);
+    EXPECT_EQ(moved.buffers()[1].data(), first_segment);
+  }
+}
+
+TEST(Frame, GatheredFrameRefusesAnOversizedMessage) {
+  auto message = std::make_unique<capnp::MallocMessageBuilder>();
+  auto env = message->initRoot<proto::Envelope>();
+  env.initResponse().initError().setMessage(std::string(kMaxFrameBytes, 'x'));
+  try {
+    OutFrame frame(std::move(message));
+    FAIL() << "an oversized message was framed";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::invalid);
   }
 }
 

@@ -93,7 +93,7 @@ struct RpcClient::Impl : std::enable_shared_from_this<RpcClient::Impl> {
   // while a composed read or write still in progress finishes on its own reference.
   std::shared_ptr<tcp::socket> socket;
   std::unordered_map<uint64_t, Pending> pending;
-  std::deque<FrameBytes> queue;
+  std::deque<OutFrame> queue;
   bool writing = false;
 
   Impl(asio::io_context& io_, std::string address_)
@@ -122,7 +122,7 @@ struct RpcClient::Impl : std::enable_shared_from_this<RpcClient::Impl> {
     fail_all(Errc::disconnected, "connection to " + address + " lost: " + why);
   }
 
-  void submit(uint64_t id, FrameBytes frame, std::chrono::milliseconds timeout,
+  void submit(uint64_t id, OutFrame frame, std::chrono::milliseconds timeout,
               std::function<void(Reply)> done) {
     auto timer = std::make_unique<asio::steady_timer>(strand, timeout);
     timer->async_wait([self = shared_from_this(), id](boost::system::error_code ec) {
@@ -180,7 +180,7 @@ struct RpcClient::Impl : std::enable_shared_from_this<RpcClient::Impl> {
       auto frame = std::move(queue.front());
       queue.pop_front();
       boost::system::error_code ec;
-      co_await asio::async_write(*sock, asio::buffer(frame),
+      co_await asio::async_write(*sock, frame.buffers(),
                                  asio::redirect_error(asio::use_awaitable, ec));
       if (gen != generation) co_return;
       if (ec) {
@@ -238,14 +238,14 @@ const std::string& RpcClient::address() const { return impl_->address; }
 void RpcClient::start_call(const RequestFiller& fill, std::chrono::milliseconds timeout,
                            std::function<void(Reply)> done) {
   uint64_t id = impl_->next_id.fetch_add(1);
-  FrameBytes frame;
+  OutFrame frame;
   try {
-    capnp::MallocMessageBuilder mb;
-    auto env = mb.initRoot<proto::Envelope>();
+    auto mb = std::make_unique<capnp::MallocMessageBuilder>();
+    auto env = mb->initRoot<proto::Envelope>();
     env.setRequestId(id);
     env.setDeadlineMs(now_ms() + static_cast<uint64_t>(timeout.count()));
     fill(env.initRequest());
-    frame = encode_frame(mb);
+    frame = OutFrame(std::move(mb));
   } catch (const Error& e) {
     asio::post(impl_->strand, [done = std::move(done), e] { done(Reply::failure(e.code(), e.what())); });
     return;

@@ -65,8 +65,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   awaitable<void> handle_one(kj::Array<capnp::word> words) {
     uint64_t request_id = 0;
-    capnp::MallocMessageBuilder out;
-    auto env_out = out.initRoot<proto::Envelope>();
+    auto out = std::make_unique<capnp::MallocMessageBuilder>();
+    auto env_out = out->initRoot<proto::Envelope>();
     try {
       capnp::FlatArrayMessageReader reader(words, reader_limits());
       auto env = reader.getRoot<proto::Envelope>();
@@ -107,21 +107,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
       err.setCode(proto::ErrorCode::INTERNAL);
       err.setMessage(std::string("internal error: ") + e.what());
     }
-    enqueue(encode_frame(out));
+    enqueue(OutFrame(std::move(out)));
   }
 
   void send_error(uint64_t request_id, Errc code, const std::string& message) {
-    capnp::MallocMessageBuilder out;
-    auto env = out.initRoot<proto::Envelope>();
+    auto out = std::make_unique<capnp::MallocMessageBuilder>();
+    auto env = out->initRoot<proto::Envelope>();
     env.setRequestId(request_id);
     auto err = env.initResponse().initError();
     err.setCode(static_cast<proto::ErrorCode>(code));
     err.setMessage(message);
-    enqueue(encode_frame(out));
+    enqueue(OutFrame(std::move(out)));
   }
 
   // Requires: running on strand_.
-  void enqueue(FrameBytes frame) {
+  void enqueue(OutFrame frame) {
     queue_.push_back(std::move(frame));
     if (writing_) return;
     writing_ = true;
@@ -134,7 +134,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       auto frame = std::move(queue_.front());
       queue_.pop_front();
       boost::system::error_code ec;
-      co_await asio::async_write(socket_, asio::buffer(frame),
+      co_await asio::async_write(socket_, frame.buffers(),
                                  asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         queue_.clear();
@@ -153,7 +153,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<RpcHandler> handler_;
   std::string peer_;
   std::string name_;
-  std::deque<FrameBytes> queue_;
+  std::deque<OutFrame> queue_;
   bool writing_ = false;
   bool closed_ = false;
 };
