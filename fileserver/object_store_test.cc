@@ -429,6 +429,27 @@ TEST_F(ObjectStoreTest, LargeSessionsStartWritebackAsTheyGrow) {
   EXPECT_EQ(temp_files(), 0u);
 }
 
+// A truncate below the writeback mark moves the mark down with it: the session that grows
+// again starts writeback after each further 4 MiB, counted from the cut.
+TEST_F(ObjectStoreTest, TruncateMovesTheWritebackMarkDown) {
+  auto data = random_bytes(9 << 20, 33);
+  auto id = Uuid::random();
+  auto s = store_->begin_write(id, owner_, 0, 0);
+  const size_t mib = 1 << 20;
+  for (size_t at = 0; at < 5 * mib; at += mib) store_->write(*s, at, data.data() + at, mib);
+  EXPECT_EQ(faults_.writebacks, 1);  // at 4 MiB
+  store_->truncate(*s, 1 * mib);
+  faults_.writebacks = 0;
+  for (size_t at = 1 * mib; at < 9 * mib; at += mib) {
+    store_->write(*s, at, data.data() + at, mib);
+    EXPECT_EQ(faults_.writebacks, at + mib >= 9 * mib ? 2 : at + mib >= 5 * mib ? 1 : 0)
+        << "after writing up to " << (at + mib) / mib << " MiB";
+  }
+  auto r = store_->commit(*s, mtime_);
+  EXPECT_EQ(r.sha256, sha256(data.data(), data.size()));
+  EXPECT_EQ(get(id, 0, data.size()), data);
+}
+
 // Disk full in the middle of a session: the session ends, its temp file goes, and
 // the stored object is untouched.
 TEST_F(ObjectStoreTest, NoSpaceDuringWriteLeavesTheStoredObjectUnchanged) {

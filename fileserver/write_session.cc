@@ -142,6 +142,7 @@ void ObjectStore::truncate(WriteSession& s, uint64_t length) {
   }
   s.sequential_ = false;
   s.size_ = length;
+  s.writeback_started_ = std::min(s.writeback_started_, length);
 }
 
 size_t ObjectStore::read(WriteSession& s, uint64_t offset, void* buf, size_t n) {
