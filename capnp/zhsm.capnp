@@ -365,6 +365,10 @@ struct Open {
   ino @0 :UInt64;
   mode @1 :AccessMode;
   truncate @2 :Bool;    # O_TRUNC
+  # A read-only open whose caller keeps an inline file's bytes itself: when the file
+  # is inline the answer carries no token (tokenId 0, nothing recorded, no release
+  # due). A file with chunks gets a token as always.
+  inlineWithoutToken @3 :Bool;
 }
 
 struct Release {

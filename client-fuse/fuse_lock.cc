@@ -40,7 +40,7 @@ LockRequest posix_request(fuse_ino_t ino, const FileHandle& h, uint64_t owner,
   if (l.l_start < 0 || l.l_len < 0) throw Error(Errc::invalid, "negative lock range");
   LockRequest r;
   r.ino = ino;
-  r.token_id = h.token_id;
+  r.token_id = h.inode->lock_token(h.token_id);
   r.owner = owner;
   r.kind = proto::LockKind::POSIX;
   r.type = posix_type(l.l_type);
@@ -95,7 +95,7 @@ void op_flock(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi, int op) {
     LockKeeper& keeper = keeper_of(req);
     LockRequest r;
     r.ino = ino;
-    r.token_id = h->token_id;
+    r.token_id = h->inode->lock_token(h->token_id);
     r.owner = fi->lock_owner;
     r.kind = proto::LockKind::FLOCK;
     switch (op & (LOCK_SH | LOCK_EX | LOCK_UN)) {
@@ -121,11 +121,11 @@ void drop_posix_locks(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexce
   FileHandle* h = handle_of(fi);
   LockRequest r;
   r.ino = ino;
-  r.token_id = h->token_id;
   r.owner = fi->lock_owner;
   r.kind = proto::LockKind::POSIX;
   r.type = proto::LockType::UNLOCK;
   try {
+    r.token_id = h->inode->lock_token(h->token_id);
     keeper->call(*h->inode, r, false);
   } catch (const std::exception& e) {
     spdlog::warn("event=lock_drop_failed ino={} owner={} kind=posix msg=\"{}\"", ino,
@@ -143,11 +143,11 @@ void drop_flock(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept {
   FileHandle* h = handle_of(fi);
   LockRequest r;
   r.ino = ino;
-  r.token_id = h->token_id;
   r.owner = fi->lock_owner;
   r.kind = proto::LockKind::FLOCK;
   r.type = proto::LockType::UNLOCK;
   try {
+    r.token_id = h->inode->lock_token(h->token_id);
     keeper->call(*h->inode, r, false);
   } catch (const std::exception& e) {
     spdlog::warn("event=lock_drop_failed ino={} owner={} kind=flock msg=\"{}\"", ino,

@@ -39,6 +39,9 @@ void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
       o.setIno(ino);
       o.setMode(access_mode(fi->flags));
       o.setTruncate(truncate);
+      // A read-only handle of an inline file reads the bytes of this answer: it needs no
+      // token (and then no release) unless it takes a lock (OpenInode::lock_token).
+      o.setInlineWithoutToken(access_mode(fi->flags) == proto::AccessMode::READ && !truncate);
     }, Retry::idempotent);
     expect_response(r, proto::Response::OPEN);
     FileHandle* h = m.open_handle(ino, r.response().getOpen(), truncate, (fi->flags & O_APPEND) != 0);

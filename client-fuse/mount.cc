@@ -158,21 +158,32 @@ void Mount::release_handle(FileHandle* raw) {
       spdlog::warn("event=release_commit_failed ino={} msg=\"{}\"", inode.ino(), e.what());
     }
   }
-  inode.forget_token(handle->token_id);
-  if (open_files_->detach(inode.ino())) {
+  // Tokens to release: the handle's, unless the inode keeps it for the tokenless handles
+  // that remain, and the inode's own after its last handle.
+  uint64_t releases[2] = {handle->token_id, 0};
+  const bool last = open_files_->detach(inode.ino());
+  if (!last && inode.keep_token(handle->token_id))
+    releases[0] = 0;
+  else
+    inode.forget_token(handle->token_id);
+  if (last) {
+    releases[1] = inode.take_own_token();
     if (inode.dirty())
       inode.abandon();
     else
       remember_version(inode.ino(), inode.cache_version());
   }
-  uint64_t token_id = handle->token_id;
-  try {
-    controller_->call([&](proto::Request::Builder req) { req.initRelease().setTokenId(token_id); },
-                      Retry::idempotent);
-  } catch (const Error& e) {
-    if (e.code() != Errc::not_found)
-      spdlog::warn("event=release_failed ino={} token={} code={} msg=\"{}\"", inode.ino(), token_id,
-                   errc_name(e.code()), e.what());
+  for (uint64_t token_id : releases) {
+    if (token_id == 0) continue;  // none: an inline file opened without a token
+    try {
+      controller_->call(
+          [&](proto::Request::Builder req) { req.initRelease().setTokenId(token_id); },
+          Retry::idempotent);
+    } catch (const Error& e) {
+      if (e.code() != Errc::not_found)
+        spdlog::warn("event=release_failed ino={} token={} code={} msg=\"{}\"", inode.ino(),
+                     token_id, errc_name(e.code()), e.what());
+    }
   }
 }
 
@@ -191,6 +202,15 @@ void Mount::remember_version(uint64_t ino, uint64_t version) {
   // Bounded: forgetting only costs a re-read of pages that may still be right.
   if (cache_versions_.size() >= kRememberedVersions) cache_versions_.clear();
   cache_versions_[ino] = version;
+}
+
+bool Mount::open_orphan_stat(uint64_t ino, struct stat& st) {
+  auto inode = open_files_->find(ino);
+  if (!inode) return false;
+  st = inode->last_stat();
+  st.st_nlink = 0;
+  overlay(st);
+  return true;
 }
 
 void Mount::overlay(struct stat& st) {

@@ -93,6 +93,10 @@ class Mount {
   // this mount has uncommitted changes. An open inode also learns from them that
   // another mount changed the file (OpenInode::notice_attr).
   void overlay(struct stat& st);
+  // The attributes of inode `ino` when this mount has it open and the controller no
+  // longer knows it: a file read without a token (OpenInode::adopt) that was unlinked
+  // and reclaimed. As last seen here, with no link; false when it is not open here.
+  bool open_orphan_stat(uint64_t ino, struct stat& st);
 
  private:
   void truncate(uint64_t ino, const SetattrArgs& args, FileHandle* via);

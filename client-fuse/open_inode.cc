@@ -2,8 +2,12 @@
 // through which every file-server call goes (token_expired -> renew, retry once).
 #include "client-fuse/open_inode.h"
 
+#include <sys/stat.h>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include "client-fuse/attr.h"
 
 namespace zhsm::fuse {
 
@@ -14,8 +18,12 @@ constexpr auto kServerTimeout = std::chrono::seconds(120);
 void OpenInode::adopt(proto::OpenReply::Reader reply, bool reset) {
   auto token = TokenCopy::from(reply.getToken());
   {
+    std::lock_guard lock(stat_mu_);
+    last_stat_ = stat_from(reply.getAttr());
+  }
+  {
     std::lock_guard lock(token_mu_);
-    tokens_[token.id] = token;
+    if (token.id != 0) tokens_[token.id] = token;  // 0: an inline file opened without one
   }
   std::unique_lock lock(mu_);
   if (token.can_write()) take_write_target(reply);
@@ -80,6 +88,21 @@ void OpenInode::load_view(proto::OpenReply::Reader reply) {
   publish();
 }
 
+struct stat OpenInode::last_stat() {
+  struct stat st;
+  {
+    std::lock_guard lock(stat_mu_);
+    st = last_stat_;
+  }
+  const uint64_t size = view_size_.load();
+  const int64_t mtime = view_mtime_ns_.load();
+  st.st_size = static_cast<off_t>(size);
+  st.st_blocks = static_cast<blkcnt_t>((size + 511) / 512);
+  st.st_mtim.tv_sec = mtime / 1000000000;
+  st.st_mtim.tv_nsec = mtime % 1000000000;
+  return st;
+}
+
 void OpenInode::forget_token(uint64_t token_id) {
   std::lock_guard lock(token_mu_);
   tokens_.erase(token_id);
@@ -110,14 +133,69 @@ void OpenInode::publish() {
   dirty_shown_.store(dirty_ || !sessions_.empty() || !pending_.empty());
 }
 
-TokenCopy OpenInode::token_for(uint64_t token_id, bool write) {
-  std::lock_guard lock(token_mu_);
+const TokenCopy* OpenInode::find_token_locked(uint64_t token_id, bool write) {
   auto it = tokens_.find(token_id);
-  if (it != tokens_.end() && (!write || it->second.can_write())) return it->second;
+  if (it != tokens_.end() && (!write || it->second.can_write())) return &it->second;
   for (auto& [id, t] : tokens_)
-    if (!write || t.can_write()) return t;
-  throw Error(Errc::bad_token, fmt::format("ino {} has no open token allowing {}", ino_,
-                                           write ? "writes" : "reads"));
+    if (!write || t.can_write()) return &t;
+  return nullptr;
+}
+
+TokenCopy OpenInode::token_for(uint64_t token_id, bool write) {
+  {
+    std::lock_guard lock(token_mu_);
+    if (const TokenCopy* t = find_token_locked(token_id, write)) return *t;
+  }
+  if (write)
+    throw Error(Errc::bad_token, fmt::format("ino {} has no open token allowing writes", ino_));
+  return open_own_token();
+}
+
+TokenCopy OpenInode::open_own_token() {
+  std::lock_guard own(own_mu_);
+  {
+    std::lock_guard lock(token_mu_);
+    if (const TokenCopy* t = find_token_locked(0, false)) return *t;  // another thread's
+    if (closed_)
+      throw Error(Errc::bad_token, fmt::format("ino {} has no open handle left", ino_));
+  }
+  Reply r = ctx_.controller.call(
+      [&](proto::Request::Builder req) {
+        auto o = req.initOpen();
+        o.setIno(ino_);
+        o.setMode(proto::AccessMode::READ);
+      },
+      Retry::idempotent);
+  expect_response(r, proto::Response::OPEN);
+  TokenCopy t = TokenCopy::from(r.response().getOpen().getToken());
+  if (t.id == 0) throw Error(Errc::internal, "the controller answered an open without a token");
+  spdlog::debug("event=own_token_opened ino={} token={}", ino_, t.id);
+  std::lock_guard lock(token_mu_);
+  tokens_[t.id] = t;
+  own_token_ = t.id;
+  return t;
+}
+
+bool OpenInode::keep_token(uint64_t token_id) {
+  std::lock_guard lock(token_mu_);
+  if (closed_ || token_id == 0 || tokens_.size() != 1 || tokens_.count(token_id) == 0)
+    return false;
+  own_token_ = token_id;
+  return true;
+}
+
+uint64_t OpenInode::take_own_token() {
+  std::lock_guard lock(token_mu_);
+  closed_ = true;
+  uint64_t own = own_token_;
+  own_token_ = 0;
+  if (own != 0) tokens_.erase(own);
+  return own;
+}
+
+uint64_t OpenInode::lock_token(uint64_t token_id) {
+  if (token_id != 0) return token_id;
+  return token_for(0, false).id;
 }
 
 void OpenInode::renew(uint64_t token_id) {

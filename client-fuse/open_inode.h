@@ -6,11 +6,20 @@
 //
 // Thread-safety: every public method may be called from any FUSE worker. Reads
 // take mu_ shared; writes, commits, truncates and adopt take it exclusively.
-// Lock order: append_mu_ before mu_ before token_mu_; token_mu_ is never held across a
-// call.
+// Lock order: append_mu_ before mu_ before own_mu_ before token_mu_; token_mu_ is never
+// held across a call.
+//
+// Tokens: a handle opened for reading an inline file may have none (the open asked for
+// inlineWithoutToken; its bytes are all here). When something then needs one (a lock,
+// a refresh of the data map), the inode opens a read token for itself; and when the
+// last handle with a token closes while tokenless ones remain, the inode keeps that
+// token instead of releasing it. Either is the inode's own token, released with the
+// last handle (take_own_token).
 // Errors are thrown as zhsm::Error: data failures are logged here once (ino,
 // uuid, server) and thrown as io (or no_space).
 #pragma once
+
+#include <sys/stat.h>
 
 #include <atomic>
 #include <cstdint>
@@ -59,6 +68,16 @@ class OpenInode {
   void adopt(proto::OpenReply::Reader reply, bool reset);
   // Forgets a handle's token (after its release was decided).
   void forget_token(uint64_t token_id);
+  // At the release of a handle with token `token_id` while other handles remain: when it
+  // is the inode's only token, the inode keeps it as its own (true: do not release it
+  // now), so the tokenless handles left keep the file and its data map.
+  bool keep_token(uint64_t token_id);
+  // After the last handle went away: the inode's own token (0: none), forgotten here;
+  // the caller releases it. No token is taken or kept after this.
+  uint64_t take_own_token();
+  // The token a handle with `token_id` (0: none) names in lock requests: its own, else
+  // any of the inode's, else one the inode opens for itself (throws when that fails).
+  uint64_t lock_token(uint64_t token_id);
   // Some token of this inode that allows writing, if any (0: none).
   uint64_t write_token();
 
@@ -95,6 +114,10 @@ class OpenInode {
   // Abandons open write sessions (best effort): the last handle went away with
   // uncommitted data after a failed commit.
   void abandon();
+
+  // The attributes of the last open reply adopted, with this view's size and mtime (the
+  // pending ones are Mount::overlay's).
+  struct stat last_stat();
 
   // The inode version whose data the kernel's page cache holds for this file:
   // the version of the last open reply this state adopted, or of the last
@@ -145,8 +168,11 @@ class OpenInode {
   };
   using TokenFill = std::function<void(proto::Request::Builder, const TokenCopy&)>;
 
-  // Token handling (take token_mu_ briefly).
+  // Token handling (take token_mu_ briefly). For reads, without any token here, opens
+  // the inode's own (open_own_token).
   TokenCopy token_for(uint64_t token_id, bool write);
+  const TokenCopy* find_token_locked(uint64_t token_id, bool write);  // requires token_mu_
+  TokenCopy open_own_token();
   void renew(uint64_t token_id);
   // One file-server call under a token; on token_expired renews and retries once.
   Reply server_call(RpcClient& link, uint64_t token_id, bool write, const TokenFill& fill);
@@ -212,8 +238,13 @@ class OpenInode {
   // cluster's append lock. Lock order: append_mu_ before mu_.
   std::mutex append_mu_;
 
-  std::mutex token_mu_;  // guards tokens_
+  std::mutex stat_mu_;  // guards last_stat_
+  struct stat last_stat_ {};
+  std::mutex own_mu_;  // one open of an own token at a time; held across that call
+  std::mutex token_mu_;  // guards tokens_, own_token_, closed_
   std::map<uint64_t, TokenCopy> tokens_;
+  uint64_t own_token_ = 0;  // in tokens_ too; 0: none
+  bool closed_ = false;     // the last handle went away (take_own_token)
 };
 
 }  // namespace zhsm::fuse

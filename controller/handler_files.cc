@@ -49,7 +49,14 @@ awaitable<void> ControllerHandler::handle_files(proto::Request::Reader req,
       args.mode = r.getMode();
       args.truncate = r.getTruncate();
       args.client_id = client_id_;
-      OpenResult result = co_await service_.db([&] { return store.open(args); });
+      args.inline_without_token = r.getInlineWithoutToken();
+      // A small file held in memory is answered here, without the hop to a database
+      // thread (as cached lookups are).
+      OpenResult result;
+      if (auto held = store.peek_open(args))
+        result = std::move(*held);
+      else
+        result = co_await service_.db([&] { return store.open(args); });
       if (Replicator* r = service_.replicator()) {
         r->accessed(result.attr.ino);
         co_await r->place_new_data(result);

@@ -42,6 +42,14 @@ class LruMap {
     return evicted;
   }
 
+  // Removes and returns the least recently used entry; nullopt when empty.
+  std::optional<std::pair<K, V>> pop_oldest() {
+    if (order_.empty()) return std::nullopt;
+    std::pair<K, V> oldest = std::move(order_.back());
+    index_.erase(oldest.first);
+    order_.pop_back();
+    return oldest;
+  }
   bool contains(const K& key) const { return index_.count(key) != 0; }
 
   void erase(const K& key) {

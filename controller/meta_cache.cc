@@ -39,17 +39,24 @@ CachingMetaStore::CachingMetaStore(std::unique_ptr<MetaStore> inner, MetaCacheOp
       entries_(options.entries),
       xattrs_(options.xattrs),
       bare_(options.xattrs),
-      complete_dirs_(options.xattrs) {}
+      complete_dirs_(options.xattrs),
+      inline_(options.inline_files + 1) {}
 
 void CachingMetaStore::expose(Metrics& metrics) {
   metrics.describe("zhsm_controller_meta_cache_hits_total", "counter",
-                   "Lookups, stats and xattr reads answered from memory");
+                   "Lookups, stats, xattr reads and tokenless opens answered from memory");
   metrics.describe("zhsm_controller_meta_cache_misses_total", "counter",
-                   "Lookups, stats and xattr reads that asked the database");
+                   "Lookups, stats, xattr reads and tokenless opens that asked the database");
   metrics.describe("zhsm_controller_meta_cache_entries", "gauge",
                    "Attributes, names and xattrs held in memory");
+  metrics.describe("zhsm_controller_meta_cache_inline_files", "gauge",
+                   "Small files whose inline bytes are held in memory");
+  metrics.describe("zhsm_controller_meta_cache_inline_bytes", "gauge",
+                   "Inline bytes of small files held in memory");
   metrics.on_scrape([this](Metrics& m) {
     Stats s = stats();
+    m.set("zhsm_controller_meta_cache_inline_files", static_cast<double>(s.inline_files));
+    m.set("zhsm_controller_meta_cache_inline_bytes", static_cast<double>(s.inline_bytes));
     m.set("zhsm_controller_meta_cache_hits_total", static_cast<double>(s.hits));
     m.set("zhsm_controller_meta_cache_misses_total", static_cast<double>(s.misses));
     m.set("zhsm_controller_meta_cache_entries", static_cast<double>(s.entries));
@@ -60,7 +67,8 @@ CachingMetaStore::Stats CachingMetaStore::stats() const {
   std::lock_guard lock(mu_);
   return Stats{hits_.load(), misses_.load(),
                attrs_.size() + entries_.size() + xattrs_.size() + bare_.size() +
-                   complete_dirs_.size()};
+                   complete_dirs_.size(),
+               inline_.size(), inline_held_};
 }
 
 void CachingMetaStore::keep_attr(const InodeAttr& attr) {
@@ -89,6 +97,41 @@ void CachingMetaStore::put_name(const EntryKey& key, uint64_t ino) {
 void CachingMetaStore::drop_name(const EntryKey& key) {
   entries_.erase(key);
   complete_dirs_.erase(key.parent);
+}
+
+void CachingMetaStore::keep_inline(const InodeAttr& attr, std::string bytes) {
+  if (attr.type != proto::FileType::REGULAR || attr.nlink == 0 || bytes.size() != attr.size ||
+      bytes.size() > options_.inline_bytes || options_.inline_files == 0)
+    return;
+  if (InlineBytes* held = inline_.find(attr.ino)) {
+    if (held->version >= attr.version) return;  // as new already
+    inline_held_ -= held->bytes.size();
+    inline_.erase(attr.ino);
+  }
+  while (inline_held_ + bytes.size() > options_.inline_bytes ||
+         inline_.size() >= options_.inline_files) {
+    auto oldest = inline_.pop_oldest();
+    if (!oldest) break;
+    inline_held_ -= oldest->second.bytes.size();
+  }
+  inline_held_ += bytes.size();
+  inline_.put(attr.ino, InlineBytes{attr.fsid, attr.version, std::move(bytes)});
+}
+
+std::optional<OpenResult> CachingMetaStore::open_from_memory(const OpenArgs& args) {
+  const InodeAttr* attr = attrs_.find(args.ino);
+  if (attr == nullptr || attr->type != proto::FileType::REGULAR || attr->nlink == 0)
+    return std::nullopt;
+  const InlineBytes* held = inline_.find(args.ino);
+  if (held == nullptr || held->version != attr->version || held->fsid != attr->fsid ||
+      held->bytes.size() != attr->size)
+    return std::nullopt;
+  OpenResult out;
+  out.attr = *attr;
+  out.token = TokenInfo{0, attr->fsid, args.ino, args.mode, 0, args.client_id};
+  out.is_inline = true;
+  out.inline_data = held->bytes;
+  return out;
 }
 
 void CachingMetaStore::clear() {
@@ -174,6 +217,14 @@ InodeAttr CachingMetaStore::lookup(uint64_t parent, std::string_view name) {
     if (e.code() == Errc::not_found) keep_if_unchanged(since, [&] { put_name(key, 0); });
     throw;
   }
+}
+
+std::optional<OpenResult> CachingMetaStore::peek_open(const OpenArgs& args) {
+  if (args.truncate || !wants_no_token(args)) return std::nullopt;
+  std::lock_guard lock(mu_);
+  auto r = open_from_memory(args);
+  if (r) ++hits_;
+  return r;
 }
 
 std::optional<InodeAttr> CachingMetaStore::peek_getattr(uint64_t ino) {
@@ -396,10 +447,16 @@ void CachingMetaStore::removexattr(uint64_t ino, std::string_view name) {
 
 OpenResult CachingMetaStore::open(const OpenArgs& args) {
   if (!args.truncate) {
-    // Records a token only; the attributes are a read.
+    const bool tokenless = wants_no_token(args);
+    if (auto r = peek_open(args)) return std::move(*r);
+    // Records a token (or nothing, see above); the attributes are a read.
     const uint64_t since = epoch();
+    if (tokenless) ++misses_;
     OpenResult r = inner_->open(args);
-    keep_if_unchanged(since, [&] { keep_attr(r.attr); });
+    std::lock_guard lock(mu_);
+    if (epoch_ == since) keep_attr(r.attr);
+    // Bytes with their version stay true whatever changed meanwhile.
+    if (r.is_inline) keep_inline(r.attr, r.inline_data);
     return r;
   }
   return change_attrs(args.ino, [&] { return inner_->open(args); });
@@ -424,7 +481,19 @@ OpenResult CachingMetaStore::create(const CreateArgs& args) {
 }
 
 InodeAttr CachingMetaStore::commit_data(const CommitArgs& args) {
-  return change_attrs(args.ino, [&] { return inner_->commit_data(args); });
+  InodeAttr attr = change_attrs(args.ino, [&] { return inner_->commit_data(args); });
+  std::lock_guard lock(mu_);
+  keep_committed_inline(args, attr);
+  return attr;
+}
+
+void CachingMetaStore::keep_committed_inline(const CommitArgs& args, const InodeAttr& attr) {
+  // What the store keeps for a commit that sets the inline bytes: the first `size` of
+  // them, at the version the commit made.
+  if (!args.set_inline || args.drop_inline || !args.chunks.empty() || attr.size != args.size ||
+      attr.size > inner_->settings().inline_max || args.inline_data.size() < attr.size)
+    return;
+  keep_inline(attr, args.inline_data.substr(0, attr.size));
 }
 
 std::vector<CommitOutcome> CachingMetaStore::commit_data_batch(
@@ -453,6 +522,9 @@ std::vector<CommitOutcome> CachingMetaStore::commit_data_batch(
     for (const auto& o : out)  // in order: of two commits of one inode, the later is kept
       if (o.attr) keep_attr(*o.attr);
   });
+  std::lock_guard lock(mu_);
+  for (size_t i = 0; i < out.size(); ++i)
+    if (out[i].attr) keep_committed_inline(*batch[i], *out[i].attr);
   return out;
 }
 

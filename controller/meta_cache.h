@@ -13,6 +13,13 @@
 // by the change that raced it. A change whose outcome is unknown (the database went away
 // during commit) empties the whole cache.
 //
+// Inline bytes: the bytes of small files by inode, each with the inode version (and FSID)
+// they belong to, learnt from opens and from commits that set them. Such a pair stays
+// true forever (every change of a file's data bumps its version), so it needs no
+// forgetting: it answers a read-only open that asked for no token
+// (OpenArgs::inline_without_token) only while the cached attributes show that same version,
+// and the least recently used go first when the bytes held pass a budget.
+//
 // What is cached: attributes by inode (never of an inode without links, which may be
 // reclaimed at any release), names in directories (positive and negative), and extended
 // attributes by inode and name (present or absent). An inode made through the cache is
@@ -44,6 +51,8 @@ struct MetaCacheOptions {
   size_t xattrs = 8192;     // extended attributes (present or known absent); also bounds
                             // the inodes known to have none and the complete directories
   size_t max_xattr_value = 4096;  // longer values are not kept
+  size_t inline_files = 16384;         // files whose inline bytes are kept
+  size_t inline_bytes = 32 << 20;      // at most this many inline bytes in all
 };
 
 class CachingMetaStore : public MetaStore {
@@ -56,6 +65,8 @@ class CachingMetaStore : public MetaStore {
     uint64_t hits = 0;
     uint64_t misses = 0;
     uint64_t entries = 0;  // attributes + names + xattrs held now
+    uint64_t inline_files = 0;  // files whose inline bytes are held
+    uint64_t inline_bytes = 0;
   };
   Stats stats() const;
   // Declares the cache's metrics in `metrics` and fills them at every scrape; the cache
@@ -73,6 +84,7 @@ class CachingMetaStore : public MetaStore {
   InodeAttr getattr(uint64_t ino) override;
   std::optional<InodeAttr> peek_lookup(uint64_t parent, std::string_view name) override;
   std::optional<InodeAttr> peek_getattr(uint64_t ino) override;
+  std::optional<OpenResult> peek_open(const OpenArgs& args) override;
   std::optional<std::string> peek_getxattr(uint64_t ino, std::string_view name) override;
   InodeAttr setattr(const SetattrArgs& args) override;
   NodeResult mknod(const NodeArgs& args) override;
@@ -142,6 +154,13 @@ class CachingMetaStore : public MetaStore {
   void put_name(const EntryKey& key, uint64_t ino);
   void drop_name(const EntryKey& key);
   void clear();
+  // Under mu_: the bytes of an inline file at `attr` (its version and FSID).
+  void keep_inline(const InodeAttr& attr, std::string bytes);
+  // Under mu_: the inline bytes a successful commit `args` left at `attr`, when it set them.
+  void keep_committed_inline(const CommitArgs& args, const InodeAttr& attr);
+  // Under mu_: the answer to `args` (a read-only open that asked for no token) from
+  // memory, when the attributes are cached and the inline bytes held are of their version.
+  std::optional<OpenResult> open_from_memory(const OpenArgs& args);
 
   uint64_t epoch() const;
   // Runs `keep` under the lock if no change completed since `since`.
@@ -174,6 +193,13 @@ class CachingMetaStore : public MetaStore {
   LruMap<XattrKey, std::optional<std::string>, EntryHash> xattrs_;
   LruMap<uint64_t, bool> bare_;           // inodes known to have no xattrs
   LruMap<uint64_t, bool> complete_dirs_;  // directories all of whose names are in entries_
+  struct InlineBytes {
+    Uuid fsid;
+    uint64_t version = 0;
+    std::string bytes;
+  };
+  LruMap<uint64_t, InlineBytes> inline_;  // never full: keep_inline evicts first
+  size_t inline_held_ = 0;                // bytes in inline_
   std::atomic<uint64_t> hits_{0};
   std::atomic<uint64_t> misses_{0};
 };

@@ -42,8 +42,13 @@ class CountingStore : public MemMetaStore {
     if (fail_setattr) throw Error(fail_setattr_with, "injected");
     return MemMetaStore::setattr(args);
   }
+  OpenResult open(const OpenArgs& args) override {
+    ++opens;
+    return MemMetaStore::open(args);
+  }
 
   std::atomic<int> reads{0};
+  std::atomic<int> opens{0};
   std::atomic<bool> hold_getattr{false};
   std::promise<void> read_done, resume;
   bool fail_setattr = false;
@@ -261,6 +266,99 @@ TEST_F(SmallMetaCacheTest, AnEvictedNameIsNotTakenForAbsent) {
   std::vector<uint64_t> inos;
   for (int i = 0; i < 10; ++i) inos.push_back(file("f" + std::to_string(i), d.ino).ino);
   for (int i = 0; i < 10; ++i) EXPECT_EQ(cache_->lookup(d.ino, "f" + std::to_string(i)).ino, inos[i]);
+}
+
+// A small file written and read again: the reads that ask for no token come from memory
+// while the attributes held show the version the bytes are of.
+class InlineCacheTest : public MetaCacheTest {
+ protected:
+  MetaCacheOptions options() override {
+    MetaCacheOptions o;
+    o.inline_bytes = 10;
+    return o;
+  }
+  OpenResult made(const std::string& name) {
+    CreateArgs c;
+    c.parent = 1;
+    c.name = name;
+    c.mode = 0644;
+    c.client_id = 7;
+    return cache_->create(c);
+  }
+  CommitArgs write(const OpenResult& f, const std::string& bytes) {
+    CommitArgs c;
+    c.ino = f.attr.ino;
+    c.token_id = f.token.token_id;
+    c.size = bytes.size();
+    c.set_inline = true;
+    c.inline_data = bytes;
+    return c;
+  }
+  OpenResult read(uint64_t ino) {
+    OpenArgs a{ino, proto::AccessMode::READ, false, 7};
+    a.inline_without_token = true;
+    return cache_->open(a);
+  }
+};
+
+TEST_F(InlineCacheTest, TokenlessOpensOfASmallFileComeFromMemoryAtItsVersion) {
+  auto f = made("f");
+  cache_->commit_data(write(f, "hello"));
+  int opens = inner_->opens;
+  auto r = read(f.attr.ino);
+  EXPECT_EQ(inner_->opens, opens) << "the bytes the commit set were not kept";
+  EXPECT_EQ(r.token.token_id, 0u);
+  EXPECT_TRUE(r.is_inline);
+  EXPECT_EQ(r.inline_data, "hello");
+  EXPECT_EQ(r.attr.size, 5u);
+  cache_->commit_data(write(f, "world!"));
+  EXPECT_EQ(read(f.attr.ino).inline_data, "world!");
+  EXPECT_EQ(inner_->opens, opens);
+
+  // A change that does not say the bytes (a truncation) leaves the held ones at an older
+  // version: the next read asks the store, and keeps what it answered.
+  SetattrArgs cut;
+  cut.ino = f.attr.ino;
+  cut.size = 3;
+  cache_->setattr(cut);
+  EXPECT_EQ(read(f.attr.ino).inline_data, "wor");
+  EXPECT_EQ(inner_->opens, opens + 1);
+  EXPECT_EQ(read(f.attr.ino).inline_data, "wor");
+  EXPECT_EQ(inner_->opens, opens + 1);
+
+  // An open that asked for a token, or one that may write, always goes to the store.
+  OpenArgs with_token{f.attr.ino, proto::AccessMode::READ, false, 7};
+  auto t = cache_->open(with_token);
+  EXPECT_NE(t.token.token_id, 0u);
+  EXPECT_EQ(inner_->opens, opens + 2);
+  cache_->release(t.token.token_id);
+
+  // An unlinked file is never answered from memory: its create token keeps it for now,
+  // and the store answers; once that goes, so does the file.
+  cache_->unlink(1, "f");
+  auto orphan = read(f.attr.ino);
+  EXPECT_EQ(inner_->opens, opens + 3);
+  EXPECT_EQ(orphan.attr.nlink, 0u);
+  EXPECT_EQ(orphan.inline_data, "wor");
+  cache_->release(f.token.token_id);
+  EXPECT_EQ(code_of([&] { read(f.attr.ino); }), Errc::not_found);
+}
+
+TEST_F(InlineCacheTest, HeldBytesStayWithinTheBudget) {
+  auto a = made("a");
+  auto b = made("b");
+  CommitArgs wa = write(a, "1234567");
+  CommitArgs wb = write(b, "abcdef");
+  cache_->commit_data_batch({&wa, &wb});  // 13 bytes: only the later fits in 10
+  EXPECT_LE(cache_->stats().inline_bytes, 10u);
+  EXPECT_EQ(cache_->stats().inline_files, 1u);
+  int opens = inner_->opens;
+  EXPECT_EQ(read(b.attr.ino).inline_data, "abcdef");
+  EXPECT_EQ(inner_->opens, opens);
+  EXPECT_EQ(read(a.attr.ino).inline_data, "1234567");  // from the store, then held
+  EXPECT_EQ(inner_->opens, opens + 1);
+  EXPECT_EQ(cache_->stats().inline_files, 1u);
+  EXPECT_EQ(cache_->stats().inline_bytes, 7u);
 }
 
 }  // namespace

@@ -10,6 +10,10 @@ namespace zhsm {
 
 bool grants_write(proto::AccessMode mode) { return mode != proto::AccessMode::READ; }
 
+bool wants_no_token(const OpenArgs& a) {
+  return a.inline_without_token && !a.truncate && !grants_write(a.mode);
+}
+
 std::string access_mode_name(proto::AccessMode mode) {
   switch (mode) {
     case proto::AccessMode::READ: return "read";

@@ -26,6 +26,9 @@ inline constexpr int kMaxDirectoryDepth = 100000;       // rename's subtree walk
 
 // Whether a token of this mode may write.
 bool grants_write(proto::AccessMode mode);
+// Whether an open may be answered without a token when its file is inline: it asked so,
+// reads only and does not truncate (OpenArgs::inline_without_token).
+bool wants_no_token(const OpenArgs& a);
 // "read", "write", "readWrite", "append".
 std::string access_mode_name(proto::AccessMode mode);
 // invalid for a value outside proto::AccessMode.

@@ -46,6 +46,9 @@ class MetaStore {
     return std::nullopt;
   }
   virtual std::optional<InodeAttr> peek_getattr(uint64_t ino) { return std::nullopt; }
+  // The answer to a read-only open that asked for no token, when memory has it
+  // (CachingMetaStore); otherwise nullopt and the caller goes to open().
+  virtual std::optional<OpenResult> peek_open(const OpenArgs& args) { return std::nullopt; }
   virtual std::optional<std::string> peek_getxattr(uint64_t ino, std::string_view name) {
     return std::nullopt;
   }

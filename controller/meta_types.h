@@ -133,6 +133,9 @@ struct OpenArgs {
   proto::AccessMode mode = proto::AccessMode::READ;
   bool truncate = false;
   uint64_t client_id = 0;
+  // A read-only open whose caller keeps inline bytes itself: when the file is inline,
+  // no token is recorded and the result's token id is 0 (Open.inlineWithoutToken).
+  bool inline_without_token = false;
 };
 
 struct CreateArgs {

@@ -3,6 +3,7 @@
 // commitData with chunk versions and replacement, inline data, truncation through
 // setattr, and orphans.
 #include "controller/conformance/store_fixture.h"
+#include "controller/meta_checks.h"
 
 namespace zhsm {
 namespace {
@@ -384,6 +385,59 @@ TEST_P(FilesTest, DropInlineWhenDataMovesToAChunk) {
   EXPECT_FALSE(o.is_inline);
   EXPECT_EQ(o.chunks.size(), 1u);
   EXPECT_EQ(counts().inline_files, 0);
+}
+
+TEST_P(FilesTest, ReadOpenOfAnInlineFileMayGoWithoutAToken) {
+  auto b = register_backend();
+  auto r = create(1, "f");
+  CommitArgs c;
+  c.ino = r.attr.ino;
+  c.token_id = r.token.token_id;
+  c.size = 4;
+  c.set_inline = true;
+  c.inline_data = "abcd";
+  store().commit_data(c);
+  store().release(r.token.token_id);
+  OpenArgs a{r.attr.ino, proto::AccessMode::READ, false, 7};
+  a.inline_without_token = true;
+  auto o = store().open(a);
+  EXPECT_EQ(o.token.token_id, 0u) << "an inline file's read-only open asked for no token";
+  EXPECT_TRUE(o.is_inline);
+  EXPECT_EQ(o.inline_data, "abcd");
+  EXPECT_EQ(o.attr.size, 4u);
+  EXPECT_EQ(store().sweep().open_tokens, 0u) << "nothing was recorded";
+  // Writing or truncating always takes a token, whatever the request asked.
+  for (auto [mode, truncate] : {std::pair{proto::AccessMode::READ_WRITE, false},
+                                std::pair{proto::AccessMode::READ, true}}) {
+    OpenArgs w{r.attr.ino, mode, truncate, 7};
+    w.inline_without_token = true;
+    auto t = store().open(w);
+    EXPECT_NE(t.token.token_id, 0u) << access_mode_name(mode) << " truncate=" << truncate;
+    store().release(t.token.token_id);
+  }
+  // A file with chunks and a directory get one too.
+  auto g = create(1, "g");
+  commit_chunk(g, 0, Uuid::random(), 1, 100, 100, b);
+  store().release(g.token.token_id);
+  OpenArgs chunked{g.attr.ino, proto::AccessMode::READ, false, 7};
+  chunked.inline_without_token = true;
+  auto oc = store().open(chunked);
+  EXPECT_NE(oc.token.token_id, 0u);
+  EXPECT_EQ(oc.chunks.size(), 1u);
+  store().release(oc.token.token_id);
+  auto d = mkdir(1, "d");
+  OpenArgs dir{d.ino, proto::AccessMode::READ, false, 7};
+  dir.inline_without_token = true;
+  auto od = store().open(dir);
+  EXPECT_NE(od.token.token_id, 0u);
+  store().release(od.token.token_id);
+  // Nothing keeps an unlinked file for a tokenless open: its reader holds the bytes.
+  store().unlink(1, "f");
+  EXPECT_EQ(code_of([&] { store().getattr(r.attr.ino); }), Errc::not_found);
+  OpenArgs gone{r.attr.ino, proto::AccessMode::READ, false, 7};
+  gone.inline_without_token = true;
+  EXPECT_EQ(code_of([&] { store().open(gone); }), Errc::not_found);
+  EXPECT_EQ(counts().inline_files, 0u);
 }
 
 TEST_P(FilesTest, TokensRenewAndRelease) {

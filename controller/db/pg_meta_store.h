@@ -141,6 +141,9 @@ class PgMetaStore : public MetaStore, public PlacementStore {
   std::optional<OpenResult> create_new(const CreateArgs& args);
   // open for reading only, in one statement without a transaction around it.
   OpenResult open_to_read(const OpenArgs& args);
+  // A read-only open of an inline file answered without a token, or nullopt when the
+  // file is not inline.
+  std::optional<OpenResult> open_inline_without_token(const OpenArgs& args);
   OpenResult open_inode(InodeTxn& t, InodeRow row, proto::AccessMode mode, bool truncate,
                         uint64_t client_id, bool is_new = false);
   // Throws the error commitData gives for the token in columns col.. (ino, mode,

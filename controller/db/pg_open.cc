@@ -39,6 +39,12 @@ void prepare_open_statements(pqxx::connection& c) {
             "SELECT $1, $2, $3, $4 FROM i RETURNING id) "
             "SELECT i.*, k.id, EXISTS (SELECT 1 FROM chunks WHERE ino = $1), " +
                 std::string(kRelaxColumn) + " FROM i, k");
+  // A read-only open that needs no token when the file is inline: inode $1's attributes,
+  // its inline bytes and whether it has chunks, read without a lock or a write. No row:
+  // no such inode.
+  c.prepare("open_peek",
+            "SELECT " + cols + ", inline_data, EXISTS (SELECT 1 FROM chunks WHERE ino = $1) "
+            "FROM inodes WHERE ino = $1");
   // create's common case in one statement: a new regular file named $8 in directory $6
   // (locked; it must be a live directory) with its entry, the touch of the directory and
   // a token, unless the name exists. Returns, per backend candidate (one row with NULL
@@ -144,6 +150,9 @@ OpenResult PgMetaStore::open(const OpenArgs& a) {
 // reclaiming the file if it is unlinked meanwhile.
 OpenResult PgMetaStore::open_to_read(const OpenArgs& a) {
   const int64_t now_ms = now_ns() / 1000000;
+  if (wants_no_token(a)) {
+    if (auto peeked = open_inline_without_token(a)) return std::move(*peeked);
+  }
   return runner_.run<pqxx::nontransaction>("open", [&](pqxx::nontransaction& tx) {
     OpenResult out;
     out.token.expires_ms = static_cast<uint64_t>(now_ms + options_.token_lifetime_ms);
@@ -166,6 +175,31 @@ OpenResult PgMetaStore::open_to_read(const OpenArgs& a) {
     }
     return out;
   });
+}
+
+// The answer to a read-only open of an inline file that asked for no token: one read,
+// nothing written (no token row, so nothing to release, and nothing keeps the file if it
+// is unlinked: the caller holds its bytes). nullopt when the file is not inline (a
+// directory, chunks, or larger than inline_max): open_read then records a token as for
+// any other open. An unlinked inode still has its row until reclaimed, as for open_read.
+std::optional<OpenResult> PgMetaStore::open_inline_without_token(const OpenArgs& a) {
+  return runner_.run<pqxx::nontransaction>(
+      "open", [&](pqxx::nontransaction& tx) -> std::optional<OpenResult> {
+        auto r = tx.exec_prepared("open_peek", static_cast<int64_t>(a.ino));
+        if (r.empty()) throw Error(Errc::not_found, fmt::format("inode {} does not exist", a.ino));
+        OpenResult out;
+        out.attr = attr_from_row(r[0]);
+        if (out.attr.type != proto::FileType::REGULAR || r[0][kAttrColumnCount + 1].as<bool>() ||
+            out.attr.size > settings_.inline_max)
+          return std::nullopt;
+        out.token = TokenInfo{0, out.attr.fsid, a.ino, a.mode, 0, a.client_id};
+        out.is_inline = true;
+        if (out.attr.size > 0) {
+          out.inline_data = bytes_of(r[0][kAttrColumnCount]);
+          out.inline_data.resize(out.attr.size, '\0');
+        }
+        return out;
+      });
 }
 
 // A new file, the common case of create, in one statement without BEGIN and COMMIT

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -37,6 +38,11 @@ std::vector<fs::path> backend_roots(const Cluster& c) {
   std::vector<fs::path> roots;
   for (int k = 1; k <= c.fileservers(); ++k) roots.push_back(c.backend_dir(k));
   return roots;
+}
+
+// The cluster's open tokens right now (zhsm-admin status).
+uint64_t open_tokens(const Cluster& c) {
+  return c.admin_json({"status"})["totals"]["open_tokens"].get<uint64_t>();
 }
 
 // Tests that use the main mount (A) and a second mount (B) of the cluster.
@@ -183,6 +189,92 @@ TEST_F(PosixMounts, CloseToOpenBetweenMounts) {
                                     << " (partial rewrite): read " << show(seen);
     }
   }
+}
+
+// A read-only open of an inline file records no token (the mount holds its bytes): it
+// reads them after the other mount unlinked the file, and a lock takes a token of the
+// mount's own, released with the last close.
+TEST_F(PosixMounts, ReadOnlyOpenOfASmallFileTakesATokenOnlyToLock) {
+  const std::string small = pattern_bytes(31, 5000);
+  ASSERT_TRUE(write_file(a_ / "s", small));
+  ASSERT_TRUE(write_file(a_ / "u", small));
+  ASSERT_TRUE(write_file(a_ / "big", pattern_bytes(32, 2 * kMiB)));
+  ASSERT_TRUE(eventually([&] { return present(b_ / "s") && present(b_ / "u"); }, kVisible));
+  const uint64_t before = open_tokens(cluster());
+  int fd = ::open((a_ / "s").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0) << errno_text(errno);
+  EXPECT_EQ(pread_text(fd, small.size(), 0), small);
+  EXPECT_EQ(open_tokens(cluster()), before) << "the read-only open of an inline file took a token";
+  int big = ::open((a_ / "big").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(big, 0) << errno_text(errno);
+  EXPECT_EQ(open_tokens(cluster()), before + 1) << "a file with chunks is read under a token";
+  ASSERT_EQ(::close(big), 0);
+  EXPECT_TRUE(eventually([&] { return open_tokens(cluster()) == before; }, 10s));
+
+  // Locks across mounts work on such handles; each mount opens a token for its lock.
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0) << errno_text(errno);
+  EXPECT_EQ(open_tokens(cluster()), before + 1);
+  int on_b = ::open((b_ / "s").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(on_b, 0) << errno_text(errno);
+  EXPECT_EQ(::flock(on_b, LOCK_EX | LOCK_NB), -1);
+  EXPECT_EQ(errno, EWOULDBLOCK) << errno_text(errno);
+  ASSERT_EQ(::flock(fd, LOCK_UN), 0) << errno_text(errno);
+  EXPECT_EQ(::flock(on_b, LOCK_EX | LOCK_NB), 0) << errno_text(errno);
+  EXPECT_EQ(open_tokens(cluster()), before + 2);
+  ASSERT_EQ(::close(on_b), 0);
+
+  // Unlinked on the other mount, both files stay readable here: "s" under the lock's
+  // token, "u" from the bytes of its open without one. Dropping the pages makes the
+  // reads come to the mount.
+  int u = ::open((a_ / "u").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(u, 0) << errno_text(errno);
+  ASSERT_EQ(::unlink((b_ / "s").c_str()), 0) << errno_text(errno);
+  ASSERT_EQ(::unlink((b_ / "u").c_str()), 0) << errno_text(errno);
+  EXPECT_TRUE(eventually([&] { return !present(a_ / "s") && !present(a_ / "u"); }, kVisible));
+  for (int d : {fd, u}) {
+    ASSERT_EQ(::posix_fadvise(d, 0, 0, POSIX_FADV_DONTNEED), 0);
+    EXPECT_EQ(pread_text(d, small.size(), 0), small);
+    struct stat st {};
+    ASSERT_EQ(::fstat(d, &st), 0) << errno_text(errno);
+    EXPECT_EQ(st.st_size, static_cast<off_t>(small.size()));
+  }
+  ASSERT_EQ(::close(u), 0);
+  ASSERT_EQ(::close(fd), 0);
+  EXPECT_TRUE(eventually([&] { return open_tokens(cluster()) == before; }, 10s))
+      << open_tokens(cluster()) - before << " token(s) left after the last close";
+}
+
+// A tokenless read-only handle of a small file, and a handle of the same mount that grows
+// the file into data objects: the writer's token stays with the inode when the writer
+// closes, so the reader reads the new data from the file servers, also after the other
+// mount unlinked the file; the token goes, and the data, with the reader's close.
+TEST_F(PosixMounts, ReadOnlyHandleOfASmallFileReadsWhatAnotherHandleGrewItTo) {
+  ASSERT_TRUE(write_file(a_ / "k", pattern_bytes(41, 3000)));
+  const uint64_t before = open_tokens(cluster());
+  int reader = ::open((a_ / "k").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(reader, 0) << errno_text(errno);
+  const std::string grown = pattern_bytes(42, 3 * kMiB);
+  int writer = ::open((a_ / "k").c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(writer, 0) << errno_text(errno);
+  ASSERT_EQ(pwrite_all(writer, grown, 0), static_cast<long>(grown.size()));
+  ASSERT_EQ(::close(writer), 0) << errno_text(errno);
+  FileInfo info = file_info(cluster(), a_ / "k");
+  ASSERT_TRUE(info.fsid.has_value());
+  ASSERT_FALSE(info.chunks.empty()) << info.raw.dump();
+  EXPECT_EQ(open_tokens(cluster()), before + 1) << "the writer's token was not kept for the reader";
+
+  ASSERT_TRUE(eventually([&] { return present(b_ / "k"); }, kVisible));
+  ASSERT_EQ(::unlink((b_ / "k").c_str()), 0) << errno_text(errno);
+  ASSERT_EQ(::posix_fadvise(reader, 0, 0, POSIX_FADV_DONTNEED), 0);
+  std::string seen = pread_text(reader, grown.size(), 0);
+  EXPECT_EQ(seen == grown, true) << "the reader read " << show(seen);
+  ASSERT_EQ(::close(reader), 0) << errno_text(errno);
+  EXPECT_TRUE(eventually([&] { return open_tokens(cluster()) == before; }, 10s))
+      << "the kept token was not released with the last handle";
+  auto roots = backend_roots(cluster());
+  std::vector<fs::path> left;
+  EXPECT_TRUE(eventually([&] { return (left = objects_owned_by(roots, *info.fsid)).empty(); }, 60s, 500ms))
+      << left.size() << " data objects of the unlinked file are still on the backends";
 }
 
 TEST_F(PosixMounts, SharedWritableMmapReachesTheFileServers) {
