@@ -451,8 +451,18 @@ OpenResult CachingMetaStore::open(const OpenArgs& args) {
     if (auto r = peek_open(args)) return std::move(*r);
     // Records a token (or nothing, see above); the attributes are a read.
     const uint64_t since = epoch();
-    if (tokenless) ++misses_;
-    OpenResult r = inner_->open(args);
+    OpenArgs asked = args;
+    if (tokenless) {
+      ++misses_;
+      // A file whose attributes show it is not small gets a token anyway: ask for one
+      // at once, sparing the store its look at whether the file is inline.
+      std::lock_guard lock(mu_);
+      const InodeAttr* attr = attrs_.find(args.ino);
+      if (attr && (attr->type != proto::FileType::REGULAR ||
+                   attr->size > inner_->settings().inline_max))
+        asked.inline_without_token = false;
+    }
+    OpenResult r = inner_->open(asked);
     std::lock_guard lock(mu_);
     if (epoch_ == since) keep_attr(r.attr);
     // Bytes with their version stay true whatever changed meanwhile.

@@ -44,11 +44,13 @@ class CountingStore : public MemMetaStore {
   }
   OpenResult open(const OpenArgs& args) override {
     ++opens;
+    asked_without_token = args.inline_without_token;
     return MemMetaStore::open(args);
   }
 
   std::atomic<int> reads{0};
   std::atomic<int> opens{0};
+  std::atomic<bool> asked_without_token{false};
   std::atomic<bool> hold_getattr{false};
   std::promise<void> read_done, resume;
   bool fail_setattr = false;
@@ -342,6 +344,27 @@ TEST_F(InlineCacheTest, TokenlessOpensOfASmallFileComeFromMemoryAtItsVersion) {
   EXPECT_EQ(orphan.inline_data, "wor");
   cache_->release(f.token.token_id);
   EXPECT_EQ(code_of([&] { read(f.attr.ino); }), Errc::not_found);
+}
+
+TEST_F(InlineCacheTest, AFileTheAttributesShowLargeIsOpenedWithATokenAtOnce) {
+  auto f = made("f");
+  SetattrArgs grow;
+  grow.ino = f.attr.ino;
+  grow.size = 10000;  // past inline_max (4096)
+  cache_->setattr(grow);
+  auto r = read(f.attr.ino);
+  EXPECT_FALSE(inner_->asked_without_token) << "the store was asked to look for inline bytes";
+  EXPECT_NE(r.token.token_id, 0u);
+  EXPECT_FALSE(r.is_inline);
+  cache_->release(r.token.token_id);
+  auto g = made("g");  // a small file: the store is asked to look
+  cache_->commit_data(write(g, "abc"));
+  SetattrArgs touch;
+  touch.ino = g.attr.ino;
+  touch.mtime_now = true;
+  cache_->setattr(touch);  // a newer version than the bytes held
+  EXPECT_EQ(read(g.attr.ino).token.token_id, 0u);
+  EXPECT_TRUE(inner_->asked_without_token);
 }
 
 TEST_F(InlineCacheTest, HeldBytesStayWithinTheBudget) {
