@@ -64,6 +64,7 @@ void apply_toml(ControllerConfig& c, const std::string& text, const std::string&
     else if (key == "heartbeat-timeout") take_int(node, c.heartbeat_timeout_s, key, origin);
     else if (key == "client-grace") take_int(node, c.client_grace_s, key, origin);
     else if (key == "meta-cache") take_int(node, c.meta_cache, key, origin);
+    else if (key == "inline-cache") take_int(node, c.inline_cache_mib, key, origin);
     else if (key == "repair-grace") take_int(node, c.repair_grace_s, key, origin);
     else if (key == "copy-bandwidth") take_int(node, c.copy_bandwidth, key, origin);
     else if (key == "access-window") take_int(node, c.access_window_s, key, origin);
@@ -117,6 +118,10 @@ ConfigResult parse_config(const std::vector<std::string>& args) {
       ->capture_default_str();
   app.add_option("--meta-cache", c.meta_cache,
                  "inodes, and as many names, whose metadata is kept in memory (0: off)")
+      ->capture_default_str();
+  app.add_option("--inline-cache", c.inline_cache_mib,
+                 "MiB of small files' bytes kept in memory to answer their reads (0: none; "
+                 "needs --meta-cache)")
       ->capture_default_str();
   app.add_option("--repair-grace", c.repair_grace_s,
                  "seconds a file server may be gone (unplanned) before its copies are made "
@@ -184,6 +189,9 @@ void validate_config(const ControllerConfig& c) {
     throw Error(Errc::invalid, fmt::format("--commit-group {} is not in 1..1024", c.commit_group));
   if (c.meta_cache > (1u << 22))
     throw Error(Errc::invalid, fmt::format("--meta-cache {} is more than 4194304", c.meta_cache));
+  if (c.inline_cache_mib > 65536)
+    throw Error(Errc::invalid,
+                fmt::format("--inline-cache {} MiB is more than 65536", c.inline_cache_mib));
 }
 
 std::string redact_conninfo(const std::string& conninfo) {

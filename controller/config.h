@@ -23,6 +23,7 @@ struct ControllerConfig {
   uint32_t heartbeat_timeout_s = 10;
   uint32_t client_grace_s = 10;  // disconnected this long, a client loses its locks
   uint32_t meta_cache = 32768;   // inodes (and as many names) kept in memory; 0 = no cache
+  uint32_t inline_cache_mib = 64;  // MiB of small files' bytes kept for reads; 0 = none
   uint32_t repair_grace_s = 300; // a file server gone this long (not in maintenance) is lost
   uint64_t copy_bandwidth = 0;   // bytes/s per file server for copy jobs; 0 = unlimited
   uint32_t access_window_s = 604800;  // the `accesses` rule attribute counts opens this far back

@@ -21,6 +21,7 @@ TEST(Config, DefaultsMatchTheOperatorGuide) {
   EXPECT_EQ(r.config->token_lifetime_s, 300u);
   EXPECT_EQ(r.config->heartbeat_timeout_s, 10u);
   EXPECT_EQ(r.config->meta_cache, 32768u);
+  EXPECT_EQ(r.config->inline_cache_mib, 64u);
   EXPECT_EQ(r.config->log_level, "info");
   EXPECT_TRUE(r.config->metrics.empty());
 }
@@ -30,10 +31,12 @@ TEST(Config, FlagsParse) {
                          "--db", "host=/tmp dbname=x", "--db-threads", "8", "--chunk-size",
                          "1048576", "--inline-max", "4096", "--token-lifetime", "60",
                          "--heartbeat-timeout", "5", "--metrics", "127.0.0.1:0", "--port-file",
-                         "p", "--log-level", "debug", "--log-file", "l", "--meta-cache", "0"});
+                         "p", "--log-level", "debug", "--log-file", "l", "--meta-cache", "0",
+                         "--inline-cache", "0"});
   ASSERT_TRUE(r.config);
   EXPECT_EQ(r.config->listen, "0.0.0.0:0");
   EXPECT_EQ(r.config->meta_cache, 0u);
+  EXPECT_EQ(r.config->inline_cache_mib, 0u);
   EXPECT_EQ(r.config->db_threads, 8u);
   EXPECT_EQ(r.config->chunk_size, 1048576u);
   EXPECT_EQ(r.config->inline_max, 4096u);
@@ -49,19 +52,22 @@ TEST(Config, MissingKeyAndBadValuesAreUsageErrors) {
                    .config);
   EXPECT_FALSE(parse_config({"zhsm-controller", "--cluster-key", "k", "--db-threads", "0"}).config);
   EXPECT_FALSE(parse_config({"zhsm-controller", "--cluster-key", "k", "--bogus"}).config);
+  EXPECT_FALSE(
+      parse_config({"zhsm-controller", "--cluster-key", "k", "--inline-cache", "65537"}).config);
 }
 
 TEST(Config, TomlKeysAreTheFlagNames) {
   ControllerConfig c;
   apply_toml(c,
              "listen = \"127.0.0.1:0\"\ncluster-key = \"key\"\ndb-threads = 2\n"
-             "log-level = \"debug\"\nheartbeat-timeout = 3\n",
+             "log-level = \"debug\"\nheartbeat-timeout = 3\ninline-cache = 8\n",
              "test.toml");
   EXPECT_EQ(c.listen, "127.0.0.1:0");
   EXPECT_EQ(c.cluster_key, "key");
   EXPECT_EQ(c.db_threads, 2u);
   EXPECT_EQ(c.log_level, "debug");
   EXPECT_EQ(c.heartbeat_timeout_s, 3u);
+  EXPECT_EQ(c.inline_cache_mib, 8u);
   EXPECT_THROW(apply_toml(c, "nonsense = 1\n", "t"), Error);
   EXPECT_THROW(apply_toml(c, "db-threads = \"two\"\n", "t"), Error);
   EXPECT_THROW(apply_toml(c, "db-threads = -1\n", "t"), Error);

@@ -71,6 +71,8 @@ int run_controller(const ControllerConfig& cfg) {
     mo.attrs = cfg.meta_cache;
     mo.entries = cfg.meta_cache;
     mo.xattrs = std::max<size_t>(cfg.meta_cache / 4, 1);
+    mo.inline_files = cfg.inline_cache_mib > 0 ? cfg.meta_cache : 0;
+    mo.inline_bytes = size_t{cfg.inline_cache_mib} << 20;
     auto cached = std::make_unique<CachingMetaStore>(std::move(store), mo);
     cache = cached.get();
     store = std::move(cached);
@@ -135,10 +137,11 @@ int run_controller(const ControllerConfig& cfg) {
   });
 
   spdlog::info("event=start listen={} metrics={} db_threads={} token_lifetime_s={} "
-               "heartbeat_timeout_s={} client_grace_s={} meta_cache={} commit_group={}",
+               "heartbeat_timeout_s={} client_grace_s={} meta_cache={} inline_cache_mib={} "
+               "commit_group={}",
                listen, metrics_addr.empty() ? "off" : metrics_addr, cfg.db_threads,
                cfg.token_lifetime_s, cfg.heartbeat_timeout_s, cfg.client_grace_s,
-               cfg.meta_cache, cfg.commit_group);
+               cfg.meta_cache, cfg.inline_cache_mib, cfg.commit_group);
   io.run();
   db_pool.join();
   spdlog::info("event=stopped");

@@ -51,8 +51,8 @@ struct MetaCacheOptions {
   size_t xattrs = 8192;     // extended attributes (present or known absent); also bounds
                             // the inodes known to have none and the complete directories
   size_t max_xattr_value = 4096;  // longer values are not kept
-  size_t inline_files = 16384;         // files whose inline bytes are kept
-  size_t inline_bytes = 32 << 20;      // at most this many inline bytes in all
+  size_t inline_files = 32768;         // files whose inline bytes are kept
+  size_t inline_bytes = 64 << 20;      // at most this many inline bytes in all
 };
 
 class CachingMetaStore : public MetaStore {
