@@ -205,16 +205,6 @@ TEST_P(FilesTest, CommitBatchGivesEachItsOwnOutcome) {
   auto f = create(1, "f");
   auto g = create(1, "g");
   auto h = create(1, "h");
-  auto inline_commit = [](const OpenResult& o, const std::string& data, int64_t mtime) {
-    CommitArgs c;
-    c.ino = o.attr.ino;
-    c.token_id = o.token.token_id;
-    c.size = data.size();
-    c.mtime_ns = mtime;
-    c.set_inline = true;
-    c.inline_data = data;
-    return c;
-  };
   CommitArgs h1 = inline_commit(h, "first", 1), g1 = inline_commit(g, "gee", 2),
              f1 = inline_commit(f, "eff", 3), h2 = inline_commit(h, "second!", 4);
   CommitArgs forged = inline_commit(f, "forged", 5);
@@ -367,13 +357,7 @@ TEST_P(FilesTest, CommitNeedsALiveRegularFileAndToken) {
 TEST_P(FilesTest, DropInlineWhenDataMovesToAChunk) {
   auto b = register_backend();
   auto r = create(1, "f");
-  CommitArgs c;
-  c.ino = r.attr.ino;
-  c.token_id = r.token.token_id;
-  c.size = 4;
-  c.set_inline = true;
-  c.inline_data = "abcd";
-  store().commit_data(c);
+  store().commit_data(inline_commit(r, "abcd"));
   CommitArgs grow;
   grow.ino = r.attr.ino;
   grow.token_id = r.token.token_id;
@@ -390,13 +374,7 @@ TEST_P(FilesTest, DropInlineWhenDataMovesToAChunk) {
 TEST_P(FilesTest, ReadOpenOfAnInlineFileMayGoWithoutAToken) {
   auto b = register_backend();
   auto r = create(1, "f");
-  CommitArgs c;
-  c.ino = r.attr.ino;
-  c.token_id = r.token.token_id;
-  c.size = 4;
-  c.set_inline = true;
-  c.inline_data = "abcd";
-  store().commit_data(c);
+  store().commit_data(inline_commit(r, "abcd"));
   store().release(r.token.token_id);
   OpenArgs a{r.attr.ino, proto::AccessMode::READ, false, 7};
   a.inline_without_token = true;

@@ -76,6 +76,18 @@ Uuid StoreTestKit::register_backend(const std::string& server_name,
   return b.id;
 }
 
+CommitArgs StoreTestKit::inline_commit(const OpenResult& open, const std::string& data,
+                                       int64_t mtime_ns) {
+  CommitArgs c;
+  c.ino = open.attr.ino;
+  c.token_id = open.token.token_id;
+  c.size = data.size();
+  c.mtime_ns = mtime_ns;
+  c.set_inline = true;
+  c.inline_data = data;
+  return c;
+}
+
 InodeAttr StoreTestKit::commit_chunk(const OpenResult& open, uint64_t index, const Uuid& uuid,
                                      uint64_t version, uint64_t chunk_bytes, uint64_t file_size,
                                      const Uuid& backend) {

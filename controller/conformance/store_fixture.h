@@ -81,6 +81,9 @@ class StoreTestKit {
   // (2 GiB total, `free_bytes` free) and returns the backend's UUID.
   Uuid register_backend(const std::string& server_name = "fs1",
                         const std::string& backend_name = "b1", uint64_t free_bytes = 1 << 30);
+  // A commitData that sets the inline bytes of `open`'s file to `data`.
+  static CommitArgs inline_commit(const OpenResult& open, const std::string& data,
+                                  int64_t mtime_ns = 0);
   // A commitData with one chunk update.
   InodeAttr commit_chunk(const OpenResult& open, uint64_t index, const Uuid& uuid,
                          uint64_t version, uint64_t chunk_bytes, uint64_t file_size,
