@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/error.h"
+#include "controller/conformance/store_fixture.h"
 #include "controller/mem_meta_store.h"
 
 namespace zhsm {
@@ -288,13 +289,7 @@ class InlineCacheTest : public MetaCacheTest {
     return cache_->create(c);
   }
   CommitArgs write(const OpenResult& f, const std::string& bytes) {
-    CommitArgs c;
-    c.ino = f.attr.ino;
-    c.token_id = f.token.token_id;
-    c.size = bytes.size();
-    c.set_inline = true;
-    c.inline_data = bytes;
-    return c;
+    return StoreTestKit::inline_commit(f, bytes);
   }
   OpenResult read(uint64_t ino) {
     OpenArgs a{ino, proto::AccessMode::READ, false, 7};
