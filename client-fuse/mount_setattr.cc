@@ -2,7 +2,8 @@
 // the open state (this mount's, or a short-lived open of our own taken before
 // the cut, so we still know how long the cut chunk's object is) rewrites the
 // chunk the cut falls into and commits. Time changes commit pending writes
-// first, so a later commit does not overwrite the explicit mtime.
+// first, in the same controller call (commitData's thenSetattr), so a later commit does
+// not overwrite the explicit mtime.
 #include <spdlog/spdlog.h>
 
 #include "client-fuse/attr.h"
@@ -30,14 +31,7 @@ struct stat Mount::setattr(uint64_t ino, const SetattrArgs& a, FileHandle* via) 
     overlay(st);
     return st;
   }
-  if (a.set_mtime) {
-    if (auto inode = via ? via->inode : open_files_->find(ino); inode && inode->dirty()) {
-      uint64_t token = via && via->can_write ? via->token_id : inode->write_token();
-      if (token != 0) inode->commit(token);
-    }
-  }
-  Reply r = controller_->call([&](proto::Request::Builder req) {
-    auto s = req.initSetattr();
+  auto fill = [&](proto::Setattr::Builder s) {
     s.setIno(ino);
     auto c = s.initCaller();
     c.setUid(a.caller_uid);
@@ -55,7 +49,22 @@ struct stat Mount::setattr(uint64_t ino, const SetattrArgs& a, FileHandle* via) 
     s.setMtimeNs(a.mtime_ns);
     s.setMtimeNow(a.mtime_now);
     s.setTokenId(via ? via->token_id : 0);
-  }, Retry::idempotent);
+  };
+  // Unwritten data is committed first, so a later commit does not overwrite the explicit
+  // mtime; the setattr rides along in the same call.
+  if (a.set_mtime) {
+    if (auto inode = via ? via->inode : open_files_->find(ino); inode && inode->dirty()) {
+      uint64_t token = via && via->can_write ? via->token_id : inode->write_token();
+      if (token != 0) {
+        if (auto st = inode->commit_then(token, fill)) {
+          overlay(*st);
+          return *st;
+        }
+      }
+    }
+  }
+  Reply r = controller_->call([&](proto::Request::Builder req) { fill(req.initSetattr()); },
+                              Retry::idempotent);
   expect_response(r, proto::Response::ATTR);
   struct stat st = stat_from(r.response().getAttr());
   overlay(st);

@@ -107,6 +107,13 @@ class OpenInode {
   // write token of the inode is used. Returns whether there was something to record
   // (then the controller's synchronous commit made it durable).
   bool commit(uint64_t token_id);
+  // Fills a setattr (without a size) that the controller applies right after the commit.
+  using SetattrFill = std::function<void(proto::Setattr::Builder)>;
+  // commit() carrying `then` in the same controller call (commitData's thenSetattr).
+  // Returns the attributes after both, or nullopt when the setattr was not applied: there
+  // was nothing to commit, or the combined call failed and the commit alone then
+  // succeeded; the caller sends the setattr itself and gets its own answer.
+  std::optional<struct stat> commit_then(uint64_t token_id, const SetattrFill& then);
   // After the controller cut the file to `size`: clips or extends the local view,
   // rewrites the chunk the cut falls into (so its stored SHA-256 is right) and
   // commits.
@@ -204,7 +211,10 @@ class OpenInode {
   Session& ensure_session(uint64_t token_id, uint64_t index);
   void convert_to_chunks(uint64_t token_id);
   void drop_session(Session& s);
-  void commit_locked(uint64_t token_id);
+  // With `then`: also the setattr, its resulting attributes in *then_attr (left empty
+  // when the combined call failed and the commit was repeated alone).
+  void commit_locked(uint64_t token_id, const SetattrFill* then = nullptr,
+                     std::optional<struct stat>* then_attr = nullptr);
   void publish();  // refreshes the lock-free copies
 
   DataContext& ctx_;

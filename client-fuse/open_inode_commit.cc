@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 
+#include "client-fuse/attr.h"
 #include "client-fuse/open_inode.h"
 #include "common/clock.h"
 
@@ -24,6 +25,17 @@ bool OpenInode::commit(uint64_t token_id) {
   if (earlier)
     throw Error(*earlier, fmt::format("an earlier background commit of ino {} failed", ino_));
   return changes;
+}
+
+std::optional<struct stat> OpenInode::commit_then(uint64_t token_id, const SetattrFill& then) {
+  std::unique_lock lock(mu_);
+  std::optional<Errc> earlier = deferred_error_;
+  deferred_error_.reset();
+  std::optional<struct stat> attr;
+  commit_locked(token_id, &then, &attr);
+  if (earlier)
+    throw Error(*earlier, fmt::format("an earlier background commit of ino {} failed", ino_));
+  return attr;
 }
 
 void OpenInode::commit_if_idle(int64_t idle_ns) {
@@ -43,7 +55,8 @@ void OpenInode::commit_if_idle(int64_t idle_ns) {
   }
 }
 
-void OpenInode::commit_locked(uint64_t token_id) {
+void OpenInode::commit_locked(uint64_t token_id, const SetattrFill* then,
+                              std::optional<struct stat>* then_attr) {
   if (!dirty_ && sessions_.empty() && pending_.empty()) return;
   const int64_t mtime = mtime_ns_ != 0 ? mtime_ns_ : now_ns();
   std::optional<Error> failure;
@@ -123,17 +136,28 @@ void OpenInode::commit_locked(uint64_t token_id) {
               reinterpret_cast<const kj::byte*>(inline_data_.data()), inline_data_.size()));
         }
         if (drop_inline_) cd.setDropInline(true);
+        if (then) (*then)(cd.initThenSetattr());
       }, Retry::idempotent);
       if (r.response().which() == proto::Response::ATTR) {
         // The view others will see, and exactly what the kernel's pages hold.
         view_size_.store(r.response().getAttr().getSize());
         view_mtime_ns_.store(r.response().getAttr().getMtimeNs());
         cache_version_.store(r.response().getAttr().getVersion());
+        if (then) *then_attr = stat_from(r.response().getAttr());
       }
       break;
     } catch (const Error& e) {
       if (e.code() == Errc::token_expired && attempt == 0) {
         renew(t.id);
+        continue;
+      }
+      if (then) {
+        // Either half may have refused: the commit alone, then the caller's own setattr,
+        // tell which (a commit that went through is repeated harmlessly).
+        spdlog::info("event=commit_then_retry ino={} code={} msg=\"{}\"", ino_,
+                     errc_name(e.code()), e.what());
+        then = nullptr;
+        attempt = -1;
         continue;
       }
       spdlog::warn("event=data_error op=commit_data ino={} code={} msg=\"{}\"", ino_,

@@ -1,6 +1,10 @@
 // Open-file requests of ControllerHandler: create, open, release, renewToken, commitData
 // and statfs. Tokens are signed with the cluster key (controller/open_reply.h) from the
 // fields the store recorded.
+#include <optional>
+
+#include <fmt/format.h>
+
 #include "common/error.h"
 #include "common/token.h"
 #include "controller/controller_handler.h"
@@ -78,7 +82,15 @@ awaitable<void> ControllerHandler::handle_files(proto::Request::Reader req,
       co_return;
     }
     case W::COMMIT_DATA: {
-      CommitArgs args = commit_arg(req.getCommitData());
+      auto cd = req.getCommitData();
+      CommitArgs args = commit_arg(cd);
+      std::optional<SetattrArgs> then;
+      if (cd.hasThenSetattr()) {
+        then = setattr_arg(cd.getThenSetattr());
+        if (then->ino != args.ino || then->size)
+          throw Error(Errc::invalid, fmt::format("commitData of ino {}: its setattr must be of "
+                                                 "the same inode and change no size", args.ino));
+      }
       InodeAttr attr = co_await service_.db([&] { return service_.group_commit().commit(args); });
       // New versions outdate the other copies: the replicator brings them up to date, and
       // the close is answered once as many are current as the file's chain asks (its ack).
@@ -88,6 +100,7 @@ awaitable<void> ControllerHandler::handle_files(proto::Request::Reader req,
         r->changed(args.ino);
         co_await r->await_copies(args.ino, std::move(changed));
       }
+      if (then) attr = co_await service_.db([&] { return store.setattr(*then); });
       fill_attr(resp.initAttr(), attr);
       co_return;
     }

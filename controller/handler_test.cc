@@ -98,6 +98,59 @@ TEST_F(HandlerTest, HelloCreateCommitReaddir) {
   EXPECT_TRUE(call([&](proto::Request::Builder b) { b.initRelease().setTokenId(token); }).ok());
 }
 
+// commitData with thenSetattr: the small file's bytes and the explicit times in one call,
+// answered with the attributes after both; a setattr of another inode or with a size is
+// refused before anything changes.
+TEST_F(HandlerTest, CommitDataThenSetattr) {
+  ASSERT_TRUE(call([](proto::Request::Builder b) { b.initHello().setClientName("t:/m"); }).ok());
+  register_backend();
+  auto created = call([](proto::Request::Builder b) {
+    auto c = b.initCreate();
+    c.setParent(1);
+    c.setName(data("copied"));
+    c.setMode(0600);
+    c.setAccess(proto::AccessMode::WRITE);
+  });
+  ASSERT_TRUE(created.ok()) << created.message();
+  const uint64_t ino = created.response().getOpen().getAttr().getIno();
+  const uint64_t token = created.response().getOpen().getToken().getTokenId();
+  auto commit = [&](uint64_t setattr_ino, bool with_size) {
+    return call([&](proto::Request::Builder b) {
+      auto c = b.initCommitData();
+      c.setIno(ino);
+      c.setTokenId(token);
+      c.setSize(5);
+      c.setMtimeNs(1000);
+      c.setSetInline(true);
+      c.setInlineData(data("hello"));
+      auto s = c.initThenSetattr();
+      s.setIno(setattr_ino);
+      s.setSetAtime(true);
+      s.setAtimeNs(7000000000);
+      s.setSetMtime(true);
+      s.setMtimeNs(8000000000);
+      s.setSetSize(with_size);
+    });
+  };
+  auto refused = commit(1, false);
+  EXPECT_EQ(refused.code(), Errc::invalid);
+  EXPECT_EQ(commit(ino, true).code(), Errc::invalid);
+  auto before = call([&](proto::Request::Builder b) { b.initGetattr().setIno(ino); });
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(before.response().getAttr().getSize(), 0u);  // nothing was committed
+
+  auto done = commit(ino, false);
+  ASSERT_TRUE(done.ok()) << done.message();
+  auto a = done.response().getAttr();
+  EXPECT_EQ(a.getSize(), 5u);
+  EXPECT_EQ(a.getMtimeNs(), 8000000000);
+  EXPECT_EQ(a.getAtimeNs(), 7000000000);
+  auto after = call([&](proto::Request::Builder b) { b.initGetattr().setIno(ino); });
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after.response().getAttr().getMtimeNs(), 8000000000);
+  EXPECT_EQ(after.response().getAttr().getSize(), 5u);
+}
+
 TEST_F(HandlerTest, ErrorsArriveAsCodes) {
   auto missing = call([](proto::Request::Builder b) {
     auto l = b.initLookup();
