@@ -1,12 +1,16 @@
 // Retry with capped exponential backoff (100 ms .. 1.6 s, five tries) for
-// idempotent controller calls; one log line when the controller stays away.
+// idempotent controller calls; one log line when the controller stays away; every
+// call counted in the mount's metrics.
 #include "client-fuse/controller_link.h"
 
+#include <optional>
 #include <thread>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "client-fuse/attr.h"
+#include "common/request_names.h"
 
 namespace zhsm::fuse {
 
@@ -65,8 +69,10 @@ bool may_change(proto::Request::Reader request) {
 Reply ControllerLink::call(const RequestFiller& fill, Retry retry,
                            std::chrono::milliseconds timeout) {
   bool changing = false;
+  std::optional<proto::Request::Which> kind;
   auto counted = [&](proto::Request::Builder req) {
     fill(req);
+    kind = req.which();
     if (!changing && may_change(req.asReader())) {
       changing = true;
       changes_.fetch_add(1, std::memory_order_acq_rel);
@@ -79,7 +85,29 @@ Reply ControllerLink::call(const RequestFiller& fill, Retry retry,
       if (changing) changes.fetch_add(1, std::memory_order_acq_rel);
     }
   } after_answer{changing, changes_};
-  Reply r = call_counted(counted, retry, timeout);
+  const auto start = std::chrono::steady_clock::now();
+  auto count = [&](const Errc* failed) {
+    if (!metrics_ || !kind) return;
+    const std::string_view op = request_name(*kind);
+    const std::string label = fmt::format("op=\"{}\"", op);
+    metrics_->add("zhsm_fuse_controller_calls_total", 1, label);
+    metrics_->add("zhsm_fuse_controller_call_seconds_sum",
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+                  label);
+    if (failed)
+      metrics_->add("zhsm_fuse_controller_errors_total", 1,
+                    fmt::format("op=\"{}\",code=\"{}\"", op, errc_name(*failed)));
+  };
+  Reply r = [&] {
+    try {
+      return call_counted(counted, retry, timeout);
+    } catch (const Error& e) {
+      const Errc code = e.code();
+      count(&code);
+      throw;
+    }
+  }();
+  count(nullptr);
   if (fresh_dirs_ && r.response().hasTouched()) {
     const auto now = FreshDirs::Clock::now();
     for (auto dir : r.response().getTouched())

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "client-fuse/fresh_dirs.h"
+#include "common/metrics.h"
 #include "common/rpc_client.h"
 
 namespace zhsm::fuse {
@@ -47,6 +48,9 @@ class ControllerLink {
   // Where the directories a successful answer reports as touched are noted (null: nowhere).
   // Set before the first call.
   void set_fresh_dirs(FreshDirs* fresh) { fresh_dirs_ = fresh; }
+  // Where every call is counted, by request kind, with the time this mount waited for it
+  // (null: nowhere). Set before the first call.
+  void set_metrics(Metrics* metrics) { metrics_ = metrics; }
 
   const std::string& address() const { return rpc_.address(); }
   void close() { rpc_.close(); }
@@ -64,6 +68,7 @@ class ControllerLink {
   std::atomic<uint64_t> hello_connection_{0};
   std::atomic<uint64_t> changes_{0};
   FreshDirs* fresh_dirs_ = nullptr;
+  Metrics* metrics_ = nullptr;
 };
 
 // Whether a request may change a name or attributes at the controller.

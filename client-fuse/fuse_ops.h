@@ -9,6 +9,7 @@
 #define FUSE_USE_VERSION 35
 #include <fuse_lowlevel.h>
 
+#include <chrono>
 #include <cstring>
 #include <string_view>
 
@@ -45,19 +46,28 @@ inline FileHandle* handle_of(const fuse_file_info* fi) {
 void reply_failure(fuse_req_t req, const char* op, uint64_t ino, Errc code, const char* message);
 void reply_exception(fuse_req_t req, const char* op, uint64_t ino, const char* what);
 
+// Runs a handler's body, answers its failure, and counts the request in the mount's
+// metrics (the mount is taken first: a reply frees the request).
 template <class Body>
 void guarded(fuse_req_t req, const char* op, uint64_t ino, Body&& body) noexcept {
+  Mount& mount = mount_of(req);
+  const auto start = std::chrono::steady_clock::now();
   try {
     body();
   } catch (const Error& e) {
+    mount.count_failure(op, e.code());
     reply_failure(req, op, ino, e.code(), e.what());
   } catch (const kj::Exception& e) {
+    mount.count_failure(op, Errc::internal);
     reply_exception(req, op, ino, e.getDescription().cStr());
   } catch (const std::exception& e) {
+    mount.count_failure(op, Errc::internal);
     reply_exception(req, op, ino, e.what());
   } catch (...) {
+    mount.count_failure(op, Errc::internal);
     reply_exception(req, op, ino, "unknown exception");
   }
+  mount.count_request(op, std::chrono::steady_clock::now() - start);
 }
 
 // Throws Error(name_too_long) for names over 255 bytes.

@@ -2,9 +2,11 @@
 // renewer (every token_lifetime/3, all tokens of all open inodes).
 #include "client-fuse/mount.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "client-fuse/attr.h"
+#include "common/port_file.h"
 
 namespace zhsm::fuse {
 
@@ -64,9 +66,72 @@ Mount::Mount(MountOptions options, HelloInfo hello, std::string client_name)
           options_.statahead}),
       fresh_dirs_(std::chrono::duration_cast<FreshDirs::Clock::duration>(
                       std::chrono::duration<double>(options_.attr_timeout)),
-                  kFreshDirs) {}
+                  kFreshDirs) {
+  describe_metrics();
+}
 
 Mount::~Mount() { stop(); }
+
+void Mount::describe_metrics() {
+  metrics_.describe("zhsm_fuse_requests_total", "counter", "FUSE requests answered, by op");
+  metrics_.describe("zhsm_fuse_request_seconds_sum", "counter",
+                    "Time from a FUSE request's arrival to its answer, by op");
+  metrics_.describe("zhsm_fuse_request_seconds_count", "counter",
+                    "Requests timed in zhsm_fuse_request_seconds_sum, by op");
+  metrics_.describe("zhsm_fuse_errors_total", "counter",
+                    "FUSE requests answered with an error, by op and code");
+  metrics_.describe("zhsm_fuse_controller_calls_total", "counter",
+                    "Calls to the controller, by request kind (retries included)");
+  metrics_.describe("zhsm_fuse_controller_call_seconds_sum", "counter",
+                    "Time of the calls to the controller as this mount waited for them, by op");
+  metrics_.describe("zhsm_fuse_controller_errors_total", "counter",
+                    "Calls to the controller that failed, by op and code");
+  metrics_.describe("zhsm_fuse_open_inodes", "gauge", "Inodes this mount has open");
+  metrics_.describe("zhsm_fuse_open_handles", "gauge", "Open file handles of this mount");
+  metrics_.on_scrape([this](Metrics& m) {
+    if (!open_files_) return;
+    auto counts = open_files_->counts();
+    m.set("zhsm_fuse_open_inodes", static_cast<double>(counts.inodes));
+    m.set("zhsm_fuse_open_handles", static_cast<double>(counts.handles));
+  });
+}
+
+// Counting never fails a request: without memory for a label, the count is lost.
+void Mount::count_request(const char* op, std::chrono::steady_clock::duration took) noexcept {
+  try {
+    const std::string label = fmt::format("op=\"{}\"", op);
+    metrics_.add("zhsm_fuse_requests_total", 1, label);
+    metrics_.add("zhsm_fuse_request_seconds_sum", std::chrono::duration<double>(took).count(),
+                 label);
+    metrics_.add("zhsm_fuse_request_seconds_count", 1, label);
+  } catch (...) {
+  }
+}
+
+void Mount::count_failure(const char* op, Errc code) noexcept {
+  try {
+    metrics_.add("zhsm_fuse_errors_total", 1,
+                 fmt::format("op=\"{}\",code=\"{}\"", op, errc_name(code)));
+  } catch (...) {
+  }
+}
+
+// The endpoint is a help, not a need: a mount whose address cannot be bound goes on
+// without it and says so once.
+void Mount::start_metrics() {
+  if (options_.metrics.empty()) return;
+  try {
+    metrics_server_ = std::make_unique<MetricsServer>(*io_, options_.metrics, metrics_);
+    metrics_server_->start();
+    const std::string address =
+        host_of(options_.metrics) + ":" + std::to_string(metrics_server_->port());
+    if (!options_.port_file.empty()) write_port_file(options_.port_file, "metrics=" + address + "\n");
+    spdlog::info("event=metrics_listening address={}", address);
+  } catch (const std::exception& e) {
+    metrics_server_.reset();
+    spdlog::warn("event=metrics_unavailable address={} msg=\"{}\"", options_.metrics, e.what());
+  }
+}
 
 void Mount::start() {
   io_ = std::make_unique<asio::io_context>();
@@ -74,9 +139,11 @@ void Mount::start() {
       io_->get_executor());
   controller_ = std::make_unique<ControllerLink>(*io_, options_.controller, client_name_);
   controller_->set_fresh_dirs(&fresh_dirs_);
+  controller_->set_metrics(&metrics_);
   servers_ = std::make_unique<ServerLinks>(*io_);
   data_ = std::make_unique<DataContext>(DataContext{*controller_, *servers_, hello_.geometry});
   open_files_ = std::make_unique<OpenTable>(*data_);
+  start_metrics();
   io_thread_ = std::thread([this] { io_->run(); });
   say_hello();
   renew_thread_ = std::thread([this] { renew_loop(); });
@@ -110,6 +177,7 @@ void Mount::stop() {
   work_.reset();
   io_->stop();
   if (io_thread_.joinable()) io_thread_.join();
+  metrics_server_.reset();
 }
 
 void Mount::renew_loop() {

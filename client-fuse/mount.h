@@ -1,7 +1,8 @@
 // Mount: everything one zhsm-fuse mount owns, built by main() and reached by the
 // FUSE handlers through the session's user data: the options, the cluster
 // geometry from hello, the Asio thread with the controller and file-server
-// links, the open-inode table and the token renewer. It also holds the policy
+// links, the open-inode table, the token renewer and the metrics (with their
+// endpoint when -o metrics= asks for one). It also holds the policy
 // the handlers share: opening and releasing handles, setattr with truncation,
 // and showing the locally pending size in attributes.
 //
@@ -10,6 +11,7 @@
 
 #include <sys/stat.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -25,6 +27,8 @@
 #include "client-fuse/server_links.h"
 #include "client-fuse/statahead.h"
 #include "client-fuse/xattr_cache.h"
+#include "common/error.h"
+#include "common/metrics.h"
 
 namespace zhsm::fuse {
 
@@ -76,6 +80,12 @@ class Mount {
   // Attributes of directories this mount just changed, for the next getattr (fresh_dirs.h).
   FreshDirs& fresh_dirs() { return fresh_dirs_; }
 
+  // The mount's metrics (doc/operator-guide.md lists them): every FUSE request by
+  // operation, with its time, and its failures by error code.
+  Metrics& metrics() { return metrics_; }
+  void count_request(const char* op, std::chrono::steady_clock::duration took) noexcept;
+  void count_failure(const char* op, Errc code) noexcept;
+
   // A handle for an open reply (open or create of inode `ino`). Owned by the
   // caller until release_handle().
   FileHandle* open_handle(uint64_t ino, proto::OpenReply::Reader reply, bool truncated,
@@ -109,6 +119,8 @@ class Mount {
   static constexpr size_t kFreshDirs = 1 << 12;
   void renew_loop();
   void say_hello();
+  void describe_metrics();
+  void start_metrics();
 
   MountOptions options_;
   HelloInfo hello_;
@@ -122,6 +134,8 @@ class Mount {
   std::unique_ptr<DataContext> data_;
   std::unique_ptr<OpenTable> open_files_;
 
+  Metrics metrics_;
+  std::unique_ptr<MetricsServer> metrics_server_;
   XattrCache xattrs_;
   Statahead statahead_;
   FreshDirs fresh_dirs_;

@@ -12,7 +12,10 @@
 namespace zhsm::fuse {
 namespace {
 
-enum Key { kController, kAttrTimeout, kEntryTimeout, kReadAhead, kStatahead, kLogFile, kLogLevel };
+enum Key {
+  kController, kAttrTimeout, kEntryTimeout, kReadAhead, kStatahead, kLogFile, kLogLevel,
+  kMetrics, kPortFile
+};
 
 const fuse_opt kOpts[] = {
     FUSE_OPT_KEY("controller=", kController),
@@ -22,6 +25,8 @@ const fuse_opt kOpts[] = {
     FUSE_OPT_KEY("statahead=", kStatahead),
     FUSE_OPT_KEY("log_file=", kLogFile),
     FUSE_OPT_KEY("log_level=", kLogLevel),
+    FUSE_OPT_KEY("metrics=", kMetrics),
+    FUSE_OPT_KEY("port_file=", kPortFile),
     FUSE_OPT_END,
 };
 
@@ -78,6 +83,12 @@ int process(void* data, const char* arg, int key, fuse_args*) {
     case kLogLevel:
       p->out->log_level = value;
       return 0;
+    case kMetrics:
+      p->out->metrics = value;
+      return 0;
+    case kPortFile:
+      p->out->port_file = value;
+      return 0;
     default:
       return 1;  // not ours: keep it for libfuse
   }
@@ -92,6 +103,8 @@ std::string parse_mount_options(fuse_args* args, MountOptions& out) {
   if (out.controller.empty()) return "missing -o controller=HOST:PORT";
   if (out.controller.find(':') == std::string::npos)
     return "controller address '" + out.controller + "' is not HOST:PORT";
+  if (!out.metrics.empty() && out.metrics.find(':') == std::string::npos)
+    return "metrics address '" + out.metrics + "' is not HOST:PORT";
   if (args->argc < 1 || fuse_opt_insert_arg(args, 1, "-odefault_permissions,fsname=zhsm,subtype=zhsm") != 0)
     return "out of memory";
   return {};

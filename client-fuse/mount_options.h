@@ -1,5 +1,5 @@
 // zhsm-fuse's own -o options (controller=, attr_timeout=, entry_timeout=,
-// read_ahead_kb=, statahead=, log_file=, log_level=), taken out of the argument list with libfuse's
+// read_ahead_kb=, statahead=, log_file=, log_level=, metrics=, port_file=), taken out of the argument list with libfuse's
 // fuse_opt; every other option stays in the list for libfuse (allow_other,
 // fsname=, -f, -d, the mount point ...). See doc/operator-guide.md.
 #pragma once
@@ -19,6 +19,8 @@ struct MountOptions {
                                // (client-fuse/statahead.h); 0: never
   std::string log_file;        // empty: standard error
   std::string log_level = "info";
+  std::string metrics;         // "host:port" of the Prometheus endpoint (port 0: any); empty: none
+  std::string port_file;       // where to write "metrics=HOST:PORT" once bound; empty: nowhere
 };
 
 // Removes zhsm's options from `args` into `out` and adds the options zhsm always

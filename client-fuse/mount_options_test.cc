@@ -33,7 +33,7 @@ TEST(MountOptions, ParsesOwnKeysAndKeepsOthers) {
   Args a({"zhsm-fuse", "/mnt", "-o",
           "controller=10.0.0.1:7100,allow_other,attr_timeout=2.5,entry_timeout=0,log_level=debug,"
           "read_ahead_kb=4096,statahead=32,"
-          "log_file=/tmp/x.log",
+          "log_file=/tmp/x.log,metrics=127.0.0.1:0,port_file=/tmp/m.ports",
           "-f"});
   MountOptions o;
   EXPECT_EQ(parse_mount_options(&a.args, o), "");
@@ -44,6 +44,8 @@ TEST(MountOptions, ParsesOwnKeysAndKeepsOthers) {
   EXPECT_EQ(o.statahead, 32u);
   EXPECT_EQ(o.log_level, "debug");
   EXPECT_EQ(o.log_file, "/tmp/x.log");
+  EXPECT_EQ(o.metrics, "127.0.0.1:0");
+  EXPECT_EQ(o.port_file, "/tmp/m.ports");
   std::string rest = a.joined();
   EXPECT_NE(rest.find("allow_other"), std::string::npos) << rest;
   EXPECT_NE(rest.find("/mnt"), std::string::npos) << rest;
@@ -52,6 +54,7 @@ TEST(MountOptions, ParsesOwnKeysAndKeepsOthers) {
   EXPECT_NE(rest.find("subtype=zhsm"), std::string::npos) << rest;
   EXPECT_EQ(rest.find("controller="), std::string::npos) << rest;
   EXPECT_EQ(rest.find("attr_timeout"), std::string::npos) << rest;
+  EXPECT_EQ(rest.find("metrics"), std::string::npos) << rest;
 }
 
 TEST(MountOptions, Defaults) {
@@ -106,6 +109,12 @@ TEST(MountOptions, ControllerNeedsPort) {
   Args a({"zhsm-fuse", "/mnt", "-o", "controller=justahost"});
   MountOptions o;
   EXPECT_NE(parse_mount_options(&a.args, o), "");
+}
+
+TEST(MountOptions, MetricsNeedsPort) {
+  Args a({"zhsm-fuse", "/mnt", "-o", "controller=h:1,metrics=justahost"});
+  MountOptions o;
+  EXPECT_NE(parse_mount_options(&a.args, o).find("metrics"), std::string::npos);
 }
 
 }  // namespace

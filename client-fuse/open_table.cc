@@ -34,4 +34,12 @@ std::vector<std::shared_ptr<OpenInode>> OpenTable::snapshot() {
   return out;
 }
 
+OpenTable::Counts OpenTable::counts() {
+  std::lock_guard lock(mu_);
+  Counts c;
+  c.inodes = entries_.size();
+  for (const auto& [ino, e] : entries_) c.handles += e.handles;
+  return c;
+}
+
 }  // namespace zhsm::fuse

@@ -36,6 +36,11 @@ class OpenTable {
   std::shared_ptr<OpenInode> find(uint64_t ino);
   // Every open inode (for token renewal).
   std::vector<std::shared_ptr<OpenInode>> snapshot();
+  struct Counts {
+    size_t inodes = 0;   // open inodes
+    size_t handles = 0;  // their handles
+  };
+  Counts counts();
 
  private:
   struct Entry {

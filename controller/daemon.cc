@@ -3,14 +3,13 @@
 
 #include <csignal>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 
 #include <spdlog/spdlog.h>
 
 #include "common/asio.h"
 #include "common/error.h"
 #include "common/metrics.h"
+#include "common/port_file.h"
 #include "common/rpc_server.h"
 #include "common/token.h"
 #include "controller/controller_service.h"
@@ -23,24 +22,6 @@ namespace zhsm {
 namespace {
 
 constexpr auto kSweepInterval = std::chrono::seconds(3);
-
-std::string host_of(const std::string& address) {
-  auto colon = address.rfind(':');
-  return colon == std::string::npos ? address : address.substr(0, colon);
-}
-
-// Writes the file atomically (temporary file, then rename).
-void write_port_file(const std::string& path, const std::string& content) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << content;
-    if (!out.flush()) throw Error(Errc::io, "cannot write port file " + tmp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw Error(Errc::io, "cannot rename " + tmp + " to " + path + ": " + ec.message());
-}
 
 }  // namespace
 

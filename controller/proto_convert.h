@@ -7,12 +7,10 @@
 #include <string_view>
 
 #include "capnp/zhsm.capnp.h"
+#include "common/request_names.h"
 #include "controller/meta_types.h"
 
 namespace zhsm {
-
-// The request's kind as a short name ("lookup", "commitData", ...), for logs and metrics.
-std::string_view request_name(proto::Request::Which which);
 
 std::string bytes_arg(capnp::Data::Reader data);
 Uuid uuid_arg(capnp::Data::Reader data, std::string_view field);

@@ -5,7 +5,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <iostream>
 
 #include <spdlog/spdlog.h>
@@ -15,6 +14,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/port_file.h"
 #include "common/rpc_server.h"
 #include "common/token.h"
 #include "fileserver/config.h"
@@ -27,11 +27,6 @@
 
 namespace zhsm::fileserver {
 namespace {
-
-std::string host_of(const std::string& address) {
-  auto colon = address.rfind(':');
-  return colon == std::string::npos ? address : address.substr(0, colon);
-}
 
 // The address clients are told: --advertise, else the listen host with the bound port
 // (the host name when listening on every interface).
@@ -54,20 +49,6 @@ void raise_open_file_limit() {
     spdlog::warn("event=open_file_limit_unchanged reason=\"setrlimit failed\"");
 }
 
-// Writes the port file through a temporary name, so a reader never sees half of it.
-void write_port_file(const std::filesystem::path& path, const std::string& content) {
-  auto tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << content;
-    out.flush();
-    if (!out) throw Error(Errc::io, "cannot write port file " + tmp.string());
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw Error(Errc::io, "cannot write port file " + path.string() + ": " + ec.message());
-}
 
 int run(const FileserverConfig& config) {
   raise_open_file_limit();
@@ -122,7 +103,7 @@ int run(const FileserverConfig& config) {
     port_file += "metrics=" + host_of(config.metrics) + ":" +
                  std::to_string(metrics_server->port()) + "\n";
   }
-  if (!config.port_file.empty()) write_port_file(config.port_file, port_file);
+  if (!config.port_file.empty()) write_port_file(config.port_file.string(), port_file);
 
   CopyTasksOptions copy_options;
   copy_options.backends = context->backends;

@@ -494,9 +494,9 @@ std::vector<std::pair<std::string, std::string>> Cluster::ports(const std::strin
   return out;
 }
 
-double Cluster::controller_metric(const std::string& series) const {
+double Cluster::metric(const std::string& name, const std::string& series) const {
   std::string addr;
-  for (const auto& [k, v] : ports("controller"))
+  for (const auto& [k, v] : ports(name))
     if (k == "metrics") addr = v;
   if (addr.empty()) return -1;
   auto r = run_command({"/usr/bin/curl", "-sf", "http://" + addr + "/metrics"}, {}, 10s);

@@ -107,10 +107,12 @@ class Cluster {
   std::string fileserver_address(int k) const;
   // All key=value lines of a ports file (DIR/run/NAME.ports).
   std::vector<std::pair<std::string, std::string>> ports(const std::string& name) const;
-  // The value of `series` (a metric name with its labels, as the controller writes
-  // it: zhsm_controller_requests_total{op="lookup"}) in the controller's metrics; -1
-  // when the controller does not answer or has no such series.
-  double controller_metric(const std::string& series) const;
+  // The value of `series` (a metric name with its labels, as the daemon writes it:
+  // zhsm_controller_requests_total{op="lookup"}) in the metrics of daemon `name`
+  // (controller, fsK, fuse-KEY: the `metrics=` of its ports file); -1 when the daemon
+  // does not answer or has no such series.
+  double metric(const std::string& name, const std::string& series) const;
+  double controller_metric(const std::string& series) const { return metric("controller", series); }
 
   // A fresh, empty directory on the main mount for one test, named after it.
   fs::path scratch(const std::string& name) const;

@@ -66,6 +66,31 @@ TEST_F(PosixOps, CreateWriteReadClose) {
   });
 }
 
+// The mount's own metrics (doc/operator-guide.md): each FUSE request by operation with
+// its time, its failures by code, and the controller calls it made.
+TEST_F(PosixOps, TheMountCountsItsRequests) {
+  const Cluster& c = cluster();
+  auto value = [&](const std::string& series) { return c.metric("fuse-mnt", series); };
+  const std::string creates = "zhsm_fuse_requests_total{op=\"create\"}";
+  const std::string create_calls = "zhsm_fuse_controller_calls_total{op=\"create\"}";
+  const std::string missing = "zhsm_fuse_errors_total{op=\"lookup\",code=\"not_found\"}";
+  const double creates_before = std::max(0.0, value(creates));
+  const double calls_before = std::max(0.0, value(create_calls));
+  const double missing_before = std::max(0.0, value(missing));
+  ASSERT_GE(value("zhsm_fuse_open_handles"), 0) << "the mount serves no metrics";
+
+  ASSERT_EQ(zhsm::test::put(mount_dir_ / "counted", std::string("x")), 1) << errno_text(errno);
+  struct stat st {};
+  EXPECT_NE(::stat((mount_dir_ / "absent").c_str(), &st), 0);
+  EXPECT_EQ(errno, ENOENT);
+
+  EXPECT_EQ(value(creates), creates_before + 1);
+  EXPECT_EQ(value(create_calls), calls_before + 1);
+  EXPECT_GE(value(missing), missing_before + 1);
+  EXPECT_GT(value("zhsm_fuse_request_seconds_sum{op=\"create\"}"), 0);
+  EXPECT_GT(value("zhsm_fuse_controller_call_seconds_sum{op=\"commitData\"}"), 0);
+}
+
 TEST_F(PosixOps, Lseek) {
   compare([](const fs::path& d, Transcript& t) {
     fs::path f = d / "seek";

@@ -1,0 +1,14 @@
+// The request kinds of capnp/zhsm.capnp as short names, for logs and metrics (the
+// controller's, and the client's view of its calls).
+#pragma once
+
+#include <string_view>
+
+#include "capnp/zhsm.capnp.h"
+
+namespace zhsm {
+
+// The request's kind as a short name ("lookup", "commitData", ...).
+std::string_view request_name(proto::Request::Which which);
+
+}  // namespace zhsm
