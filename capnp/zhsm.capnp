@@ -372,7 +372,11 @@ struct Open {
 }
 
 struct Release {
-  tokenId @0 :UInt64;
+  tokenId @0 :UInt64;           # 0: none (only `more`)
+  # Further tokens released in the same call: a mount gathers the releases of files
+  # closed within a few milliseconds into one call. At most 1024; unknown ones (already
+  # released or expired) are skipped, as a single unknown tokenId is.
+  more @1 :List(UInt64);
 }
 
 # The result of a write session: which chunks changed, the new size and times.

@@ -88,11 +88,16 @@ void Mount::describe_metrics() {
                     "Calls to the controller that failed, by op and code");
   metrics_.describe("zhsm_fuse_open_inodes", "gauge", "Inodes this mount has open");
   metrics_.describe("zhsm_fuse_open_handles", "gauge", "Open file handles of this mount");
+  metrics_.describe("zhsm_fuse_releases_pending", "gauge",
+                    "Tokens of closed files waiting to be released with the controller");
+  metrics_.describe("zhsm_fuse_tokens_released_total", "counter",
+                    "Tokens released with the controller (several per release call)");
   metrics_.on_scrape([this](Metrics& m) {
     if (!open_files_) return;
     auto counts = open_files_->counts();
     m.set("zhsm_fuse_open_inodes", static_cast<double>(counts.inodes));
     m.set("zhsm_fuse_open_handles", static_cast<double>(counts.handles));
+    if (releases_) m.set("zhsm_fuse_releases_pending", static_cast<double>(releases_->pending()));
   });
 }
 
@@ -143,6 +148,9 @@ void Mount::start() {
   servers_ = std::make_unique<ServerLinks>(*io_);
   data_ = std::make_unique<DataContext>(DataContext{*controller_, *servers_, hello_.geometry});
   open_files_ = std::make_unique<OpenTable>(*data_);
+  releases_ = std::make_unique<ReleaseBatcher>(
+      [this](const std::vector<uint64_t>& tokens) { send_releases(tokens); },
+      std::chrono::milliseconds(options_.release_delay_ms), kReleaseBatch);
   start_metrics();
   io_thread_ = std::thread([this] { io_->run(); });
   say_hello();
@@ -172,12 +180,15 @@ void Mount::stop() {
   renew_cv_.notify_all();
   if (renew_thread_.joinable()) renew_thread_.join();
   if (!io_) return;
+  releases_->flush();  // what is pending goes while the controller link still works
+  links_closed_ = true;
   controller_->close();
   servers_->close_all();
   work_.reset();
   io_->stop();
   if (io_thread_.joinable()) io_thread_.join();
   metrics_server_.reset();
+  releases_.reset();
 }
 
 void Mount::renew_loop() {
@@ -241,17 +252,24 @@ void Mount::release_handle(FileHandle* raw) {
     else
       remember_version(inode.ino(), inode.cache_version());
   }
-  for (uint64_t token_id : releases) {
-    if (token_id == 0) continue;  // none: an inline file opened without a token
-    try {
-      controller_->call(
-          [&](proto::Request::Builder req) { req.initRelease().setTokenId(token_id); },
-          Retry::idempotent);
-    } catch (const Error& e) {
-      if (e.code() != Errc::not_found)
-        spdlog::warn("event=release_failed ino={} token={} code={} msg=\"{}\"", inode.ino(),
-                     token_id, errc_name(e.code()), e.what());
-    }
+  // 0: none (an inline file opened without a token).
+  for (uint64_t token_id : releases) releases_->add(token_id);
+}
+
+void Mount::send_releases(const std::vector<uint64_t>& tokens) {
+  if (tokens.empty() || links_closed_) return;  // stopped: the tokens expire instead
+  try {
+    controller_->call([&](proto::Request::Builder req) {
+      auto r = req.initRelease();
+      r.setTokenId(tokens[0]);
+      auto more = r.initMore(static_cast<unsigned>(tokens.size() - 1));
+      for (size_t i = 1; i < tokens.size(); ++i) more.set(static_cast<unsigned>(i - 1), tokens[i]);
+    }, Retry::idempotent);
+    metrics_.add("zhsm_fuse_tokens_released_total", static_cast<double>(tokens.size()));
+  } catch (const Error& e) {
+    // The tokens expire at the controller instead.
+    spdlog::warn("event=release_failed tokens={} first={} code={} msg=\"{}\"", tokens.size(),
+                 tokens[0], errc_name(e.code()), e.what());
   }
 }
 

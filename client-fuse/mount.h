@@ -11,6 +11,7 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -24,6 +25,7 @@
 #include "client-fuse/fresh_dirs.h"
 #include "client-fuse/mount_options.h"
 #include "client-fuse/open_table.h"
+#include "client-fuse/release_batcher.h"
 #include "client-fuse/server_links.h"
 #include "client-fuse/statahead.h"
 #include "client-fuse/xattr_cache.h"
@@ -91,7 +93,8 @@ class Mount {
   FileHandle* open_handle(uint64_t ino, proto::OpenReply::Reader reply, bool truncated,
                           bool append);
   // Last close of a handle: commits what is pending (errors are logged, the
-  // kernel ignores release errors), releases the token, frees the handle.
+  // kernel ignores release errors), queues the token's release (release_batcher.h),
+  // frees the handle.
   void release_handle(FileHandle* handle);
 
   // setattr; `via` is the handle of an ftruncate/futimens, or null. Returns the
@@ -121,6 +124,10 @@ class Mount {
   void say_hello();
   void describe_metrics();
   void start_metrics();
+  void send_releases(const std::vector<uint64_t>& tokens);
+  // At most this many releases go in one call (options().release_delay_ms says how long
+  // one waits for others).
+  static constexpr size_t kReleaseBatch = 256;
 
   MountOptions options_;
   HelloInfo hello_;
@@ -133,6 +140,8 @@ class Mount {
   std::unique_ptr<ServerLinks> servers_;
   std::unique_ptr<DataContext> data_;
   std::unique_ptr<OpenTable> open_files_;
+  std::unique_ptr<ReleaseBatcher> releases_;
+  std::atomic<bool> links_closed_{false};  // stop() closed the links: nothing more is sent
 
   Metrics metrics_;
   std::unique_ptr<MetricsServer> metrics_server_;

@@ -14,7 +14,7 @@ namespace {
 
 enum Key {
   kController, kAttrTimeout, kEntryTimeout, kReadAhead, kStatahead, kLogFile, kLogLevel,
-  kMetrics, kPortFile
+  kMetrics, kPortFile, kReleaseDelay
 };
 
 const fuse_opt kOpts[] = {
@@ -27,6 +27,7 @@ const fuse_opt kOpts[] = {
     FUSE_OPT_KEY("log_level=", kLogLevel),
     FUSE_OPT_KEY("metrics=", kMetrics),
     FUSE_OPT_KEY("port_file=", kPortFile),
+    FUSE_OPT_KEY("release_delay_ms=", kReleaseDelay),
     FUSE_OPT_END,
 };
 
@@ -88,6 +89,10 @@ int process(void* data, const char* arg, int key, fuse_args*) {
       return 0;
     case kPortFile:
       p->out->port_file = value;
+      return 0;
+    case kReleaseDelay:
+      if (!parse_kib(value, p->out->release_delay_ms) || p->out->release_delay_ms > 10000)
+        p->error = std::string("bad release_delay_ms '") + value + "' (0 to 10000)";
       return 0;
     default:
       return 1;  // not ours: keep it for libfuse

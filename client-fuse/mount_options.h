@@ -1,5 +1,6 @@
 // zhsm-fuse's own -o options (controller=, attr_timeout=, entry_timeout=,
-// read_ahead_kb=, statahead=, log_file=, log_level=, metrics=, port_file=), taken out of the argument list with libfuse's
+// read_ahead_kb=, statahead=, log_file=, log_level=, metrics=, port_file=,
+// release_delay_ms=), taken out of the argument list with libfuse's
 // fuse_opt; every other option stays in the list for libfuse (allow_other,
 // fsname=, -f, -d, the mount point ...). See doc/operator-guide.md.
 #pragma once
@@ -21,6 +22,8 @@ struct MountOptions {
   std::string log_level = "info";
   std::string metrics;         // "host:port" of the Prometheus endpoint (port 0: any); empty: none
   std::string port_file;       // where to write "metrics=HOST:PORT" once bound; empty: nowhere
+  unsigned release_delay_ms = 20;  // how long a closed file's release waits for others to
+                                   // go with it (client-fuse/release_batcher.h); 0: alone, at once
 };
 
 // Removes zhsm's options from `args` into `out` and adds the options zhsm always

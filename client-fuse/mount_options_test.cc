@@ -33,7 +33,7 @@ TEST(MountOptions, ParsesOwnKeysAndKeepsOthers) {
   Args a({"zhsm-fuse", "/mnt", "-o",
           "controller=10.0.0.1:7100,allow_other,attr_timeout=2.5,entry_timeout=0,log_level=debug,"
           "read_ahead_kb=4096,statahead=32,"
-          "log_file=/tmp/x.log,metrics=127.0.0.1:0,port_file=/tmp/m.ports",
+          "log_file=/tmp/x.log,metrics=127.0.0.1:0,port_file=/tmp/m.ports,release_delay_ms=5",
           "-f"});
   MountOptions o;
   EXPECT_EQ(parse_mount_options(&a.args, o), "");
@@ -46,6 +46,7 @@ TEST(MountOptions, ParsesOwnKeysAndKeepsOthers) {
   EXPECT_EQ(o.log_file, "/tmp/x.log");
   EXPECT_EQ(o.metrics, "127.0.0.1:0");
   EXPECT_EQ(o.port_file, "/tmp/m.ports");
+  EXPECT_EQ(o.release_delay_ms, 5u);
   std::string rest = a.joined();
   EXPECT_NE(rest.find("allow_other"), std::string::npos) << rest;
   EXPECT_NE(rest.find("/mnt"), std::string::npos) << rest;
@@ -67,6 +68,7 @@ TEST(MountOptions, Defaults) {
   EXPECT_EQ(o.statahead, 8u);
   EXPECT_EQ(o.log_level, "info");
   EXPECT_EQ(o.log_file, "");
+  EXPECT_EQ(o.release_delay_ms, 20u);
 }
 
 TEST(MountOptions, ControllerRequired) {
@@ -109,6 +111,14 @@ TEST(MountOptions, ControllerNeedsPort) {
   Args a({"zhsm-fuse", "/mnt", "-o", "controller=justahost"});
   MountOptions o;
   EXPECT_NE(parse_mount_options(&a.args, o), "");
+}
+
+TEST(MountOptions, BadReleaseDelay) {
+  for (const char* bad : {"release_delay_ms=-1", "release_delay_ms=x", "release_delay_ms=10001"}) {
+    Args a({"zhsm-fuse", "/mnt", "-o", std::string("controller=h:1,") + bad});
+    MountOptions o;
+    EXPECT_NE(parse_mount_options(&a.args, o), "") << bad;
+  }
 }
 
 TEST(MountOptions, MetricsNeedsPort) {

@@ -2,6 +2,7 @@
 // and statfs. Tokens are signed with the cluster key (controller/open_reply.h) from the
 // fields the store recorded.
 #include <optional>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -16,6 +17,7 @@ namespace zhsm {
 namespace {
 
 constexpr uint32_t kStatfsBlockSize = 4096;
+constexpr size_t kMaxReleasesPerCall = 1024;  // Release.more, capnp/zhsm.capnp
 
 }  // namespace
 
@@ -70,8 +72,16 @@ awaitable<void> ControllerHandler::handle_files(proto::Request::Reader req,
       co_return;
     }
     case W::RELEASE: {
-      uint64_t token = req.getRelease().getTokenId();
-      co_await service_.db([&] { store.release(token); });
+      auto rel = req.getRelease();
+      if (rel.getMore().size() > kMaxReleasesPerCall)
+        throw Error(Errc::invalid, fmt::format("release of {} tokens in one call (at most {})",
+                                               rel.getMore().size() + 1, kMaxReleasesPerCall));
+      std::vector<uint64_t> tokens;
+      tokens.reserve(rel.getMore().size() + 1);
+      if (rel.getTokenId() != 0) tokens.push_back(rel.getTokenId());
+      for (uint64_t t : rel.getMore())
+        if (t != 0) tokens.push_back(t);
+      co_await service_.db([&] { store.release_many(tokens); });
       resp.setDone();
       co_return;
     }

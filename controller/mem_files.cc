@@ -113,6 +113,10 @@ void MemMetaStore::release(uint64_t token_id) {
     spdlog::info("event=orphan_reclaimed ino={} token={}", ino, token_id);
 }
 
+void MemMetaStore::release_many(const std::vector<uint64_t>& token_ids) {
+  for (uint64_t id : token_ids) release(id);
+}
+
 TokenInfo MemMetaStore::renew_token(uint64_t token_id) {
   auto lock = begin();
   auto it = tokens_.find(token_id);

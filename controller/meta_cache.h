@@ -107,6 +107,9 @@ class CachingMetaStore : public MetaStore {
   OpenResult create(const CreateArgs& args) override;
   // A release may reclaim an unlinked inode; such inodes are never cached.
   void release(uint64_t token_id) override { inner_->release(token_id); }
+  void release_many(const std::vector<uint64_t>& token_ids) override {
+    inner_->release_many(token_ids);
+  }
   TokenInfo renew_token(uint64_t token_id) override { return inner_->renew_token(token_id); }
   InodeAttr commit_data(const CommitArgs& args) override;
   std::vector<CommitOutcome> commit_data_batch(const std::vector<const CommitArgs*>& batch) override;

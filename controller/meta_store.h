@@ -89,6 +89,9 @@ class MetaStore {
   // Drops a token; reclaims its inode if it was the last token of an unlinked inode.
   // Unknown tokens are ignored (idempotent).
   virtual void release(uint64_t token_id) = 0;
+  // release() of each token, in one call: a mount's releases of files closed close
+  // together. Unknown tokens are ignored.
+  virtual void release_many(const std::vector<uint64_t>& token_ids) = 0;
   // Extends a token's expiry; bad_token when the token is unknown.
   virtual TokenInfo renew_token(uint64_t token_id) = 0;
   // Records the result of a write session (see doc/architecture.md). bad_token unless the

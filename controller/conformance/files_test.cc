@@ -432,6 +432,25 @@ TEST_P(FilesTest, TokensRenewAndRelease) {
   EXPECT_EQ(code_of([&] { store().renew_token(r.token.token_id); }), Errc::bad_token);
 }
 
+// Tokens released together: the known ones go (an unknown one is skipped), and an
+// unlinked inode whose last token was among them is reclaimed.
+TEST_P(FilesTest, ReleaseManyDropsEachAndReclaimsOrphans) {
+  auto a = create(1, "a");
+  auto b = create(1, "b");
+  auto gone = create(1, "gone");
+  auto again = store().open(OpenArgs{a.attr.ino, proto::AccessMode::READ, false, 7});
+  store().unlink(1, "gone");
+  store().release_many({a.token.token_id, gone.token.token_id, 999999, again.token.token_id});
+  for (uint64_t t : {a.token.token_id, gone.token.token_id, again.token.token_id})
+    EXPECT_EQ(code_of([&] { store().renew_token(t); }), Errc::bad_token) << t;
+  EXPECT_EQ(store().renew_token(b.token.token_id).ino, b.attr.ino);
+  EXPECT_EQ(code_of([&] { store().getattr(gone.attr.ino); }), Errc::not_found);
+  EXPECT_EQ(store().getattr(a.attr.ino).nlink, 1u);
+  store().release_many({});
+  store().release_many({b.token.token_id});
+  EXPECT_EQ(code_of([&] { store().renew_token(b.token.token_id); }), Errc::bad_token);
+}
+
 TEST_P(FilesTest, UnlinkedWhileOpenLivesUntilRelease) {
   auto b = register_backend();
   auto r = create(1, "f");

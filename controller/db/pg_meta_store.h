@@ -64,6 +64,7 @@ class PgMetaStore : public MetaStore, public PlacementStore {
   OpenResult open(const OpenArgs& args) override;
   OpenResult create(const CreateArgs& args) override;
   void release(uint64_t token_id) override;
+  void release_many(const std::vector<uint64_t>& token_ids) override;
   TokenInfo renew_token(uint64_t token_id) override;
   InodeAttr commit_data(const CommitArgs& args) override;
   std::vector<CommitOutcome> commit_data_batch(const std::vector<const CommitArgs*>& batch) override;

@@ -84,6 +84,13 @@ void prepare_open_statements(pqxx::connection& c) {
             "WITH t AS (DELETE FROM tokens WHERE id = $1 RETURNING ino) "
             "SELECT i.ino, i.nlink, " + std::string(kRelaxColumn) +
                 " FROM t JOIN inodes i ON i.ino = t.ino FOR UPDATE OF i");
+  // tok_release for the tokens of the array $1: their inodes (each once, locked in the
+  // order of their numbers, so two such releases cannot deadlock) with their link counts,
+  // and kRelaxColumn. Unknown tokens give no row.
+  c.prepare("tok_release_many",
+            "WITH t AS (DELETE FROM tokens WHERE id = ANY($1::bigint[]) RETURNING ino) "
+            "SELECT i.ino, i.nlink, " + std::string(kRelaxColumn) +
+                " FROM inodes i WHERE i.ino IN (SELECT ino FROM t) ORDER BY i.ino FOR UPDATE OF i");
   // The renewed token's columns and its inode's fsid, then kRelaxColumn.
   c.prepare("tok_renew",
             "UPDATE tokens t SET expires_at_ms = $2 FROM inodes i "
@@ -329,6 +336,32 @@ void PgMetaStore::release(uint64_t token_id) {
     if (t.reclaim_if_unused(released->ino))
       spdlog::info("event=orphan_reclaimed ino={} token={}", released->ino, token_id);
   });
+}
+
+// As release(), for many tokens in one statement; each inode left unlinked and without
+// tokens is then reclaimed in a transaction of its own.
+void PgMetaStore::release_many(const std::vector<uint64_t>& token_ids) {
+  if (token_ids.empty()) return;
+  if (token_ids.size() == 1) return release(token_ids[0]);
+  std::string ids = "{";
+  for (uint64_t id : token_ids) {
+    if (ids.size() > 1) ids += ',';
+    ids += std::to_string(static_cast<int64_t>(id));
+  }
+  ids += '}';
+  auto unlinked = runner_.run<pqxx::nontransaction>(
+      "release", [&](pqxx::nontransaction& tx) {
+        std::vector<uint64_t> out;
+        for (const auto& row : tx.exec_prepared("tok_release_many", ids))
+          if (row[1].as<int64_t>() == 0) out.push_back(row[0].as<uint64_t>());
+        return out;
+      });
+  for (uint64_t ino : unlinked) {
+    txn("release", [&](InodeTxn& t) {
+      t.relax_durability();
+      if (t.reclaim_if_unused(ino)) spdlog::info("event=orphan_reclaimed ino={}", ino);
+    });
+  }
 }
 
 TokenInfo PgMetaStore::renew_token(uint64_t token_id) {

@@ -40,8 +40,16 @@ std::vector<fs::path> backend_roots(const Cluster& c) {
   return roots;
 }
 
-// The cluster's open tokens right now (zhsm-admin status).
+// The cluster's open tokens (zhsm-admin status), once both mounts have sent the
+// releases of the files they closed (they gather them for a few milliseconds:
+// client-fuse/release_batcher.h).
 uint64_t open_tokens(const Cluster& c) {
+  auto settled = [&] {
+    for (const char* mount : {"fuse-mnt", "fuse-mnt2"})
+      if (c.metric(mount, "zhsm_fuse_releases_pending") != 0) return false;
+    return true;
+  };
+  EXPECT_TRUE(eventually(settled, 10s)) << "a mount kept releases pending";
   return c.admin_json({"status"})["totals"]["open_tokens"].get<uint64_t>();
 }
 
