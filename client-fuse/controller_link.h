@@ -14,6 +14,7 @@
 #include <string>
 
 #include "client-fuse/fresh_dirs.h"
+#include "client-fuse/request_stats.h"
 #include "common/metrics.h"
 #include "common/rpc_client.h"
 
@@ -48,9 +49,12 @@ class ControllerLink {
   // Where the directories a successful answer reports as touched are noted (null: nowhere).
   // Set before the first call.
   void set_fresh_dirs(FreshDirs* fresh) { fresh_dirs_ = fresh; }
-  // Where every call is counted, by request kind, with the time this mount waited for it
-  // (null: nowhere). Set before the first call.
-  void set_metrics(Metrics* metrics) { metrics_ = metrics; }
+  // Where every call is counted, by request kind, with the time this mount waited for it,
+  // and where failed calls are counted by code (null: nowhere). Set before the first call.
+  void set_metrics(RequestStats* calls, Metrics* failures) {
+    calls_ = calls;
+    metrics_ = failures;
+  }
 
   const std::string& address() const { return rpc_.address(); }
   void close() { rpc_.close(); }
@@ -68,6 +72,7 @@ class ControllerLink {
   std::atomic<uint64_t> hello_connection_{0};
   std::atomic<uint64_t> changes_{0};
   FreshDirs* fresh_dirs_ = nullptr;
+  RequestStats* calls_ = nullptr;
   Metrics* metrics_ = nullptr;
 };
 

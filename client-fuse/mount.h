@@ -144,6 +144,8 @@ class Mount {
   std::atomic<bool> links_closed_{false};  // stop() closed the links: nothing more is sent
 
   Metrics metrics_;
+  RequestStats fuse_requests_;     // counted in guarded(), rendered at each scrape
+  RequestStats controller_calls_;  // counted by ControllerLink, rendered at each scrape
   std::unique_ptr<MetricsServer> metrics_server_;
   XattrCache xattrs_;
   Statahead statahead_;

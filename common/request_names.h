@@ -8,7 +8,8 @@
 
 namespace zhsm {
 
-// The request's kind as a short name ("lookup", "commitData", ...).
+// The request's kind as a short name ("lookup", "commitData", ...): a string literal, so
+// data() is null-terminated and lives as long as the program.
 std::string_view request_name(proto::Request::Which which);
 
 }  // namespace zhsm
