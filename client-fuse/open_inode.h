@@ -215,6 +215,9 @@ class OpenInode {
   // when the combined call failed and the commit was repeated alone).
   void commit_locked(uint64_t token_id, const SetattrFill* then = nullptr,
                      std::optional<struct stat>* then_attr = nullptr);
+  // commit_locked(), then the failure of an earlier background commit, if any (mu_ held).
+  void commit_reporting(uint64_t token_id, const SetattrFill* then,
+                        std::optional<struct stat>* then_attr);
   void publish();  // refreshes the lock-free copies
 
   DataContext& ctx_;

@@ -18,24 +18,25 @@ namespace zhsm::fuse {
 
 bool OpenInode::commit(uint64_t token_id) {
   std::unique_lock lock(mu_);
-  std::optional<Errc> earlier = deferred_error_;
-  deferred_error_.reset();
   const bool changes = dirty_ || !sessions_.empty() || !pending_.empty();
-  commit_locked(token_id);
-  if (earlier)
-    throw Error(*earlier, fmt::format("an earlier background commit of ino {} failed", ino_));
+  commit_reporting(token_id, nullptr, nullptr);
   return changes;
 }
 
 std::optional<struct stat> OpenInode::commit_then(uint64_t token_id, const SetattrFill& then) {
   std::unique_lock lock(mu_);
+  std::optional<struct stat> attr;
+  commit_reporting(token_id, &then, &attr);
+  return attr;
+}
+
+void OpenInode::commit_reporting(uint64_t token_id, const SetattrFill* then,
+                                 std::optional<struct stat>* then_attr) {
   std::optional<Errc> earlier = deferred_error_;
   deferred_error_.reset();
-  std::optional<struct stat> attr;
-  commit_locked(token_id, &then, &attr);
+  commit_locked(token_id, then, then_attr);
   if (earlier)
     throw Error(*earlier, fmt::format("an earlier background commit of ino {} failed", ino_));
-  return attr;
 }
 
 void OpenInode::commit_if_idle(int64_t idle_ns) {

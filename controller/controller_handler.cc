@@ -94,14 +94,6 @@ awaitable<void> ControllerHandler::dispatch(proto::Request::Reader req,
     case W::SYNC:
       co_await touch_client();
       co_await handle_files(req, resp);
-      // A closed open takes its locks along (the client has unlocked them on flush and
-      // release already; this covers one that could not).
-      if (req.which() == W::RELEASE) {
-        auto rel = req.getRelease();
-        if (rel.getTokenId() != 0) service_.drop_token_locks(rel.getTokenId(), "release");
-        for (uint64_t t : rel.getMore())
-          if (t != 0) service_.drop_token_locks(t, "release");
-      }
       co_return;
     case W::SET_LOCK:
     case W::GET_LOCK:

@@ -82,6 +82,9 @@ awaitable<void> ControllerHandler::handle_files(proto::Request::Reader req,
       for (uint64_t t : rel.getMore())
         if (t != 0) tokens.push_back(t);
       co_await service_.db([&] { store.release_many(tokens); });
+      // A closed open takes its locks along (the client has unlocked them on flush and
+      // release already; this covers one that could not).
+      for (uint64_t t : tokens) service_.drop_token_locks(t, "release");
       resp.setDone();
       co_return;
     }

@@ -343,12 +343,7 @@ void PgMetaStore::release(uint64_t token_id) {
 void PgMetaStore::release_many(const std::vector<uint64_t>& token_ids) {
   if (token_ids.empty()) return;
   if (token_ids.size() == 1) return release(token_ids[0]);
-  std::string ids = "{";
-  for (uint64_t id : token_ids) {
-    if (ids.size() > 1) ids += ',';
-    ids += std::to_string(static_cast<int64_t>(id));
-  }
-  ids += '}';
+  const std::string ids = bigint_array(token_ids);
   auto unlinked = runner_.run<pqxx::nontransaction>(
       "release", [&](pqxx::nontransaction& tx) {
         std::vector<uint64_t> out;

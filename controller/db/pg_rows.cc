@@ -48,4 +48,13 @@ Uuid uuid_of(const pqxx::field& field) {
   return *id;
 }
 
+std::string bigint_array(const std::vector<uint64_t>& ids) {
+  std::string out = "{";
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0) out += ',';
+    out += std::to_string(static_cast<int64_t>(ids[i]));
+  }
+  return out + "}";
+}
+
 }  // namespace zhsm

@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <pqxx/binarystring>
 #include <pqxx/field>
@@ -32,5 +33,8 @@ std::string bytes_of(const pqxx::field& field);
 inline std::string uuid_param(const Uuid& id) { return id.str(); }
 // Throws Error(internal) if the field is not a UUID.
 Uuid uuid_of(const pqxx::field& field);
+
+// A PostgreSQL array literal of integers ("{1,2,3}"), for `= ANY($1::bigint[])`.
+std::string bigint_array(const std::vector<uint64_t>& ids);
 
 }  // namespace zhsm

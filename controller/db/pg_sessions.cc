@@ -14,16 +14,6 @@
 namespace zhsm {
 namespace {
 
-// A PostgreSQL array literal of integers ("{1,2,3}"), for `= ANY($1::bigint[])`.
-std::string bigint_array(const std::vector<uint64_t>& ids) {
-  std::string out = "{";
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (i > 0) out += ',';
-    out += std::to_string(static_cast<int64_t>(ids[i]));
-  }
-  return out + "}";
-}
-
 TokenInfo token_of_row(const pqxx::row& r) {
   TokenInfo info;
   info.token_id = r[0].as<uint64_t>();
