@@ -2,6 +2,7 @@
 // malformed frames, timeouts and reconnects.
 #include <gtest/gtest.h>
 
+#include <future>
 #include <thread>
 
 #include "common/frame.h"
@@ -12,7 +13,8 @@ namespace zhsm {
 namespace {
 
 // Answers getattr with an Attr whose ino echoes the request, after a delay of
-// ino milliseconds; lookup with `notFound`; anything else unimplemented.
+// ino milliseconds; lookup with `notFound`; setxattr with ino plus the value's size
+// when every byte of the value is the low byte of ino; anything else unimplemented.
 class EchoHandler : public RpcHandler {
  public:
   awaitable<void> handle(proto::Request::Reader req, proto::Response::Builder resp) override {
@@ -26,6 +28,13 @@ class EchoHandler : public RpcHandler {
       }
       case proto::Request::LOOKUP:
         throw Error(Errc::not_found, "no such name");
+      case proto::Request::SETXATTR: {  // value: every byte the low byte of ino
+        auto x = req.getSetxattr();
+        for (auto b : x.getValue())
+          if (b != static_cast<uint8_t>(x.getIno())) throw Error(Errc::invalid, "value garbled");
+        resp.initAttr().setIno(x.getIno() + x.getValue().size());
+        co_return;
+      }
       default:
         throw Error(Errc::unimplemented, "not served here");
     }
@@ -126,6 +135,57 @@ TEST_F(RpcTest, ReconnectsAfterServerSideClose) {
     if (!r.ok()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_TRUE(r.ok()) << r.message();
+}
+
+// Frames larger than the socket takes at once, one after the other and then from several
+// threads with small calls in between: every frame must arrive whole, none interleaved
+// with another.
+TEST_F(RpcTest, LargeFramesFromManyThreadsArriveWhole) {
+  RpcClient client(io_, address_);
+  std::atomic<int> good{0};
+  std::atomic<int> bad{0};
+  std::vector<std::thread> callers;
+  auto big_call = [&](uint64_t ino) {
+    const std::string value(size_t{7} << 20, static_cast<char>(static_cast<uint8_t>(ino)));
+    auto r = client.call([&](proto::Request::Builder b) {
+      auto x = b.initSetxattr();
+      x.setIno(ino);
+      x.setValue(capnp::Data::Reader(reinterpret_cast<const capnp::byte*>(value.data()),
+                                     value.size()));
+    });
+    r.ok() && r.response().getAttr().getIno() == ino + value.size() ? ++good : ++bad;
+  };
+  for (uint64_t i = 0; i < 5; ++i) big_call(900 + i);
+  for (int t = 0; t < 4; ++t) {
+    callers.emplace_back([&, t] {
+      for (int i = 0; i < 5; ++i) big_call(1000 + t * 100 + i);
+    });
+  }
+  callers.emplace_back([&] {
+    for (int i = 0; i < 200; ++i) {
+      auto r = client.call([](proto::Request::Builder b) { b.initGetattr().setIno(0); });
+      r.ok() ? ++good : ++bad;
+    }
+  });
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_EQ(good.load(), 225);
+}
+
+TEST_F(RpcTest, CloseFailsCallsInFlightAndTheNextCallConnectsAgain) {
+  RpcClient client(io_, address_);
+  ASSERT_TRUE(client.call([](proto::Request::Builder b) { b.initGetattr().setIno(0); }).ok());
+  const uint64_t first = client.connection_id();
+  EXPECT_NE(first, 0u);
+  std::promise<Reply> slow;
+  client.start_call([](proto::Request::Builder b) { b.initGetattr().setIno(5000); },
+                    std::chrono::seconds(30), [&](Reply r) { slow.set_value(std::move(r)); });
+  client.close();
+  auto f = slow.get_future();
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_EQ(f.get().code(), Errc::disconnected);
+  EXPECT_TRUE(client.call([](proto::Request::Builder b) { b.initGetattr().setIno(0); }).ok());
+  EXPECT_NE(client.connection_id(), first);
 }
 
 }  // namespace
