@@ -80,9 +80,15 @@ void op_create(fuse_req_t req, fuse_ino_t parent, const char* name, mode_t mode,
     fi->keep_cache = 0;
     fi->direct_io = appends_whole(fi->flags);
     fuse_entry_param e = entry_for(m, open.getAttr());
-    // With O_EXCL the file is new, so it has no extended attributes; without, the
-    // create may have opened a file another mount made meanwhile, which may have some.
-    if ((fi->flags & O_EXCL) != 0) m.xattrs().note_none(ino, XattrCache::Clock::now());
+    // A file this create made has no extended attributes, so the kernel's question for
+    // security.capability before each write stays here. Made: with O_EXCL always;
+    // without, when the answer names the parent among the directories whose entries it
+    // changed (doc/protocol.md). Otherwise the create opened a file that was there,
+    // perhaps made by another mount, which may have some.
+    bool made = (fi->flags & O_EXCL) != 0;
+    for (auto dir : r.response().getTouched())
+      if (dir.getIno() == parent) made = true;
+    if (made) m.xattrs().note_none(ino, XattrCache::Clock::now());
     if (fuse_reply_create(req, &e, fi) != 0) m.release_handle(h);
   });
 }

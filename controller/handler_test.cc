@@ -98,6 +98,35 @@ TEST_F(HandlerTest, HelloCreateCommitReaddir) {
   EXPECT_TRUE(call([&](proto::Request::Builder b) { b.initRelease().setTokenId(token); }).ok());
 }
 
+// A create names its parent among the touched directories exactly when it made the
+// file (doc/protocol.md): the mount relies on it to know a new file has no xattrs.
+TEST_F(HandlerTest, CreateTouchesTheParentOnlyWhenItMadeTheFile) {
+  ASSERT_TRUE(call([](proto::Request::Builder b) { b.initHello().setClientName("t:/m"); }).ok());
+  register_backend();
+  auto create = [&](bool truncate) {
+    return call([&](proto::Request::Builder b) {
+      auto c = b.initCreate();
+      c.setParent(1);
+      c.setName(data("again"));
+      c.setMode(0644);
+      c.initCaller().setUid(1000);
+      c.setTruncate(truncate);
+      c.setAccess(proto::AccessMode::READ_WRITE);
+    });
+  };
+  auto made = create(false);
+  ASSERT_TRUE(made.ok()) << made.message();
+  ASSERT_EQ(made.response().getTouched().size(), 1u);
+  EXPECT_EQ(made.response().getTouched()[0].getIno(), 1u);
+  const uint64_t ino = made.response().getOpen().getAttr().getIno();
+  for (bool truncate : {false, true}) {
+    auto opened = create(truncate);
+    ASSERT_TRUE(opened.ok()) << opened.message();
+    EXPECT_EQ(opened.response().getOpen().getAttr().getIno(), ino);
+    EXPECT_EQ(opened.response().getTouched().size(), 0u) << "truncate " << truncate;
+  }
+}
+
 // commitData with thenSetattr: the small file's bytes and the explicit times in one call,
 // answered with the attributes after both; a setattr of another inode or with a size is
 // refused before anything changes.

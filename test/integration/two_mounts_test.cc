@@ -111,6 +111,30 @@ TEST_F(TwoMounts, AbsentXattrsAreRememberedOnlyForTheTimeout) {
   }, kVisible)) << "another mount's setxattr never showed";
 }
 
+// A create that made its file knows so (the parent among the answer's touched
+// directories; HandlerTest.CreateTouchesTheParentOnlyWhenItMadeTheFile), with or without
+// O_EXCL: the kernel's question for security.capability before each write is then
+// answered without asking the controller. What the other mount sets shows all the same.
+TEST_F(TwoMounts, WritesToAFileJustMadeAskNoXattrs) {
+  const Cluster& c = Cluster::get();
+  const std::string asked = "zhsm_fuse_controller_calls_total{op=\"getxattr\"}";
+  auto calls = [&] { return std::max(0.0, c.metric("fuse-mnt", asked)); };
+  const double before = calls();
+  int fd = ::open((a_ / "made").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  ASSERT_GE(fd, 0) << errno_text(errno);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(write_all(fd, "data"), 4);
+  ASSERT_EQ(::close(fd), 0) << errno_text(errno);
+  EXPECT_EQ(calls(), before) << "writes to a file this mount just made asked for its xattrs";
+  EXPECT_EQ(file_text(a_ / "made"), "datadatadata");
+
+  ASSERT_TRUE(eventually([&] { return present(b_ / "made"); }, kVisible));
+  ASSERT_EQ(::setxattr((b_ / "made").c_str(), "user.k", "v", 1, 0), 0) << errno_text(errno);
+  char buf[16];
+  EXPECT_TRUE(eventually([&] {
+    return ::getxattr((a_ / "made").c_str(), "user.k", buf, sizeof buf) == 1 && buf[0] == 'v';
+  }, kVisible)) << "the other mount's setxattr never showed";
+}
+
 // Statahead (client-fuse/statahead.h): the second mount stats every file of a directory
 // it has not looked into, and the controller sees far fewer lookups than files. What the
 // mount answers from its listing stays true: its own chmod shows at once, even to a
