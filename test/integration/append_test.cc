@@ -2,12 +2,17 @@
 // mounts append lines to one log at the same time; every line must be in the file
 // exactly once and whole (no line torn, overwritten or interleaved with another). And a
 // reader on one mount that keeps the log open sees what the other mount appends
-// (tail -f), polled with a bound.
+// (tail -f, as its loop does and with the program itself), polled with a bound.
 #include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
@@ -182,6 +187,57 @@ TEST_F(Appends, AnOpenReaderOnTheOtherMountSeesAppends) {
   }
   ::close(writer);
   ::close(reader);
+}
+
+// The program itself: GNU tail -f on the second mount (polling, as it does on a FUSE
+// filesystem) prints what the first mount appends, line by line, as it comes.
+TEST_F(Appends, TailFollowsTheOtherMount) {
+  ASSERT_TRUE(write_file(a_ / "log", line_of(0, 0)));
+  ASSERT_TRUE(eventually([&] { return present(b_ / "log"); }, kVisible));
+  char out_template[] = "/tmp/zhsm-tail-XXXXXX";
+  int out = ::mkstemp(out_template);
+  ASSERT_GE(out, 0) << errno_text(errno);
+  const std::filesystem::path out_path(out_template);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out, STDOUT_FILENO);
+  const std::string log = (b_ / "log").string();
+  std::vector<std::string> args = {"tail", "-s", "0.2", "-n", "+1", "-f", log};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t tail = -1;
+  const int spawned = ::posix_spawnp(&tail, "tail", &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(out);
+  ASSERT_EQ(spawned, 0) << std::strerror(spawned);
+  struct Stop {
+    pid_t pid;
+    std::filesystem::path path;
+    ~Stop() {
+      ::kill(pid, SIGTERM);
+      ::waitpid(pid, nullptr, 0);
+      std::error_code ec;
+      std::filesystem::remove(path, ec);
+    }
+  } stop{tail, out_path};
+
+  std::string expected = line_of(0, 0);
+  EXPECT_TRUE(eventually([&] { return file_text(out_path) == expected; }, kVisible))
+      << "tail printed " << show(file_text(out_path));
+  int writer = ::open((a_ / "log").c_str(), O_WRONLY | O_APPEND);
+  ASSERT_GE(writer, 0) << errno_text(errno);
+  for (int round = 1; round <= 3; ++round) {
+    for (int i = 0; i < 3; ++i) {
+      std::string line = line_of(round, i);
+      ASSERT_EQ(write_all(writer, line), static_cast<long>(line.size())) << errno_text(errno);
+      expected += line;
+    }
+    EXPECT_TRUE(eventually([&] { return file_text(out_path) == expected; }, kVisible))
+        << "round " << round << ": tail on the other mount printed " << show(file_text(out_path))
+        << ", expected " << show(expected);
+  }
+  ::close(writer);
 }
 
 }  // namespace
