@@ -251,6 +251,21 @@ void OpenInode::drop_session(Session& s) {
                      std::chrono::seconds(10), [](Reply) {});
 }
 
+void OpenInode::lose_chunk_locked(uint64_t index, Errc code, bool report) {
+  const uint64_t cs = ctx_.geometry.chunk_size;
+  auto c = chunks_.find(index);
+  const uint64_t cut = index * cs + (c == chunks_.end() ? 0 : c->second.size);
+  lost_cut_ = std::min(lost_cut_.value_or(cut), cut);
+  if (report) deferred_error_ = code == Errc::no_space ? Errc::no_space : Errc::io;
+  spdlog::warn("event=accepted_data_lost ino={} chunk={} size={} recordable={} code={}", ino_,
+               index, size_, recordable_size_locked(), errc_name(code));
+}
+
+uint64_t OpenInode::recordable_size_locked() const {
+  if (!lost_cut_) return size_;
+  return std::max(view_size_.load(), std::min(size_, *lost_cut_));
+}
+
 void OpenInode::abandon() {
   std::unique_lock lock(mu_);
   if (!sessions_.empty() || !pending_.empty() || dirty_)

@@ -211,6 +211,17 @@ class OpenInode {
   Session& ensure_session(uint64_t token_id, uint64_t index);
   void convert_to_chunks(uint64_t token_id);
   void drop_session(Session& s);
+  // A file server lost bytes that write() had accepted for chunk `index` (its write
+  // session failed: a full disk, a server gone; the session is dropped by the caller).
+  // The file may then claim no byte of that chunk beyond what the chunk held at its last
+  // commit: the next commit records at most that size (lost_cut_), never one that covers
+  // bytes no server holds, which would read back as zeros. What the file had committed
+  // before stays. `report`: the next flush, fsync or close fails with the loss
+  // (deferred_error_); a commit that finds the loss itself throws it instead.
+  void lose_chunk_locked(uint64_t index, Errc code, bool report);
+  // The size the next commit records: size_, cut below lost bytes (lose_chunk_locked)
+  // but never below what the controller has.
+  uint64_t recordable_size_locked() const;
   // With `then`: also the setattr, its resulting attributes in *then_attr (left empty
   // when the combined call failed and the commit was repeated alone).
   void commit_locked(uint64_t token_id, const SetattrFill* then = nullptr,
@@ -235,7 +246,9 @@ class OpenInode {
   bool dirty_ = false;
   bool drop_inline_ = false;
   int64_t mtime_ns_ = 0;  // time of the last local change
-  std::optional<Errc> deferred_error_;  // a background commit failed: the next flush reports it
+  std::optional<Errc> deferred_error_;  // a background commit failed, or accepted bytes were
+                                        // lost: the next flush reports it
+  std::optional<uint64_t> lost_cut_;    // the next commit records no size past this
 
   std::atomic<bool> dirty_shown_{false};
   std::atomic<uint64_t> cache_version_{0};

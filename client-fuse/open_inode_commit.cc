@@ -2,7 +2,9 @@
 // open session on its file server (durable there), then commitData with the
 // controller (size, mtime, the new chunk versions, the inline bytes or
 // dropInline). Success only when both are done; what the file servers committed
-// is kept in pending_ so a later attempt still records it.
+// is kept in pending_ so a later attempt still records it. A chunk whose session
+// failed does not stop the others from being recorded, with a size that claims none
+// of its lost bytes (OpenInode::lose_chunk_locked); the commit then throws the failure.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -36,7 +38,8 @@ void OpenInode::commit_reporting(uint64_t token_id, const SetattrFill* then,
   deferred_error_.reset();
   commit_locked(token_id, then, then_attr);
   if (earlier)
-    throw Error(*earlier, fmt::format("an earlier background commit of ino {} failed", ino_));
+    throw Error(*earlier, fmt::format("data of ino {} that an earlier write accepted was lost "
+                                      "(a write or a background commit failed)", ino_));
 }
 
 void OpenInode::commit_if_idle(int64_t idle_ns) {
@@ -64,6 +67,7 @@ void OpenInode::commit_locked(uint64_t token_id, const SetattrFill* then,
   auto fail = [&](Errc code, uint64_t index, const Session& s, const std::string& message) {
     spdlog::warn("event=data_error op=commit_write ino={} uuid={} server={} code={} msg=\"{}\"",
                  ino_, s.uuid.str(), s.link->address(), errc_name(code), message);
+    lose_chunk_locked(index, code, false);
     if (!failure)
       failure = Error(code == Errc::no_space ? Errc::no_space : Errc::io,
                       fmt::format("commit of ino {} chunk {} failed: {}", ino_, index, message));
@@ -108,7 +112,11 @@ void OpenInode::commit_locked(uint64_t token_id, const SetattrFill* then,
     chunks_[index] = Chunk{s.uuid, u.version, u.size, {Copy{s.backend, s.link->address()}}};
   }
   publish();
-  if (failure) throw *failure;
+  // A chunk that failed still lets the others be recorded, with a size that claims none
+  // of the lost bytes (lose_chunk_locked); the failure is thrown once that is done. The
+  // caller's setattr then waits: it gets the failure.
+  if (failure) then = nullptr;
+  const uint64_t size = recordable_size_locked();
 
   for (int attempt = 0;; ++attempt) {
     TokenCopy t = token_for(token_id, true);
@@ -117,7 +125,7 @@ void OpenInode::commit_locked(uint64_t token_id, const SetattrFill* then,
         auto cd = req.initCommitData();
         cd.setIno(ino_);
         cd.setTokenId(t.id);
-        cd.setSize(size_);
+        cd.setSize(size);
         cd.setMtimeNs(mtime);
         auto list = cd.initChunks(static_cast<unsigned>(pending_.size()));
         unsigned i = 0;
@@ -163,6 +171,7 @@ void OpenInode::commit_locked(uint64_t token_id, const SetattrFill* then,
       }
       spdlog::warn("event=data_error op=commit_data ino={} code={} msg=\"{}\"", ino_,
                    errc_name(e.code()), e.what());
+      if (failure) throw *failure;
       throw Error(e.code() == Errc::no_space ? Errc::no_space : Errc::io,
                   fmt::format("commitData of ino {} failed: {}", ino_, e.what()));
     }
@@ -171,7 +180,16 @@ void OpenInode::commit_locked(uint64_t token_id, const SetattrFill* then,
   dirty_ = false;
   drop_inline_ = false;
   mtime_ns_ = 0;
+  if (lost_cut_) {  // the file is what was recorded: nothing past the cut
+    const uint64_t cs = ctx_.geometry.chunk_size;
+    size_ = size;
+    std::erase_if(chunks_, [&](const auto& kv) { return kv.first * cs >= size; });
+    if (auto last = chunks_.rbegin(); last != chunks_.rend())
+      last->second.size = std::min(last->second.size, size - last->first * cs);
+    lost_cut_.reset();
+  }
   publish();
+  if (failure) throw *failure;
 }
 
 }  // namespace zhsm::fuse

@@ -58,13 +58,19 @@ void OpenInode::convert_to_chunks(uint64_t token_id) {
   inline_data_.clear();
   inline_ = false;
   chunks_.clear();
+  const auto cut = lost_cut_;
+  const auto deferred = deferred_error_;
   try {
     if (!bytes.empty()) write_chunks(token_id, 0, bytes.data(), bytes.size());
   } catch (...) {
+    // Back to the inline bytes, all of them still here: nothing accepted was lost.
     for (auto& [index, s] : sessions_) drop_session(s);
     sessions_.clear();
     inline_ = true;
     inline_data_ = std::move(bytes);
+    lost_cut_ = cut;
+    deferred_error_ = deferred;
+    publish();
     throw;
   }
   drop_inline_ = true;
@@ -78,7 +84,14 @@ void OpenInode::write_chunks(uint64_t token_id, uint64_t offset, const char* dat
     try {
       s.pipe.send(*s.link, s.id, p.chunk_offset, data + p.range_offset, p.length);
     } catch (const Error& e) {
-      data_failure("write", e.code(), e.what(), s.uuid, s.link->address());
+      // The session failed on the file server: the bytes it had taken are gone with it.
+      const Uuid uuid = s.uuid;
+      const std::string server = s.link->address();
+      drop_session(s);
+      sessions_.erase(p.index);
+      lose_chunk_locked(p.index, e.code(), true);
+      publish();
+      data_failure("write", e.code(), e.what(), uuid, server);
     }
     s.length = std::max(s.length, p.chunk_offset + p.length);
   }
@@ -161,7 +174,13 @@ void OpenInode::truncate(uint64_t token_id, uint64_t size) {
             try {
               ss.pipe.drain();
             } catch (const Error& e) {
-              data_failure("write", e.code(), e.what(), ss.uuid, ss.link->address());
+              const Uuid uuid = ss.uuid;
+              const std::string server = ss.link->address();
+              drop_session(ss);
+              sessions_.erase(k);
+              lose_chunk_locked(k, e.code(), true);
+              publish();
+              data_failure("write", e.code(), e.what(), uuid, server);
             }
             Reply r = ss.link->call([&](proto::Request::Builder req) {
               auto t = req.initTruncateObject();

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -47,6 +48,9 @@ std::mutex g_removals_mu;  // guards g_removal_paths and g_removal_strings
 std::set<std::string> g_removal_paths;
 std::deque<std::string> g_removal_strings;  // only grows: published pointers stay valid
 std::atomic<char* const*> g_removal_argv{nullptr};
+// A tmpfs below the cluster directory (ClusterOptions::small_backend_mib), detached by the
+// signal handler after the cluster is down; empty when there is none.
+std::string g_tmpfs_path;
 
 void publish_removals() {
   auto* argv = new std::vector<char*>;
@@ -188,6 +192,7 @@ void emergency_down(int sig) {
     (void)ignored;
     run_from_handler(g_down_argv.data());
   }
+  if (::getpid() == g_main_pid && !g_tmpfs_path.empty()) ::umount2(g_tmpfs_path.c_str(), MNT_DETACH);
   if (::getpid() == g_main_pid) {
     if (char* const* rm = g_removal_argv.exchange(nullptr)) run_from_handler(rm);
   }
@@ -225,6 +230,14 @@ class ClusterEnvironment : public ::testing::Environment {
     g_cluster = cluster_.get();
     cluster_->prepare_emergency_down();
     install_signal_handlers();
+    if (options_.small_backend_mib > 0) {
+      const fs::path backend = cluster_->backend_dir(1);
+      fs::create_directories(backend);
+      const std::string size = "size=" + std::to_string(options_.small_backend_mib) + "m,mode=0755";
+      ASSERT_EQ(::mount("tmpfs", backend.c_str(), "tmpfs", 0, size.c_str()), 0)
+          << "cannot mount a tmpfs at " << backend << ": " << ::strerror(errno);
+      g_tmpfs_path = backend.string();
+    }
     ASSERT_TRUE(cluster_->up(options_)) << "the cluster did not come up; tests are skipped";
   }
 
@@ -241,6 +254,11 @@ class ClusterEnvironment : public ::testing::Environment {
     if (failed) std::cerr << "daemon logs of the failed run:\n" << cluster_->log_tails() << "\n";
     bool down_ok = cluster_->down();
     EXPECT_TRUE(down_ok) << "zhsm-cluster down failed";
+    if (!g_tmpfs_path.empty()) {
+      EXPECT_EQ(::umount2(g_tmpfs_path.c_str(), MNT_DETACH), 0)
+          << "cannot unmount " << g_tmpfs_path << ": " << ::strerror(errno);
+      g_tmpfs_path.clear();
+    }
     bool keep = ::getenv("ZHSM_KEEP_CLUSTER") != nullptr;
     std::error_code ec;
     if (keep) {

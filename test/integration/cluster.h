@@ -58,6 +58,9 @@ struct ClusterOptions {
   int token_lifetime_s = 0;  // the controller's --token-lifetime; 0: its default
   std::string tiers;         // zhsm-cluster --tiers (fsK's backend tier); empty: ssd
   int repair_grace_s = 0;    // the controller's --repair-grace; 0: its default
+  // > 0: fs1's backend directory is a tmpfs of this many MiB, mounted before the cluster
+  // starts and unmounted after it stopped (tests of a full disk).
+  int small_backend_mib = 0;
 };
 
 // One zhsm cluster in a private directory. Not thread-safe: tests drive it from
