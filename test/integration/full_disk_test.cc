@@ -4,7 +4,8 @@
 // held before, or a prefix of the new bytes that ends where a chunk the server could not
 // store begins, never zeros in place of written bytes (doc/durability.md). The files
 // already there stay intact, the failed write leaves no temporary file behind, statfs
-// shows the backend's real capacity, and once a file is removed writing works again.
+// shows the backend's real capacity, and once a file is removed writing works again. A
+// rewrite of part of a file that does not fit leaves the file as it was.
 #include <fcntl.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -103,6 +104,50 @@ TEST(FullDisk, AFileThatDoesNotFitKeepsOnlyWrittenBytes) {
   const std::string after = random_bytes(8 * kMiB, 3);
   EXPECT_TRUE(write_file(d / "after", after)) << errno_text(errno);
   EXPECT_TRUE(file_text(d / "after") == after);
+}
+
+// Rewriting part of a file that exists when the disk has no room for the rewritten
+// chunk: the write or the close fails with ENOSPC and the file keeps its earlier bytes,
+// all of them.
+TEST(FullDisk, ARewriteThatDoesNotFitKeepsTheEarlierBytes) {
+  Cluster& c = Cluster::get();
+  const fs::path d = c.mount() / "rewrite";
+  const fs::path backend = c.backend_dir(1);
+  ASSERT_EQ(::mkdir(d.c_str(), 0755), 0) << errno_text(errno);
+  const uint64_t free_at_start = free_bytes(backend);
+  const std::string orig = random_bytes(20 * kMiB, 4);
+  ASSERT_TRUE(write_file(d / "f", orig));
+
+  // Fill what is left.
+  int fill = ::open((d / "filler").c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+  ASSERT_GE(fill, 0) << errno_text(errno);
+  const std::string piece = random_bytes(kMiB, 5);
+  for (int i = 0; i < 2 * kBackendMib && ::write(fill, piece.data(), piece.size()) > 0; ++i) {
+  }
+  ::close(fill);  // fails: the disk is full
+  ASSERT_LT(free_bytes(backend), 16 * kMiB) << "the filler left room for a chunk's copy";
+
+  int fd = ::open((d / "f").c_str(), O_RDWR);
+  ASSERT_GE(fd, 0) << errno_text(errno);
+  const std::string changed = random_bytes(10 * kMiB, 6);
+  errno = 0;
+  const ssize_t n = ::pwrite(fd, changed.data(), changed.size(), 0);
+  const int write_errno = n < 0 ? errno : 0;
+  errno = 0;
+  const int closed = ::close(fd);
+  const int close_errno = errno;
+  EXPECT_TRUE(write_errno == ENOSPC || (write_errno == 0 && closed == -1 && close_errno == ENOSPC))
+      << "write: " << errno_text(write_errno) << ", close: " << closed << " "
+      << errno_text(close_errno);
+  const std::string got = file_text(d / "f");
+  EXPECT_EQ(got.size(), orig.size());
+  EXPECT_TRUE(got == orig) << "the file changed though its rewrite did not fit";
+
+  ASSERT_EQ(::unlink((d / "filler").c_str()), 0) << errno_text(errno);
+  ASSERT_EQ(::unlink((d / "f").c_str()), 0) << errno_text(errno);
+  EXPECT_TRUE(eventually([&] { return free_bytes(backend) + kMiB >= free_at_start; }, 60s))
+      << "free space on the backend after the removal: " << free_bytes(backend) << " of "
+      << free_at_start;
 }
 
 }  // namespace
