@@ -245,7 +245,7 @@ void OpenInode::data_failure(const char* op, Errc code, const std::string& messa
               fmt::format("{} of ino {} failed: {}", op, ino_, message));
 }
 
-void OpenInode::drop_session(Session& s) {
+void OpenInode::drop_session(const Session& s) {
   uint64_t id = s.id;
   s.link->start_call([id](proto::Request::Builder req) { req.initAbortWrite().setSessionId(id); },
                      std::chrono::seconds(10), [](Reply) {});

@@ -210,7 +210,7 @@ class OpenInode {
   void write_chunks(uint64_t token_id, uint64_t offset, const char* data, uint64_t length);
   Session& ensure_session(uint64_t token_id, uint64_t index);
   void convert_to_chunks(uint64_t token_id);
-  void drop_session(Session& s);
+  void drop_session(const Session& s);
   // A file server lost bytes that write() had accepted for chunk `index` (its write
   // session failed: a full disk, a server gone; the session is dropped by the caller).
   // The file may then claim no byte of that chunk beyond what the chunk held at its last

@@ -68,6 +68,7 @@ void OpenInode::commit_locked(uint64_t token_id, const SetattrFill* then,
     spdlog::warn("event=data_error op=commit_write ino={} uuid={} server={} code={} msg=\"{}\"",
                  ino_, s.uuid.str(), s.link->address(), errc_name(code), message);
     lose_chunk_locked(index, code, false);
+    drop_session(s);  // the server keeps a failed session until told (its answer to every piece)
     if (!failure)
       failure = Error(code == Errc::no_space ? Errc::no_space : Errc::io,
                       fmt::format("commit of ino {} chunk {} failed: {}", ino_, index, message));

@@ -177,10 +177,12 @@ DataService::OpenSession& DataService::session(uint64_t id) {
   return it->second;
 }
 
+// A failed session stays until the client aborts it (or it idles out): the pieces of it
+// still on their way then get its failure (a full disk: noSpace), not `stale`.
 void DataService::forget(uint64_t id, bool always) {
   auto it = sessions_.find(id);
   if (it == sessions_.end()) return;
-  if (!always && !it->second.session->ended()) return;
+  if (!always && (!it->second.session->ended() || it->second.session->failed())) return;
   sessions_.erase(it);
   context_->metrics->add(metric::kSessionsOpen, -1);
 }

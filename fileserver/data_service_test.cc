@@ -4,6 +4,7 @@
 // sessions aborted when their connection closes or when they sit idle.
 #include <zlib.h>
 
+#include <atomic>
 #include <fstream>
 #include <thread>
 
@@ -38,7 +39,10 @@ class DataServiceTest : public ::testing::Test {
 
   void start(std::chrono::milliseconds idle, size_t max_sessions = 1024) {
     root_ = make_test_dir("zhsm-data-test");
-    store_ = ObjectStore::open(ObjectStore::Options{root_, "b1", "ssd", {}});
+    store_ = ObjectStore::open(ObjectStore::Options{
+        root_, "b1", "ssd", [this](std::string_view op, const std::filesystem::path&) {
+          return op == "write" ? write_fault_.load() : 0;
+        }});
     metric::describe_all(metrics_);
     auto ctx = std::make_shared<DataServiceContext>();
     ctx->cluster_key = kKey;
@@ -148,6 +152,7 @@ class DataServiceTest : public ::testing::Test {
 
   std::filesystem::path root_;
   std::unique_ptr<ObjectStore> store_;
+  std::atomic<int> write_fault_{0};  // errno the backend's writes fail with; 0: none
   Metrics metrics_;
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
@@ -358,6 +363,30 @@ TEST_F(DataServiceTest, AbortRemovesTheSession) {
   EXPECT_EQ(temp_files(), 0u);
   EXPECT_TRUE(abort().ok());  // idempotent
   EXPECT_EQ(commit(sid).code(), Errc::stale);
+}
+
+// A session that failed (here: the disk filled up) answers every later call with its
+// failure until the client aborts it, so the pieces a client has in flight behind the
+// failing one all say noSpace, never that the session is unknown (stale).
+TEST_F(DataServiceTest, AFailedSessionAnswersItsFailureUntilAborted) {
+  auto object = Uuid::random();
+  auto b = begin(token(), object);
+  uint64_t sid = b.response().getBeginWrite().getSessionId();
+  std::string data(1000, 'x');
+  ASSERT_TRUE(write(sid, 0, data, crc_of(data)).ok());
+  write_fault_ = ENOSPC;
+  EXPECT_EQ(write(sid, 1000, data, crc_of(data)).code(), Errc::no_space);
+  write_fault_ = 0;
+  EXPECT_EQ(temp_files(), 0u) << "the failed session's temporary file stayed";
+  for (uint64_t offset : {2000, 3000}) {
+    auto w = write(sid, offset, data, crc_of(data));
+    EXPECT_EQ(w.code(), Errc::no_space) << w.message();
+  }
+  EXPECT_EQ(commit(sid).code(), Errc::no_space);
+  EXPECT_TRUE(client_->call([&](proto::Request::Builder r) {
+    r.initAbortWrite().setSessionId(sid);
+  }).ok());
+  EXPECT_EQ(write(sid, 4000, data, crc_of(data)).code(), Errc::stale);
 }
 
 class IdleDataServiceTest : public DataServiceTest {

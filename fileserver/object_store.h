@@ -80,6 +80,8 @@ class WriteSession {
   // True once the session committed, aborted or failed: every further call on it
   // fails. Never blocks (callers on a network thread may ask).
   bool ended() const { return ended_.load(); }
+  // True once the session failed (a full disk, an I/O error); never blocks.
+  bool failed() const { return failed_.load(); }
 
  private:
   friend class ObjectStore;
@@ -101,7 +103,8 @@ class WriteSession {
   // SHA-256 is computed as the data arrives; otherwise the commit reads the file again.
   bool sequential_ = true;
   std::unique_ptr<Sha256> hash_;
-  std::atomic<bool> ended_{false};  // state_ != open, readable without mu_
+  std::atomic<bool> ended_{false};   // state_ != open, readable without mu_
+  std::atomic<bool> failed_{false};  // state_ == failed, readable without mu_
 };
 
 class ObjectStore {

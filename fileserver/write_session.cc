@@ -88,6 +88,7 @@ void ObjectStore::discard(WriteSession& s, WriteSession::State state, Errc code,
                           const std::string& why) noexcept {
   s.state_ = state;
   s.ended_ = true;
+  s.failed_ = state == WriteSession::State::failed;
   s.failure_code_ = code;
   s.failure_ = why;
   if (!s.file_.is_open()) return;
