@@ -219,6 +219,9 @@ class OpenInode {
   // before stays. `report`: the next flush, fsync or close fails with the loss
   // (deferred_error_); a commit that finds the loss itself throws it instead.
   void lose_chunk_locked(uint64_t index, Errc code, bool report);
+  // A write or drain of chunk `index`'s session failed with `e`: drops the session,
+  // notes the loss (reported at the next flush) and throws the failure.
+  [[noreturn]] void session_failed_locked(uint64_t index, const Error& e);
   // The size the next commit records: size_, cut below lost bytes (lose_chunk_locked)
   // but never below what the controller has.
   uint64_t recordable_size_locked() const;

@@ -84,17 +84,21 @@ void OpenInode::write_chunks(uint64_t token_id, uint64_t offset, const char* dat
     try {
       s.pipe.send(*s.link, s.id, p.chunk_offset, data + p.range_offset, p.length);
     } catch (const Error& e) {
-      // The session failed on the file server: the bytes it had taken are gone with it.
-      const Uuid uuid = s.uuid;
-      const std::string server = s.link->address();
-      drop_session(s);
-      sessions_.erase(p.index);
-      lose_chunk_locked(p.index, e.code(), true);
-      publish();
-      data_failure("write", e.code(), e.what(), uuid, server);
+      session_failed_locked(p.index, e);
     }
     s.length = std::max(s.length, p.chunk_offset + p.length);
   }
+}
+
+void OpenInode::session_failed_locked(uint64_t index, const Error& e) {
+  Session& s = sessions_.at(index);
+  const Uuid uuid = s.uuid;
+  const std::string server = s.link->address();
+  drop_session(s);
+  sessions_.erase(index);
+  lose_chunk_locked(index, e.code(), true);
+  publish();
+  data_failure("write", e.code(), e.what(), uuid, server);
 }
 
 OpenInode::Session& OpenInode::ensure_session(uint64_t token_id, uint64_t index) {
@@ -174,13 +178,7 @@ void OpenInode::truncate(uint64_t token_id, uint64_t size) {
             try {
               ss.pipe.drain();
             } catch (const Error& e) {
-              const Uuid uuid = ss.uuid;
-              const std::string server = ss.link->address();
-              drop_session(ss);
-              sessions_.erase(k);
-              lose_chunk_locked(k, e.code(), true);
-              publish();
-              data_failure("write", e.code(), e.what(), uuid, server);
+              session_failed_locked(k, e);
             }
             Reply r = ss.link->call([&](proto::Request::Builder req) {
               auto t = req.initTruncateObject();
