@@ -241,7 +241,7 @@ void OpenInode::data_failure(const char* op, Errc code, const std::string& messa
                              const Uuid& uuid, const std::string& server) {
   spdlog::warn("event=data_error op={} ino={} uuid={} server={} code={} msg=\"{}\"", op, ino_,
                uuid.str(), server, errc_name(code), message);
-  throw Error(code == Errc::no_space ? Errc::no_space : Errc::io,
+  throw Error(data_errc(code),
               fmt::format("{} of ino {} failed: {}", op, ino_, message));
 }
 
@@ -256,7 +256,7 @@ void OpenInode::lose_chunk_locked(uint64_t index, Errc code, bool report) {
   auto c = chunks_.find(index);
   const uint64_t cut = index * cs + (c == chunks_.end() ? 0 : c->second.size);
   lost_cut_ = std::min(lost_cut_.value_or(cut), cut);
-  if (report) deferred_error_ = code == Errc::no_space ? Errc::no_space : Errc::io;
+  if (report) deferred_error_ = data_errc(code);
   spdlog::warn("event=accepted_data_lost ino={} chunk={} size={} recordable={} code={}", ino_,
                index, size_, recordable_size_locked(), errc_name(code));
 }

@@ -185,6 +185,10 @@ class OpenInode {
   Reply server_call(RpcClient& link, uint64_t token_id, bool write, const TokenFill& fill);
   [[noreturn]] void data_failure(const char* op, Errc code, const std::string& message,
                                  const Uuid& uuid, const std::string& server);
+  // What a data failure reaches the caller as: no_space when a disk was full, else io.
+  static Errc data_errc(Errc code) {
+    return code == Errc::no_space ? Errc::no_space : Errc::io;
+  }
 
   // The cluster's append lock of this inode (open_inode_append.cc); take polls with
   // backoff while another mount holds it.

@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "client-fuse/attr.h"
+#include "client-fuse/chunk_map.h"
 #include "client-fuse/open_inode.h"
 #include "common/clock.h"
 
@@ -55,7 +56,7 @@ void OpenInode::commit_if_idle(int64_t idle_ns) {
   } catch (const std::exception& e) {
     spdlog::warn("event=idle_commit_failed ino={} msg=\"{}\"", ino_, e.what());
     const auto* err = dynamic_cast<const Error*>(&e);
-    deferred_error_ = err && err->code() == Errc::no_space ? Errc::no_space : Errc::io;
+    deferred_error_ = data_errc(err ? err->code() : Errc::io);
   }
 }
 
@@ -70,7 +71,7 @@ void OpenInode::commit_locked(uint64_t token_id, const SetattrFill* then,
     lose_chunk_locked(index, code, false);
     drop_session(s);  // the server keeps a failed session until told (its answer to every piece)
     if (!failure)
-      failure = Error(code == Errc::no_space ? Errc::no_space : Errc::io,
+      failure = Error(data_errc(code),
                       fmt::format("commit of ino {} chunk {} failed: {}", ino_, index, message));
   };
   // Every session's writes first, then all commits at once: the file servers
@@ -173,7 +174,7 @@ void OpenInode::commit_locked(uint64_t token_id, const SetattrFill* then,
       spdlog::warn("event=data_error op=commit_data ino={} code={} msg=\"{}\"", ino_,
                    errc_name(e.code()), e.what());
       if (failure) throw *failure;
-      throw Error(e.code() == Errc::no_space ? Errc::no_space : Errc::io,
+      throw Error(data_errc(e.code()),
                   fmt::format("commitData of ino {} failed: {}", ino_, e.what()));
     }
   }
@@ -184,9 +185,10 @@ void OpenInode::commit_locked(uint64_t token_id, const SetattrFill* then,
   if (lost_cut_) {  // the file is what was recorded: nothing past the cut
     const uint64_t cs = ctx_.geometry.chunk_size;
     size_ = size;
-    std::erase_if(chunks_, [&](const auto& kv) { return kv.first * cs >= size; });
+    std::erase_if(chunks_,
+                  [&](const auto& kv) { return chunk_bytes_below(kv.first, size, cs) == 0; });
     if (auto last = chunks_.rbegin(); last != chunks_.rend())
-      last->second.size = std::min(last->second.size, size - last->first * cs);
+      last->second.size = std::min(last->second.size, chunk_bytes_below(last->first, size, cs));
     lost_cut_.reset();
   }
   publish();

@@ -192,7 +192,8 @@ void emergency_down(int sig) {
     (void)ignored;
     run_from_handler(g_down_argv.data());
   }
-  if (::getpid() == g_main_pid && !g_tmpfs_path.empty()) ::umount2(g_tmpfs_path.c_str(), MNT_DETACH);
+  if (::getpid() == g_main_pid && !g_tmpfs_path.empty())
+    ::umount2(g_tmpfs_path.c_str(), MNT_DETACH);
   if (::getpid() == g_main_pid) {
     if (char* const* rm = g_removal_argv.exchange(nullptr)) run_from_handler(rm);
   }
