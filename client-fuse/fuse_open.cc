@@ -34,6 +34,7 @@ void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     // O_TRUNC truncates whatever the access mode (Linux does so for O_RDONLY too, after
     // checking write permission); with atomic O_TRUNC the kernel counts on us to do it.
     bool truncate = (fi->flags & O_TRUNC) != 0;
+    m.commit_held(ino);  // the controller checks this open against the mode it knows
     Reply r = m.controller().call([&](proto::Request::Builder rq) {
       auto o = rq.initOpen();
       o.setIno(ino);

@@ -46,6 +46,7 @@ void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char* name, const char* v
     refuse_posix_acl(n);
     m.xattrs().forget(ino);
     m.fresh_dirs().forget(ino);
+    m.commit_held(ino);  // the controller checks the caller against the mode it knows
     m.controller().call([&](proto::Request::Builder rq) {
       auto x = rq.initSetxattr();
       x.setIno(ino);
@@ -123,6 +124,7 @@ void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char* name) {
     refuse_posix_acl(n);
     m.xattrs().forget(ino);
     m.fresh_dirs().forget(ino);
+    m.commit_held(ino);  // the controller checks the caller against the mode it knows
     m.controller().call([&](proto::Request::Builder rq) {
       auto x = rq.initRemovexattr();
       x.setIno(ino);

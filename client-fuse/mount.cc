@@ -235,7 +235,7 @@ FileHandle* Mount::open_handle(uint64_t ino, proto::OpenReply::Reader reply, boo
 void Mount::release_handle(FileHandle* raw) {
   std::unique_ptr<FileHandle> handle(raw);
   auto& inode = *handle->inode;
-  if (handle->can_write && inode.dirty()) {
+  if (handle->can_write && (inode.dirty() || inode.held_attr())) {
     try {
       inode.commit(handle->token_id);
     } catch (const std::exception& e) {
@@ -279,7 +279,20 @@ void Mount::send_releases(const std::vector<uint64_t>& tokens) {
 }
 
 void Mount::sync() {
+  commit_held(0);
   controller_->call([](proto::Request::Builder req) { req.setSync(); }, Retry::idempotent);
+}
+
+void Mount::commit_held(uint64_t ino) {
+  auto commit = [](OpenInode& inode) {
+    if (!inode.held_attr()) return;
+    if (uint64_t token = inode.write_token(); token != 0) inode.commit(token);
+  };
+  if (ino != 0) {
+    if (auto inode = open_files_->find(ino)) commit(*inode);
+    return;
+  }
+  for (const auto& inode : open_files_->snapshot()) commit(*inode);
 }
 
 uint64_t Mount::remembered_version(uint64_t ino) {
@@ -306,6 +319,7 @@ bool Mount::open_orphan_stat(uint64_t ino, struct stat& st) {
 
 void Mount::overlay(struct stat& st) {
   if (auto inode = open_files_->find(st.st_ino)) {
+    inode->note_stat(st);
     inode->notice_attr(static_cast<uint64_t>(st.st_size),
                        int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec);
     if (auto size = inode->pending_size()) {
@@ -320,6 +334,19 @@ void Mount::overlay(struct stat& st) {
       if (st.st_ctim.tv_sec < ts.tv_sec ||
           (st.st_ctim.tv_sec == ts.tv_sec && st.st_ctim.tv_nsec < ts.tv_nsec))
         st.st_ctim = ts;
+    }
+    // A change of mode or times held for the next commit (OpenInode::hold_attr).
+    if (auto held = inode->held_attr()) {
+      auto ts = [](int64_t ns) {
+        return timespec{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+      };
+      if (held->mode) st.st_mode = (st.st_mode & S_IFMT) | *held->mode;
+      if (held->atime_ns) st.st_atim = ts(*held->atime_ns);
+      if (held->mtime_ns) st.st_mtim = ts(*held->mtime_ns);
+      const timespec c = ts(held->ctime_ns);
+      if (st.st_ctim.tv_sec < c.tv_sec ||
+          (st.st_ctim.tv_sec == c.tv_sec && st.st_ctim.tv_nsec < c.tv_nsec))
+        st.st_ctim = c;
     }
   }
 }

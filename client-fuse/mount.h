@@ -70,6 +70,10 @@ class Mount {
   // Makes every change this mount got an answer for durable in the controller's
   // database (fsync without data to commit, fsyncdir). Throws zhsm::Error.
   void sync();
+  // Commits the open inode `ino` (0: every open inode) when it holds a change of mode or
+  // times for its next commit (OpenInode::hold_attr): before an open, which the
+  // controller checks against the mode, and before sync. Throws zhsm::Error.
+  void commit_held(uint64_t ino);
 
   const MountOptions& options() const { return options_; }
   const Geometry& geometry() const { return hello_.geometry; }

@@ -1,13 +1,15 @@
 // Mount::setattr. A size change is a truncate: the controller cuts first, then
 // the open state (this mount's, or a short-lived open of our own taken before
 // the cut, so we still know how long the cut chunk's object is) rewrites the
-// chunk the cut falls into and commits. Time changes commit pending writes
-// first, in the same controller call (commitData's thenSetattr), so a later commit does
-// not overwrite the explicit mtime.
+// chunk the cut falls into and commits. A change of mode or explicit times to a file
+// with writes pending here is held and goes with their commit (OpenInode::hold_attr);
+// other time changes commit pending writes first, in the same controller call
+// (commitData's thenSetattr), so a later commit does not overwrite the explicit mtime.
 #include <spdlog/spdlog.h>
 
 #include "client-fuse/attr.h"
 #include "client-fuse/mount.h"
+#include "common/clock.h"
 
 namespace zhsm::fuse {
 
@@ -20,10 +22,39 @@ struct stat getattr_of(ControllerLink& controller, uint64_t ino) {
   return stat_from(r.response().getAttr());
 }
 
+std::optional<OpenInode::HeldAttr> holdable(const SetattrArgs& a) {
+  if (a.set_uid || a.set_gid || a.set_size || a.atime_now || a.mtime_now) return std::nullopt;
+  if (a.set_mode && (a.mode & 06000) != 0) return std::nullopt;  // setuid and setgid: now
+  if (!a.set_mode && !a.set_atime && !a.set_mtime) return std::nullopt;
+  OpenInode::HeldAttr h;
+  h.caller_uid = a.caller_uid;
+  h.caller_gid = a.caller_gid;
+  if (a.set_mode) h.mode = a.mode & 07777;
+  if (a.set_atime) h.atime_ns = a.atime_ns;
+  if (a.set_mtime) h.mtime_ns = a.mtime_ns;
+  h.ctime_ns = now_ns();
+  return h;
+}
+
 }  // namespace
 
 struct stat Mount::setattr(uint64_t ino, const SetattrArgs& a, FileHandle* via) {
   fresh_dirs_.forget(ino);
+  std::shared_ptr<OpenInode> open = via ? via->inode : open_files_->find(ino);
+  // A change of mode or explicit times to a file with writes not yet committed here waits
+  // for their commit and goes with it (OpenInode::hold_attr; the kernel checked the
+  // caller's right to it, default_permissions).
+  if (auto h = holdable(a); h && open && open->hold_attr(*h)) {
+    struct stat st = open->last_stat();
+    overlay(st);
+    return st;
+  }
+  const uint64_t open_token =
+      !open ? 0 : via && via->can_write ? via->token_id : open->write_token();
+  // Anything else goes after what is held: a truncate after its commit, the rest in the
+  // commit's call (below).
+  const bool held = open && open->held_attr();
+  if (a.set_size && held && open_token != 0) open->commit(open_token);
   if (a.set_size) truncate(ino, a, via);
   bool others = a.set_mode || a.set_uid || a.set_gid || a.set_atime || a.set_mtime;
   if (!others) {
@@ -31,36 +62,42 @@ struct stat Mount::setattr(uint64_t ino, const SetattrArgs& a, FileHandle* via) 
     overlay(st);
     return st;
   }
+  // Only what is set: the commit's thenSetattr may carry held changes in front of it.
   auto fill = [&](proto::Setattr::Builder s) {
     s.setIno(ino);
     auto c = s.initCaller();
     c.setUid(a.caller_uid);
     c.setGid(a.caller_gid);
-    s.setSetMode(a.set_mode);
-    s.setMode(a.mode & 07777);
-    s.setSetUid(a.set_uid);
-    s.setUid(a.uid);
-    s.setSetGid(a.set_gid);
-    s.setGid(a.gid);
-    s.setSetAtime(a.set_atime);
-    s.setAtimeNs(a.atime_ns);
-    s.setAtimeNow(a.atime_now);
-    s.setSetMtime(a.set_mtime);
-    s.setMtimeNs(a.mtime_ns);
-    s.setMtimeNow(a.mtime_now);
+    if (a.set_mode) {
+      s.setSetMode(true);
+      s.setMode(a.mode & 07777);
+    }
+    if (a.set_uid) {
+      s.setSetUid(true);
+      s.setUid(a.uid);
+    }
+    if (a.set_gid) {
+      s.setSetGid(true);
+      s.setGid(a.gid);
+    }
+    if (a.set_atime) {
+      s.setSetAtime(true);
+      s.setAtimeNs(a.atime_ns);
+      s.setAtimeNow(a.atime_now);
+    }
+    if (a.set_mtime) {
+      s.setSetMtime(true);
+      s.setMtimeNs(a.mtime_ns);
+      s.setMtimeNow(a.mtime_now);
+    }
     s.setTokenId(via ? via->token_id : 0);
   };
-  // Unwritten data is committed first, so a later commit does not overwrite the explicit
-  // mtime; the setattr rides along in the same call.
-  if (a.set_mtime) {
-    if (auto inode = via ? via->inode : open_files_->find(ino); inode && inode->dirty()) {
-      uint64_t token = via && via->can_write ? via->token_id : inode->write_token();
-      if (token != 0) {
-        if (auto st = inode->commit_then(token, fill)) {
-          overlay(*st);
-          return *st;
-        }
-      }
+  // Unwritten data is committed first, so a later commit does not overwrite an explicit
+  // mtime; the setattr rides along in the same call, after what is held.
+  if (open_token != 0 && !a.set_size && (held || (a.set_mtime && open->dirty()))) {
+    if (auto st = open->commit_then(open_token, fill)) {
+      overlay(*st);
+      return *st;
     }
   }
   Reply r = controller_->call([&](proto::Request::Builder req) { fill(req.initSetattr()); },

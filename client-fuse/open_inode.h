@@ -114,6 +114,27 @@ class OpenInode {
   // was nothing to commit, or the combined call failed and the commit alone then
   // succeeded; the caller sends the setattr itself and gets its own answer.
   std::optional<struct stat> commit_then(uint64_t token_id, const SetattrFill& then);
+  // A change of mode or of explicit times held back until the next commit. While this
+  // mount has writes of a file not yet committed, such a change travels with them, in
+  // the commit's call (thenSetattr): other mounts see the data and the attributes
+  // together, at the close, fsync or idle commit, as they would have seen the data
+  // alone. `cp -a`'s utimensat and fchmod of each file cost no call of their own then.
+  struct HeldAttr {
+    uint32_t caller_uid = 0, caller_gid = 0;
+    std::optional<uint32_t> mode;                // permission bits, never setuid or setgid
+    std::optional<int64_t> atime_ns, mtime_ns;  // explicit times only
+    int64_t ctime_ns = 0;                        // when last held: the ctime shown here
+  };
+  // Holds `a` (merged over what is held) when changes are pending here and what is held
+  // is the same caller's: true. False: nothing pending, or another caller's change is
+  // held; the caller then sends its setattr itself (after commit() when held_attr()).
+  bool hold_attr(const HeldAttr& a);
+  // What is held, if anything (takes held_mu_ only).
+  std::optional<HeldAttr> held_attr() const;
+  // Records attributes fresh from the controller (mode, owner, times, link count) as
+  // the base of what last_stat() answers while changes are held.
+  void note_stat(const struct stat& st);
+
   // After the controller cut the file to `size`: clips or extends the local view,
   // rewrites the chunk the cut falls into (so its stored SHA-256 is right) and
   // commits.
@@ -237,6 +258,14 @@ class OpenInode {
   void commit_reporting(uint64_t token_id, const SetattrFill* then,
                         std::optional<struct stat>* then_attr);
   void publish();  // refreshes the lock-free copies
+  // A local change of the bytes: pending from now, mtime now. An explicit mtime held from
+  // before is void (the write came after it; the kernel flushes a file's pages before
+  // it sends a utimensat).
+  void touch_locked();
+  // Sends what is held as a setattr of its own (the commit that should have carried it
+  // had nothing to record, or refused the pair) and forgets it; throws its refusal.
+  void send_held_locked(uint64_t token_id);
+  void fill_held(proto::Setattr::Builder s, const HeldAttr& h) const;
 
   DataContext& ctx_;
   const uint64_t ino_;
@@ -256,6 +285,8 @@ class OpenInode {
   std::optional<Errc> deferred_error_;  // a background commit failed, or accepted bytes were
                                         // lost: the next flush reports it
   std::optional<uint64_t> lost_cut_;    // the next commit records no size past this
+  mutable std::mutex held_mu_;  // guards held_; changed with mu_ held too
+  std::optional<HeldAttr> held_;
 
   std::atomic<bool> dirty_shown_{false};
   std::atomic<uint64_t> cache_version_{0};

@@ -5,6 +5,7 @@
 // is kept in pending_ so a later attempt still records it. A chunk whose session
 // failed does not stop the others from being recorded, with a size that claims none
 // of its lost bytes (OpenInode::lose_chunk_locked); the commit then throws the failure.
+// A change of mode or times held for the commit (hold_attr) rides in its call.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -60,9 +61,74 @@ void OpenInode::commit_if_idle(int64_t idle_ns) {
   }
 }
 
+bool OpenInode::hold_attr(const HeldAttr& a) {
+  std::unique_lock lock(mu_);
+  if (!dirty_ && sessions_.empty() && pending_.empty()) return false;
+  std::lock_guard held_lock(held_mu_);
+  if (held_ && (held_->caller_uid != a.caller_uid || held_->caller_gid != a.caller_gid))
+    return false;
+  if (!held_) {
+    held_.emplace();
+    held_->caller_uid = a.caller_uid;
+    held_->caller_gid = a.caller_gid;
+  }
+  if (a.mode) held_->mode = a.mode;
+  if (a.atime_ns) held_->atime_ns = a.atime_ns;
+  if (a.mtime_ns) held_->mtime_ns = a.mtime_ns;
+  held_->ctime_ns = a.ctime_ns;
+  return true;
+}
+
+std::optional<OpenInode::HeldAttr> OpenInode::held_attr() const {
+  std::lock_guard lock(held_mu_);
+  return held_;
+}
+
+void OpenInode::fill_held(proto::Setattr::Builder s, const HeldAttr& h) const {
+  s.setIno(ino_);
+  auto c = s.initCaller();
+  c.setUid(h.caller_uid);
+  c.setGid(h.caller_gid);
+  if (h.mode) {
+    s.setSetMode(true);
+    s.setMode(*h.mode);
+  }
+  if (h.atime_ns) {
+    s.setSetAtime(true);
+    s.setAtimeNs(*h.atime_ns);
+  }
+  if (h.mtime_ns) {
+    s.setSetMtime(true);
+    s.setMtimeNs(*h.mtime_ns);
+  }
+}
+
+void OpenInode::send_held_locked(uint64_t token_id) {
+  std::optional<HeldAttr> held;
+  {
+    std::lock_guard lock(held_mu_);
+    held.swap(held_);
+  }
+  if (!held || (!held->mode && !held->atime_ns && !held->mtime_ns)) return;
+  Reply r = ctx_.controller.call([&](proto::Request::Builder req) {
+    auto s = req.initSetattr();
+    fill_held(s, *held);
+    s.setTokenId(token_id);
+  }, Retry::idempotent);
+  if (r.response().which() == proto::Response::ATTR) note_stat(stat_from(r.response().getAttr()));
+}
+
+void OpenInode::note_stat(const struct stat& st) {
+  std::lock_guard lock(stat_mu_);
+  last_stat_ = st;
+}
+
 void OpenInode::commit_locked(uint64_t token_id, const SetattrFill* then,
                               std::optional<struct stat>* then_attr) {
-  if (!dirty_ && sessions_.empty() && pending_.empty()) return;
+  if (!dirty_ && sessions_.empty() && pending_.empty()) {
+    send_held_locked(token_id);  // pending changes voided by a truncating open
+    return;
+  }
   const int64_t mtime = mtime_ns_ != 0 ? mtime_ns_ : now_ns();
   std::optional<Error> failure;
   auto fail = [&](Errc code, uint64_t index, const Session& s, const std::string& message) {
@@ -119,6 +185,10 @@ void OpenInode::commit_locked(uint64_t token_id, const SetattrFill* then,
   // caller's setattr then waits: it gets the failure.
   if (failure) then = nullptr;
   const uint64_t size = recordable_size_locked();
+  // What is held goes with this commit (in front of the caller's setattr), unless a chunk
+  // failed: then it waits for the next one.
+  std::optional<HeldAttr> held = failure ? std::nullopt : held_attr();
+  bool held_alone = false;  // the pair was refused: the commit alone, then the held change
 
   for (int attempt = 0;; ++attempt) {
     TokenCopy t = token_for(token_id, true);
@@ -147,14 +217,23 @@ void OpenInode::commit_locked(uint64_t token_id, const SetattrFill* then,
               reinterpret_cast<const kj::byte*>(inline_data_.data()), inline_data_.size()));
         }
         if (drop_inline_) cd.setDropInline(true);
-        if (then) (*then)(cd.initThenSetattr());
+        if (held || then) {
+          auto s = cd.initThenSetattr();
+          if (held) fill_held(s, *held);
+          if (then) (*then)(s);
+        }
       }, Retry::idempotent);
       if (r.response().which() == proto::Response::ATTR) {
         // The view others will see, and exactly what the kernel's pages hold.
         view_size_.store(r.response().getAttr().getSize());
         view_mtime_ns_.store(r.response().getAttr().getMtimeNs());
         cache_version_.store(r.response().getAttr().getVersion());
+        note_stat(stat_from(r.response().getAttr()));
         if (then) *then_attr = stat_from(r.response().getAttr());
+      }
+      if (held) {
+        std::lock_guard lock(held_mu_);
+        held_.reset();  // changed only under mu_, which this commit holds
       }
       break;
     } catch (const Error& e) {
@@ -162,12 +241,15 @@ void OpenInode::commit_locked(uint64_t token_id, const SetattrFill* then,
         renew(t.id);
         continue;
       }
-      if (then) {
-        // Either half may have refused: the commit alone, then the caller's own setattr,
-        // tell which (a commit that went through is repeated harmlessly).
+      if (then || held) {
+        // Either half may have refused: the commit alone, then the setattr (the caller's
+        // own, or the held one below), tell which (a commit that went through is repeated
+        // harmlessly).
         spdlog::info("event=commit_then_retry ino={} code={} msg=\"{}\"", ino_,
                      errc_name(e.code()), e.what());
         then = nullptr;
+        held_alone = held.has_value();
+        held.reset();
         attempt = -1;
         continue;
       }
@@ -193,6 +275,7 @@ void OpenInode::commit_locked(uint64_t token_id, const SetattrFill* then,
   }
   publish();
   if (failure) throw *failure;
+  if (held_alone) send_held_locked(token_id);
 }
 
 }  // namespace zhsm::fuse

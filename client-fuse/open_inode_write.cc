@@ -38,8 +38,7 @@ uint64_t OpenInode::write_locked(uint64_t token_id, uint64_t offset, const char*
       if (inline_data_.size() < end) inline_data_.resize(end, '\0');
       std::memcpy(inline_data_.data() + offset, data, length);
       size_ = inline_data_.size();
-      dirty_ = true;
-      mtime_ns_ = now_ns();
+      touch_locked();
       publish();
       return length;
     }
@@ -47,10 +46,16 @@ uint64_t OpenInode::write_locked(uint64_t token_id, uint64_t offset, const char*
   }
   write_chunks(token_id, offset, data, length);
   size_ = std::max(size_, end);
-  dirty_ = true;
-  mtime_ns_ = now_ns();
+  touch_locked();
   publish();
   return length;
+}
+
+void OpenInode::touch_locked() {
+  dirty_ = true;
+  mtime_ns_ = now_ns();
+  std::lock_guard lock(held_mu_);
+  if (held_) held_->mtime_ns.reset();
 }
 
 void OpenInode::convert_to_chunks(uint64_t token_id) {
@@ -196,8 +201,7 @@ void OpenInode::truncate(uint64_t token_id, uint64_t size) {
     }
     size_ = size;
   }
-  dirty_ = true;
-  mtime_ns_ = now_ns();
+  touch_locked();
   publish();
   commit_locked(token_id);
 }

@@ -4,12 +4,16 @@
 // process, polling and file helpers every integration test uses.
 #include "test/integration/cluster.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +24,7 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -513,14 +518,47 @@ std::vector<std::pair<std::string, std::string>> Cluster::ports(const std::strin
   return out;
 }
 
+namespace {
+
+// The body of GET /metrics at "HOST:PORT" (IPv4), read in this process: a child
+// process (curl) would share the test's open files, and its exit would flush them.
+std::optional<std::string> get_metrics(const std::string& addr) {
+  const auto colon = addr.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<uint16_t>(std::stoi(addr.substr(colon + 1))));
+  if (::inet_pton(AF_INET, addr.substr(0, colon).c_str(), &sa.sin_addr) != 1) return std::nullopt;
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return std::nullopt;
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  std::string got;
+  const std::string ask = "GET /metrics HTTP/1.0\r\nHost: " + addr + "\r\nConnection: close\r\n\r\n";
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&
+      ::send(fd, ask.data(), ask.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(ask.size())) {
+    char buf[8192];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) got.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  const auto body = got.find("\r\n\r\n");
+  if (got.compare(0, 12, "HTTP/1.1 200") != 0 && got.compare(0, 12, "HTTP/1.0 200") != 0)
+    return std::nullopt;
+  if (body == std::string::npos) return std::nullopt;
+  return got.substr(body + 4);
+}
+
+}  // namespace
+
 double Cluster::metric(const std::string& name, const std::string& series) const {
   std::string addr;
   for (const auto& [k, v] : ports(name))
     if (k == "metrics") addr = v;
   if (addr.empty()) return -1;
-  auto r = run_command({"/usr/bin/curl", "-sf", "http://" + addr + "/metrics"}, {}, 10s);
-  if (!r.ok()) return -1;
-  std::istringstream in(r.out);
+  auto body = get_metrics(addr);
+  if (!body) return -1;
+  std::istringstream in(*body);
   for (std::string line; std::getline(in, line);)
     if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
         line[series.size()] == ' ')

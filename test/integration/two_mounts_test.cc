@@ -10,6 +10,7 @@
 
 #include <fstream>
 
+#include "test/integration/as_user.h"
 #include "test/integration/cluster.h"
 #include "test/integration/two_mount_test.h"
 #include "test/integration/syscalls.h"
@@ -133,6 +134,63 @@ TEST_F(TwoMounts, WritesToAFileJustMadeAskNoXattrs) {
   EXPECT_TRUE(eventually([&] {
     return ::getxattr((a_ / "made").c_str(), "user.k", buf, sizeof buf) == 1 && buf[0] == 'v';
   }, kVisible)) << "the other mount's setxattr never showed";
+}
+
+// A change of mode or explicit times to a file with writes not yet committed waits for
+// their commit and goes in its call (OpenInode::hold_attr): what cp -a, rsync and tar do
+// before each close costs no call of its own. This mount shows the change at once and the
+// controller's own checks see it before an open; the other mount sees it with the data.
+TEST_F(TwoMounts, ModeAndTimesOfUnwrittenDataTravelWithTheirCommit) {
+  const Cluster& c = Cluster::get();
+  auto calls = [&](const char* op) {
+    return std::max(0.0, c.metric("fuse-mnt", std::string("zhsm_fuse_controller_calls_total{op=\"") +
+                                                  op + "\"}"));
+  };
+  const std::filesystem::path f = a_ / "held";
+  int fd = ::open(f.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  ASSERT_GE(fd, 0) << errno_text(errno);
+  ASSERT_EQ(write_all(fd, "held"), 4);
+  const double setattrs = calls("setattr"), commits = calls("commitData");
+  const timespec ts[2] = {{1500000000, 11}, {1600000000, 22}};
+  ASSERT_EQ(::futimens(fd, ts), 0) << errno_text(errno);
+  ASSERT_EQ(::fchmod(fd, 0644), 0) << errno_text(errno);
+  EXPECT_EQ(calls("setattr"), setattrs) << "a change of an unwritten file sent a setattr";
+  EXPECT_EQ(calls("commitData"), commits) << "a change of an unwritten file committed it";
+  struct stat st {};
+  ASSERT_EQ(::fstat(fd, &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0644u);
+  EXPECT_EQ(st.st_mtim.tv_sec, 1600000000);
+  EXPECT_EQ(st.st_mtim.tv_nsec, 22);
+  EXPECT_EQ(st.st_atim.tv_sec, 1500000000);
+  ASSERT_EQ(::stat(f.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0644u) << "the path shows another mode than the descriptor";
+
+  // fsync makes data and change durable together, and the other mount sees both.
+  ASSERT_EQ(::fsync(fd), 0) << errno_text(errno);
+  EXPECT_EQ(calls("commitData"), commits + 1);
+  EXPECT_EQ(calls("setattr"), setattrs) << "the held change went in a call of its own";
+  EXPECT_TRUE(eventually([&] {
+    struct stat b {};
+    return ::stat((b_ / "held").c_str(), &b) == 0 && (b.st_mode & 07777) == 0644 &&
+           b.st_mtim.tv_sec == 1600000000 && b.st_mtim.tv_nsec == 22 && b.st_size == 4;
+  }, kVisible)) << "the other mount never saw the data with its mode and times";
+
+  // A mode that lets another user read, held: the controller sees it before that user's
+  // open on this mount (which the kernel allows from the mode it was shown).
+  ASSERT_EQ(write_all(fd, " more"), 5);
+  ASSERT_EQ(::fchmod(fd, 0604), 0) << errno_text(errno);
+  Outcome opened = as_user(nobody(), [&]() -> long {
+    int r = ::open(f.c_str(), O_RDONLY);
+    if (r >= 0) ::close(r);
+    return r < 0 ? -1 : 0;
+  });
+  EXPECT_EQ(opened, (Outcome{0, 0})) << "another user's open failed: " << errno_text(opened.err);
+  ASSERT_EQ(::close(fd), 0) << errno_text(errno);
+  EXPECT_TRUE(eventually([&] {
+    struct stat b {};
+    return ::stat((b_ / "held").c_str(), &b) == 0 && (b.st_mode & 07777) == 0604 &&
+           file_text(b_ / "held") == "held more";
+  }, kVisible)) << "the other mount never saw the last mode with the data";
 }
 
 // Statahead (client-fuse/statahead.h): the second mount stats every file of a directory
