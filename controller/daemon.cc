@@ -14,6 +14,7 @@
 #include "common/token.h"
 #include "controller/controller_service.h"
 #include "controller/db/pg_connect.h"
+#include "controller/db/pg_meta_store.h"
 #include "controller/meta_cache.h"
 #include "controller/replicator.h"
 #include "controller/sweeper.h"
@@ -57,6 +58,10 @@ int run_controller(const ControllerConfig& cfg) {
     auto cached = std::make_unique<CachingMetaStore>(std::move(store), mo);
     cache = cached.get();
     store = std::move(cached);
+    // A replaced connection may mean a restarted PostgreSQL that lost the changes
+    // committed without a flush: nothing the cache saw may outlive them.
+    if (auto* pg = dynamic_cast<PgMetaStore*>(placement))
+      pg->pool().on_replaced([cache] { cache->forget_everything(); });
   }
 
   asio::io_context io;

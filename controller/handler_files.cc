@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/token.h"
 #include "controller/controller_handler.h"
@@ -104,21 +105,23 @@ awaitable<void> ControllerHandler::handle_files(proto::Request::Reader req,
           throw Error(Errc::invalid, fmt::format("commitData of ino {}: its setattr must be of "
                                                  "the same inode and change no size", args.ino));
       }
+      // The setattr goes first, on the same database thread, and the commit's synchronous
+      // flush makes it durable with the data: what the close acknowledged includes the
+      // mode and times that rode with it. Applied after the setattr, the commit would set
+      // the mtime of the writes, so it records the setattr's mtime instead.
+      if (then && (then->mtime_ns || then->mtime_now))
+        args.mtime_ns = then->mtime_now ? now_ns() : *then->mtime_ns;
+      InodeAttr attr = co_await service_.db([&] {
+        if (then) store.setattr(*then);
+        return service_.group_commit().commit(args);
+      });
       // New versions outdate the other copies: the replicator brings them up to date, and
       // the close is answered once as many are current as the file's chain asks (its ack).
-      Replicator* r = args.chunks.empty() ? nullptr : service_.replicator();
-      // Without copies to wait for, the setattr follows on the same database thread (one
-      // hand-off less per call; cp -a's close of each file).
-      InodeAttr attr = co_await service_.db([&] {
-        InodeAttr a = service_.group_commit().commit(args);
-        return then && !r ? store.setattr(*then) : a;
-      });
-      if (r) {
+      if (Replicator* r = service_.replicator(); r && !args.chunks.empty()) {
         std::vector<CommittedChunk> changed;
         for (const auto& c : args.chunks) changed.push_back(CommittedChunk{c.index, c.uuid, c.version});
         r->changed(args.ino);
         co_await r->await_copies(args.ino, std::move(changed));
-        if (then) attr = co_await service_.db([&] { return store.setattr(*then); });
       }
       fill_attr(resp.initAttr(), attr);
       co_return;

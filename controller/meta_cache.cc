@@ -134,6 +134,12 @@ std::optional<OpenResult> CachingMetaStore::open_from_memory(const OpenArgs& arg
   return out;
 }
 
+void CachingMetaStore::forget_everything() {
+  std::lock_guard lock(mu_);
+  clear();
+  ++epoch_;
+}
+
 void CachingMetaStore::clear() {
   attrs_.clear();
   entries_.clear();

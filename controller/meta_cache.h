@@ -72,6 +72,9 @@ class CachingMetaStore : public MetaStore {
   // Declares the cache's metrics in `metrics` and fills them at every scrape; the cache
   // must outlive `metrics`' scrapes.
   void expose(Metrics& metrics);
+  // Forgets everything held: the database may have lost changes the cache saw (a
+  // restarted PostgreSQL loses what was committed without a flush). Thread-safe.
+  void forget_everything();
 
   const Settings& settings() const override { return inner_->settings(); }
   uint64_t add_client(const std::string& name) override { return inner_->add_client(name); }

@@ -244,6 +244,20 @@ TEST_F(MetaCacheTest, AChangeOfUnknownOutcomeEmptiesTheCache) {
   EXPECT_GE(cache_->stats().entries, 1u);  // the name stays
 }
 
+// A restarted PostgreSQL may have lost changes committed without a flush; the controller
+// then empties the cache (ConnectionPool::on_replaced), so what the database no longer
+// has is not answered from memory.
+TEST_F(MetaCacheTest, ForgettingEverythingAsksTheStoreAgain) {
+  auto f = file("lost");
+  EXPECT_EQ(cache_->lookup(1, "lost").ino, f.ino);  // from memory: the create said so
+  inner_->MemMetaStore::unlink(1, "lost");  // the database loses it behind the cache's back
+  EXPECT_EQ(cache_->lookup(1, "lost").ino, f.ino) << "the cache was expected to still hold it";
+  cache_->forget_everything();
+  EXPECT_EQ(cache_->stats().entries, 0u);
+  EXPECT_EQ(code_of([&] { cache_->lookup(1, "lost"); }), Errc::not_found);
+  EXPECT_EQ(code_of([&] { cache_->getattr(f.ino); }), Errc::not_found);
+}
+
 class SmallMetaCacheTest : public MetaCacheTest {
   MetaCacheOptions options() override {
     MetaCacheOptions o;

@@ -1,6 +1,8 @@
 // Leasing, opening and replacing PostgreSQL connections (see connection_pool.h).
 #include "controller/db/connection_pool.h"
 
+#include <spdlog/spdlog.h>
+
 #include <poll.h>
 
 #include <pqxx/except>
@@ -81,6 +83,8 @@ pqxx::connection& ConnectionPool::Lease::conn() { return *pool_->slots_[slot_]; 
 void ConnectionPool::Lease::reconnect() {
   pool_->slots_[slot_].reset();
   pool_->slots_[slot_] = pool_->open_connection();
+  spdlog::info("event=db_connection_replaced slot={}", slot_);
+  if (pool_->replaced_) pool_->replaced_();
 }
 
 }  // namespace zhsm

@@ -50,12 +50,20 @@ class ConnectionPool {
 
   size_t size() const { return slots_.size(); }
 
+  // Runs (on the leasing thread) after a connection was replaced: its session broke or
+  // the server ended it, perhaps in a restart that lost the changes committed without a
+  // flush (doc/durability.md). Whoever keeps copies of the database's state drops them.
+  // Set before the pool is used.
+  using Replaced = std::function<void()>;
+  void on_replaced(Replaced fn) { replaced_ = std::move(fn); }
+
  private:
   std::unique_ptr<pqxx::connection> open_connection();
   void give_back(size_t slot);
 
   const std::string conninfo_;
   const Setup setup_;
+  Replaced replaced_;
   std::mutex mu_;                 // guards free_ and the slot pointers while leased out
   std::condition_variable freed_;
   std::vector<std::unique_ptr<pqxx::connection>> slots_;  // a slot is owned by its lease

@@ -35,6 +35,7 @@ class PgMetaStore : public MetaStore, public PlacementStore {
   PgMetaStore(ConnectionPool& pool, Settings settings, StoreOptions options);
   // The same, owning the pool.
   PgMetaStore(std::unique_ptr<ConnectionPool> pool, Settings settings, StoreOptions options);
+  ConnectionPool& pool() { return runner_.pool(); }
 
   const Settings& settings() const override { return settings_; }
 

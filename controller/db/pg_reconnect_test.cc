@@ -7,6 +7,7 @@
 #include <chrono>
 #include <thread>
 
+#include "controller/db/pg_meta_store.h"
 #include "controller/db/pg_test_fixture.h"
 
 namespace zhsm {
@@ -15,7 +16,10 @@ namespace {
 using ReconnectTest = PgStoreTest;
 
 TEST_F(ReconnectTest, KilledSessionsAreReplaced) {
+  int replaced = 0;  // each replacement is reported (the controller empties its cache)
+  dynamic_cast<PgMetaStore&>(store()).pool().on_replaced([&] { ++replaced; });
   mkdir(1, "before");
+  EXPECT_EQ(replaced, 0);
   {
     pqxx::connection admin(test_conninfo());
     pqxx::nontransaction tx(admin);
@@ -36,6 +40,7 @@ TEST_F(ReconnectTest, KilledSessionsAreReplaced) {
   // statement among them) notices that before sending, reconnects and succeeds.
   for (int i = 0; i < 4; ++i) mkdir(1, "after" + std::to_string(i));
   EXPECT_EQ(store().getattr(1).nlink, 7u);
+  EXPECT_GE(replaced, 1);
 }
 
 }  // namespace

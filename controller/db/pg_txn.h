@@ -48,6 +48,7 @@ pqxx::result exec_change_once(pqxx::nontransaction& tx, std::string_view op,
 class TxnRunner {
  public:
   explicit TxnRunner(ConnectionPool& pool) : pool_(pool) {}
+  ConnectionPool& pool() { return pool_; }
 
   // Runs fn(Tx&) and commits; returns what fn returns. `op` names the work in log lines
   // and error messages. fn may run more than once (retries): it must not have effects

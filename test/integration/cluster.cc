@@ -566,6 +566,23 @@ double Cluster::metric(const std::string& name, const std::string& series) const
   return -1;
 }
 
+CommandResult Cluster::crash_postgres() const {
+  const fs::path pg = dir_ / "pg";
+  std::error_code ec;
+  const fs::path data = fs::canonical(pg / "data", ec);
+  fs::path pg_ctl;  // the newest installed version's, as tools/zhsm-pg picks it
+  for (const auto& e : fs::directory_iterator("/usr/lib/postgresql", ec)) {
+    fs::path c = e.path() / "bin" / "pg_ctl";
+    if (fs::exists(c) && (pg_ctl.empty() || c > pg_ctl)) pg_ctl = c;
+  }
+  std::vector<std::string> stop = {pg_ctl.string(), "-D", data.string(), "-m", "immediate",
+                                   "-w", "-t", "60", "stop"};
+  if (::geteuid() == 0) stop.insert(stop.begin(), {"/usr/sbin/runuser", "-u", "postgres", "--"});
+  CommandResult r = run_command(stop);
+  if (!r.ok()) return r;
+  return run_command({(source_root() / "tools" / "zhsm-pg").string(), "start", pg.string()});
+}
+
 std::string Cluster::controller_address() const {
   for (auto& [k, v] : ports("controller"))
     if (k == "listen") return v;

@@ -117,6 +117,11 @@ class Cluster {
   double metric(const std::string& name, const std::string& series) const;
   double controller_metric(const std::string& series) const { return metric("controller", series); }
 
+  // Kills PostgreSQL as a power loss would (pg_ctl stop -m immediate: no checkpoint;
+  // what its log had not flushed is gone) and starts it again on its data. The daemons
+  // reconnect on their own. Returns the first command that failed, else the start's.
+  CommandResult crash_postgres() const;
+
   // A fresh, empty directory on the main mount for one test, named after it.
   fs::path scratch(const std::string& name) const;
 
