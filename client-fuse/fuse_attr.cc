@@ -27,7 +27,7 @@ void op_getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
           [&](proto::Request::Builder rq) { rq.initGetattr().setIno(ino); }, Retry::idempotent);
       expect_response(r, proto::Response::ATTR);
       st = stat_from(r.response().getAttr());
-      m.overlay(st);
+      m.overlay(st, true);
     } catch (const Error& e) {
       // fstat of a small file read without a token after it was unlinked and reclaimed.
       if (e.code() != Errc::not_found || !m.open_orphan_stat(ino, st)) throw;

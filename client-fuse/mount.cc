@@ -317,9 +317,9 @@ bool Mount::open_orphan_stat(uint64_t ino, struct stat& st) {
   return true;
 }
 
-void Mount::overlay(struct stat& st) {
+void Mount::overlay(struct stat& st, bool fresh) {
   if (auto inode = open_files_->find(st.st_ino)) {
-    inode->note_stat(st);
+    if (fresh) inode->note_stat(st);
     inode->notice_attr(static_cast<uint64_t>(st.st_size),
                        int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec);
     if (auto size = inode->pending_size()) {

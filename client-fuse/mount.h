@@ -107,9 +107,11 @@ class Mount {
 
   // The attributes to show for `st` (fresh from the controller): the pending size and
   // the time of the last local change (as mtime, and as ctime when later) win while
-  // this mount has uncommitted changes. An open inode also learns from them that
-  // another mount changed the file (OpenInode::notice_attr).
-  void overlay(struct stat& st);
+  // this mount has uncommitted changes, and so do changes of mode and times held for
+  // their commit. An open inode also learns from them that another mount changed the
+  // file (OpenInode::notice_attr); with `fresh` (the controller's answer to this very
+  // call, not a listing's) it also keeps them as the base of its held changes' answers.
+  void overlay(struct stat& st, bool fresh = false);
   // The attributes of inode `ino` when this mount has it open and the controller no
   // longer knows it: a file read without a token (OpenInode::adopt) that was unlinked
   // and reclaimed. As last seen here, with no link; false when it is not open here.

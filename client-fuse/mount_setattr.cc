@@ -59,7 +59,7 @@ struct stat Mount::setattr(uint64_t ino, const SetattrArgs& a, FileHandle* via) 
   bool others = a.set_mode || a.set_uid || a.set_gid || a.set_atime || a.set_mtime;
   if (!others) {
     struct stat st = getattr_of(*controller_, ino);
-    overlay(st);
+    overlay(st, true);
     return st;
   }
   // Only what is set: the commit's thenSetattr may carry held changes in front of it.
@@ -96,7 +96,7 @@ struct stat Mount::setattr(uint64_t ino, const SetattrArgs& a, FileHandle* via) 
   // mtime; the setattr rides along in the same call, after what is held.
   if (open_token != 0 && !a.set_size && (held || (a.set_mtime && open->dirty()))) {
     if (auto st = open->commit_then(open_token, fill)) {
-      overlay(*st);
+      overlay(*st, true);
       return *st;
     }
   }
@@ -104,7 +104,7 @@ struct stat Mount::setattr(uint64_t ino, const SetattrArgs& a, FileHandle* via) 
                               Retry::idempotent);
   expect_response(r, proto::Response::ATTR);
   struct stat st = stat_from(r.response().getAttr());
-  overlay(st);
+  overlay(st, true);
   return st;
 }
 
