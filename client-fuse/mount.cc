@@ -7,6 +7,7 @@
 
 #include "client-fuse/attr.h"
 #include "common/port_file.h"
+#include "common/request_names.h"
 
 namespace zhsm::fuse {
 
@@ -86,6 +87,12 @@ void Mount::describe_metrics() {
                     "Time of the calls to the controller as this mount waited for them, by op");
   metrics_.describe("zhsm_fuse_controller_errors_total", "counter",
                     "Calls to the controller that failed, by op and code");
+  metrics_.describe("zhsm_fuse_server_calls_total", "counter",
+                    "Calls to file servers, by request kind (every piece of a write is one)");
+  metrics_.describe("zhsm_fuse_server_call_seconds_sum", "counter",
+                    "Time from sending a call to a file server to its answer, by op");
+  metrics_.describe("zhsm_fuse_server_errors_total", "counter",
+                    "Calls to file servers that failed, by op and code");
   metrics_.describe("zhsm_fuse_open_inodes", "gauge", "Inodes this mount has open");
   metrics_.describe("zhsm_fuse_open_handles", "gauge", "Open file handles of this mount");
   metrics_.describe("zhsm_fuse_releases_pending", "gauge",
@@ -103,6 +110,11 @@ void Mount::describe_metrics() {
       const std::string label = fmt::format("op=\"{}\"", r.name);
       m.set("zhsm_fuse_controller_calls_total", static_cast<double>(r.count), label);
       m.set("zhsm_fuse_controller_call_seconds_sum", r.seconds, label);
+    }
+    for (const auto& r : server_calls_.rows()) {
+      const std::string label = fmt::format("op=\"{}\"", r.name);
+      m.set("zhsm_fuse_server_calls_total", static_cast<double>(r.count), label);
+      m.set("zhsm_fuse_server_call_seconds_sum", r.seconds, label);
     }
     if (!open_files_) return;
     auto counts = open_files_->counts();
@@ -150,7 +162,16 @@ void Mount::start() {
   controller_ = std::make_unique<ControllerLink>(*io_, options_.controller, client_name_);
   controller_->set_fresh_dirs(&fresh_dirs_);
   controller_->set_metrics(&controller_calls_, &metrics_);
-  servers_ = std::make_unique<ServerLinks>(*io_);
+  // File-server calls are counted like the controller's (request_stats.h), failures by code.
+  servers_ = std::make_unique<ServerLinks>(
+      *io_, [this](proto::Request::Which kind, std::chrono::steady_clock::duration took, Errc code) {
+        // request_name() answers string literals: their address names the row.
+        const std::string_view op = request_name(kind);
+        server_calls_.add(op.data(), took);
+        if (code != Errc::ok)
+          metrics_.add("zhsm_fuse_server_errors_total", 1,
+                       fmt::format("op=\"{}\",code=\"{}\"", op, errc_name(code)));
+      });
   data_ = std::make_unique<DataContext>(DataContext{*controller_, *servers_, hello_.geometry});
   open_files_ = std::make_unique<OpenTable>(*data_);
   releases_ = std::make_unique<ReleaseBatcher>(

@@ -152,6 +152,7 @@ class Mount {
   Metrics metrics_;
   RequestStats fuse_requests_;     // counted in guarded(), rendered at each scrape
   RequestStats controller_calls_;  // counted by ControllerLink, rendered at each scrape
+  RequestStats server_calls_;      // counted by the file-server links' observer
   std::unique_ptr<MetricsServer> metrics_server_;
   XattrCache xattrs_;
   Statahead statahead_;

@@ -6,7 +6,10 @@ namespace zhsm::fuse {
 std::shared_ptr<RpcClient> ServerLinks::get(const std::string& address) {
   std::lock_guard lock(mu_);
   auto& link = links_[address];
-  if (!link) link = std::make_shared<RpcClient>(io_, address);
+  if (!link) {
+    link = std::make_shared<RpcClient>(io_, address);
+    if (observer_) link->set_observer(observer_);
+  }
   return link;
 }
 

@@ -14,7 +14,9 @@ namespace zhsm::fuse {
 
 class ServerLinks {
  public:
-  explicit ServerLinks(asio::io_context& io) : io_(io) {}
+  // `observer`, when given, is told of every call of every link (RpcClient::set_observer).
+  explicit ServerLinks(asio::io_context& io, RpcClient::Observer observer = {})
+      : io_(io), observer_(std::move(observer)) {}
 
   // The link to `address` ("host:port"); never null. Thread-safe.
   std::shared_ptr<RpcClient> get(const std::string& address);
@@ -23,6 +25,7 @@ class ServerLinks {
 
  private:
   asio::io_context& io_;
+  const RpcClient::Observer observer_;
   std::mutex mu_;  // guards links_
   std::map<std::string, std::shared_ptr<RpcClient>> links_;
 };

@@ -84,6 +84,7 @@ struct RpcClient::Impl : std::enable_shared_from_this<RpcClient::Impl> {
   asio::strand<asio::io_context::executor_type> strand;
   std::atomic<uint64_t> next_id{1};
   std::atomic<uint64_t> live_connection{0};  // connection_id(): 0 while not connected
+  Observer observer;                         // set before the first call
 
   // All below: only on strand.
   enum class State { idle, connecting, connected } state = State::idle;
@@ -245,6 +246,14 @@ void RpcClient::start_call(const RequestFiller& fill, std::chrono::milliseconds 
     env.setRequestId(id);
     env.setDeadlineMs(now_ms() + static_cast<uint64_t>(timeout.count()));
     fill(env.initRequest());
+    if (impl_->observer) {
+      const auto kind = env.getRequest().which();
+      const auto start = std::chrono::steady_clock::now();
+      done = [observer = &impl_->observer, kind, start, done = std::move(done)](Reply r) {
+        (*observer)(kind, std::chrono::steady_clock::now() - start, r.code());
+        done(std::move(r));
+      };
+    }
     frame = OutFrame(std::move(mb));
   } catch (const Error& e) {
     asio::post(impl_->strand, [done = std::move(done), e] { done(Reply::failure(e.code(), e.what())); });
@@ -281,6 +290,8 @@ awaitable<Reply> RpcClient::async_call(const RequestFiller& fill, std::chrono::m
 }
 
 uint64_t RpcClient::connection_id() const { return impl_->live_connection.load(); }
+
+void RpcClient::set_observer(Observer observer) { impl_->observer = std::move(observer); }
 
 void RpcClient::close() {
   asio::post(impl_->strand, [impl = impl_] {

@@ -76,6 +76,13 @@ class RpcClient {
   // Closes the connection; calls in flight fail with `disconnected`.
   void close();
 
+  // Told of every finished call: its kind, how long it took from start_call to the reply,
+  // and the reply's code (ok, an answered error, or a transport failure). Runs on an
+  // io_context thread before `done`; must not block. Set before the first call.
+  using Observer =
+      std::function<void(proto::Request::Which, std::chrono::steady_clock::duration, Errc)>;
+  void set_observer(Observer observer);
+
  private:
   struct Impl;
   std::shared_ptr<Impl> impl_;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "common/frame.h"
@@ -85,6 +86,39 @@ TEST_F(RpcTest, HandlerErrorsArriveAsCodes) {
   EXPECT_EQ(r.code(), Errc::not_found);
   auto u = client.call([](proto::Request::Builder b) { b.setStatfs(); });
   EXPECT_EQ(u.code(), Errc::unimplemented);
+}
+
+// The observer hears of each finished call, before its caller does: its kind, the time
+// it took and how it ended (answered, refused, timed out).
+TEST_F(RpcTest, TheObserverHearsOfEveryCall) {
+  RpcClient client(io_, address_);
+  struct Seen {
+    proto::Request::Which kind;
+    std::chrono::steady_clock::duration took;
+    Errc code;
+  };
+  std::mutex mu;
+  std::vector<Seen> seen;
+  client.set_observer([&](proto::Request::Which kind, std::chrono::steady_clock::duration took,
+                          Errc code) {
+    std::lock_guard lock(mu);
+    seen.push_back({kind, took, code});
+  });
+  ASSERT_TRUE(client.call([](proto::Request::Builder b) { b.initGetattr().setIno(20); }).ok());
+  EXPECT_EQ(client.call([](proto::Request::Builder b) { b.initLookup().setParent(1); }).code(),
+            Errc::not_found);
+  EXPECT_EQ(client.call([](proto::Request::Builder b) { b.initGetattr().setIno(500); },
+                        std::chrono::milliseconds(50)).code(),
+            Errc::timeout);
+  std::lock_guard lock(mu);
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[0].kind, proto::Request::GETATTR);
+  EXPECT_EQ(seen[0].code, Errc::ok);
+  EXPECT_GE(seen[0].took, std::chrono::milliseconds(20));  // the handler waited 20 ms
+  EXPECT_EQ(seen[1].kind, proto::Request::LOOKUP);
+  EXPECT_EQ(seen[1].code, Errc::not_found);
+  EXPECT_EQ(seen[2].kind, proto::Request::GETATTR);
+  EXPECT_EQ(seen[2].code, Errc::timeout);
 }
 
 TEST_F(RpcTest, TimeoutFailsTheCallOnly) {

@@ -89,6 +89,28 @@ TEST_F(PosixOps, TheMountCountsItsRequests) {
   EXPECT_GE(value(missing), missing_before + 1);
   EXPECT_GT(value("zhsm_fuse_request_seconds_sum{op=\"create\"}"), 0);
   EXPECT_GT(value("zhsm_fuse_controller_call_seconds_sum{op=\"commitData\"}"), 0);
+
+  // The file-server calls too: a file past the inline size is written in a write session
+  // and read back from its object once the kernel's pages are gone.
+  auto calls = [&](const char* op) {
+    return std::max(0.0, value(std::string("zhsm_fuse_server_calls_total{op=\"") + op + "\"}"));
+  };
+  const double begins = calls("beginWrite"), pieces = calls("writeObject"),
+               commits = calls("commitWrite"), reads = calls("readObject");
+  const std::string data = pattern_bytes(9, 300 * 1024);
+  ASSERT_EQ(zhsm::test::put(mount_dir_ / "chunked", data), long(data.size())) << errno_text(errno);
+  int fd = ::open((mount_dir_ / "chunked").c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0) << errno_text(errno);
+  ASSERT_EQ(::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+  std::string back(data.size(), '\0');
+  EXPECT_EQ(::pread(fd, back.data(), back.size(), 0), long(data.size()));
+  ::close(fd);
+  EXPECT_TRUE(back == data);
+  EXPECT_EQ(calls("beginWrite"), begins + 1);
+  EXPECT_GE(calls("writeObject"), pieces + 1);
+  EXPECT_EQ(calls("commitWrite"), commits + 1);
+  EXPECT_GE(calls("readObject"), reads + 1);
+  EXPECT_GT(value("zhsm_fuse_server_call_seconds_sum{op=\"commitWrite\"}"), 0);
 }
 
 TEST_F(PosixOps, Lseek) {
