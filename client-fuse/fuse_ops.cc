@@ -23,7 +23,7 @@ fuse_entry_param entry_for(Mount& mount, proto::Attr::Reader attr) {
   e.ino = attr.getIno();
   e.generation = 0;
   e.attr = stat_from(attr);
-  mount.overlay(e.attr);
+  mount.overlay(e.attr, true);  // a controller's answer (lookup, create, mkdir, link, ...)
   e.attr_timeout = mount.options().attr_timeout;
   e.entry_timeout = mount.options().entry_timeout;
   return e;
