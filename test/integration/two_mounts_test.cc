@@ -137,7 +137,7 @@ TEST_F(TwoMounts, WritesToAFileJustMadeAskNoXattrs) {
 }
 
 // A change of mode or explicit times to a file with writes not yet committed waits for
-// their commit and goes in its call (OpenInode::hold_attr): what cp -a, rsync and tar do
+// their commit and goes in its call (OpenInode::hold_attr): what cp -a and tar x do
 // before each close costs no call of its own. This mount shows the change at once and the
 // controller's own checks see it before an open; the other mount sees it with the data.
 TEST_F(TwoMounts, ModeAndTimesOfUnwrittenDataTravelWithTheirCommit) {
