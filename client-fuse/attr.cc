@@ -60,4 +60,64 @@ struct stat stat_from(proto::Attr::Reader attr) {
   return st;
 }
 
+void fill_setattr(proto::Setattr::Builder s, uint64_t ino, const SetattrArgs& a) {
+  s.setIno(ino);
+  auto c = s.initCaller();
+  c.setUid(a.caller_uid);
+  c.setGid(a.caller_gid);
+  if (a.set_mode) {
+    s.setSetMode(true);
+    s.setMode(a.mode & 07777);
+  }
+  if (a.set_uid) {
+    s.setSetUid(true);
+    s.setUid(a.uid);
+  }
+  if (a.set_gid) {
+    s.setSetGid(true);
+    s.setGid(a.gid);
+  }
+  if (a.set_atime) {
+    s.setSetAtime(true);
+    s.setAtimeNs(a.atime_ns);
+    s.setAtimeNow(a.atime_now);
+  }
+  if (a.set_mtime) {
+    s.setSetMtime(true);
+    s.setMtimeNs(a.mtime_ns);
+    s.setMtimeNow(a.mtime_now);
+  }
+}
+
+void merge_setattr(SetattrArgs& into, const SetattrArgs& later) {
+  into.caller_uid = later.caller_uid;
+  into.caller_gid = later.caller_gid;
+  if (later.set_mode) {
+    into.set_mode = true;
+    into.mode = later.mode;
+  }
+  if (later.set_uid) {
+    into.set_uid = true;
+    into.uid = later.uid;
+  }
+  if (later.set_gid) {
+    into.set_gid = true;
+    into.gid = later.gid;
+  }
+  if (later.set_size) {
+    into.set_size = true;
+    into.size = later.size;
+  }
+  if (later.set_atime) {
+    into.set_atime = true;
+    into.atime_now = later.atime_now;
+    into.atime_ns = later.atime_ns;
+  }
+  if (later.set_mtime) {
+    into.set_mtime = true;
+    into.mtime_now = later.mtime_now;
+    into.mtime_ns = later.mtime_ns;
+  }
+}
+
 }  // namespace zhsm::fuse

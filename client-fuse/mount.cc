@@ -347,27 +347,27 @@ void Mount::overlay(struct stat& st, bool fresh) {
       st.st_size = static_cast<off_t>(*size);
       st.st_blocks = static_cast<blkcnt_t>((*size + 511) / 512);
     }
+    auto ts = [](int64_t ns) {
+      return timespec{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+    };
+    auto ctime_at_least = [&](const timespec& t) {
+      if (st.st_ctim.tv_sec < t.tv_sec ||
+          (st.st_ctim.tv_sec == t.tv_sec && st.st_ctim.tv_nsec < t.tv_nsec))
+        st.st_ctim = t;
+    };
     // A write changes mtime and ctime at once, as on a local filesystem; the commit
     // will record this mtime.
     if (auto mtime = inode->pending_mtime()) {
-      timespec ts{static_cast<time_t>(*mtime / 1000000000), static_cast<long>(*mtime % 1000000000)};
-      st.st_mtim = ts;
-      if (st.st_ctim.tv_sec < ts.tv_sec ||
-          (st.st_ctim.tv_sec == ts.tv_sec && st.st_ctim.tv_nsec < ts.tv_nsec))
-        st.st_ctim = ts;
+      st.st_mtim = ts(*mtime);
+      ctime_at_least(st.st_mtim);
     }
     // A change of mode or times held for the next commit (OpenInode::hold_attr).
     if (auto held = inode->held_attr()) {
-      auto ts = [](int64_t ns) {
-        return timespec{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
-      };
-      if (held->mode) st.st_mode = (st.st_mode & S_IFMT) | *held->mode;
-      if (held->atime_ns) st.st_atim = ts(*held->atime_ns);
-      if (held->mtime_ns) st.st_mtim = ts(*held->mtime_ns);
-      const timespec c = ts(held->ctime_ns);
-      if (st.st_ctim.tv_sec < c.tv_sec ||
-          (st.st_ctim.tv_sec == c.tv_sec && st.st_ctim.tv_nsec < c.tv_nsec))
-        st.st_ctim = c;
+      const SetattrArgs& h = held->change;
+      if (h.set_mode) st.st_mode = (st.st_mode & S_IFMT) | (h.mode & 07777);
+      if (h.set_atime) st.st_atim = ts(h.atime_ns);
+      if (h.set_mtime) st.st_mtim = ts(h.mtime_ns);
+      ctime_at_least(ts(held->ctime_ns));
     }
   }
 }

@@ -21,6 +21,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "client-fuse/attr.h"
 #include "client-fuse/controller_link.h"
 #include "client-fuse/fresh_dirs.h"
 #include "client-fuse/mount_options.h"
@@ -43,17 +44,6 @@ struct HelloInfo {
 // an unreachable controller fails the command instead of the mount). Retries
 // for a few seconds; throws zhsm::Error.
 HelloInfo probe_controller(const std::string& address, const std::string& client_name);
-
-// What a setattr asks, without libfuse types.
-struct SetattrArgs {
-  uint32_t caller_uid = 0, caller_gid = 0;
-  bool set_mode = false; uint32_t mode = 0;
-  bool set_uid = false; uint32_t uid = 0;
-  bool set_gid = false; uint32_t gid = 0;
-  bool set_size = false; uint64_t size = 0;
-  bool set_atime = false, atime_now = false; int64_t atime_ns = 0;
-  bool set_mtime = false, mtime_now = false; int64_t mtime_ns = 0;
-};
 
 class Mount {
  public:

@@ -22,18 +22,12 @@ struct stat getattr_of(ControllerLink& controller, uint64_t ino) {
   return stat_from(r.response().getAttr());
 }
 
-std::optional<OpenInode::HeldAttr> holdable(const SetattrArgs& a) {
-  if (a.set_uid || a.set_gid || a.set_size || a.atime_now || a.mtime_now) return std::nullopt;
-  if (a.set_mode && (a.mode & 06000) != 0) return std::nullopt;  // setuid and setgid: now
-  if (!a.set_mode && !a.set_atime && !a.set_mtime) return std::nullopt;
-  OpenInode::HeldAttr h;
-  h.caller_uid = a.caller_uid;
-  h.caller_gid = a.caller_gid;
-  if (a.set_mode) h.mode = a.mode & 07777;
-  if (a.set_atime) h.atime_ns = a.atime_ns;
-  if (a.set_mtime) h.mtime_ns = a.mtime_ns;
-  h.ctime_ns = now_ns();
-  return h;
+// A change that may wait for the data's commit: mode (without setuid and setgid, whose
+// rules apply at once) and explicit times; no owner, size or UTIME_NOW.
+bool holdable(const SetattrArgs& a) {
+  if (a.set_uid || a.set_gid || a.set_size || a.atime_now || a.mtime_now) return false;
+  if (a.set_mode && (a.mode & 06000) != 0) return false;
+  return a.set_mode || a.set_atime || a.set_mtime;
 }
 
 }  // namespace
@@ -44,7 +38,7 @@ struct stat Mount::setattr(uint64_t ino, const SetattrArgs& a, FileHandle* via) 
   // A change of mode or explicit times to a file with writes not yet committed here waits
   // for their commit and goes with it (OpenInode::hold_attr; the kernel checked the
   // caller's right to it, default_permissions).
-  if (auto h = holdable(a); h && open && open->hold_attr(*h)) {
+  if (holdable(a) && open && open->hold_attr(a, now_ns())) {
     struct stat st = open->last_stat();
     overlay(st);
     return st;
@@ -64,32 +58,7 @@ struct stat Mount::setattr(uint64_t ino, const SetattrArgs& a, FileHandle* via) 
   }
   // Only what is set: the commit's thenSetattr may carry held changes in front of it.
   auto fill = [&](proto::Setattr::Builder s) {
-    s.setIno(ino);
-    auto c = s.initCaller();
-    c.setUid(a.caller_uid);
-    c.setGid(a.caller_gid);
-    if (a.set_mode) {
-      s.setSetMode(true);
-      s.setMode(a.mode & 07777);
-    }
-    if (a.set_uid) {
-      s.setSetUid(true);
-      s.setUid(a.uid);
-    }
-    if (a.set_gid) {
-      s.setSetGid(true);
-      s.setGid(a.gid);
-    }
-    if (a.set_atime) {
-      s.setSetAtime(true);
-      s.setAtimeNs(a.atime_ns);
-      s.setAtimeNow(a.atime_now);
-    }
-    if (a.set_mtime) {
-      s.setSetMtime(true);
-      s.setMtimeNs(a.mtime_ns);
-      s.setMtimeNow(a.mtime_now);
-    }
+    fill_setattr(s, ino, a);
     s.setTokenId(via ? via->token_id : 0);
   };
   // Unwritten data is committed first, so a later commit does not overwrite an explicit

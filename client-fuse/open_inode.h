@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "client-fuse/attr.h"
 #include "client-fuse/controller_link.h"
 #include "client-fuse/server_links.h"
 #include "client-fuse/token_copy.h"
@@ -120,15 +121,14 @@ class OpenInode {
   // together, at the close, fsync or idle commit, as they would have seen the data
   // alone. `cp -a`'s utimensat and fchmod of each file cost no call of their own then.
   struct HeldAttr {
-    uint32_t caller_uid = 0, caller_gid = 0;
-    std::optional<uint32_t> mode;                // permission bits, never setuid or setgid
-    std::optional<int64_t> atime_ns, mtime_ns;  // explicit times only
-    int64_t ctime_ns = 0;                        // when last held: the ctime shown here
+    SetattrArgs change;    // mode (never setuid or setgid) and explicit times only
+    int64_t ctime_ns = 0;  // when last held: the ctime shown here
   };
-  // Holds `a` (merged over what is held) when changes are pending here and what is held
-  // is the same caller's: true. False: nothing pending, or another caller's change is
-  // held; the caller then sends its setattr itself (after commit() when held_attr()).
-  bool hold_attr(const HeldAttr& a);
+  // Holds `a` (merged over what is held) at `now_ns` when changes are pending here and
+  // what is held is the same caller's: true. False: nothing pending, or another caller's
+  // change is held; the caller then sends its setattr itself (after commit() when
+  // held_attr()).
+  bool hold_attr(const SetattrArgs& a, int64_t now_ns);
   // What is held, if anything (takes held_mu_ only).
   std::optional<HeldAttr> held_attr() const;
   // Records attributes fresh from the controller (mode, owner, times, link count) as
@@ -265,7 +265,6 @@ class OpenInode {
   // Sends what is held as a setattr of its own (the commit that should have carried it
   // had nothing to record, or refused the pair) and forgets it; throws its refusal.
   void send_held_locked(uint64_t token_id);
-  void fill_held(proto::Setattr::Builder s, const HeldAttr& h) const;
 
   DataContext& ctx_;
   const uint64_t ino_;

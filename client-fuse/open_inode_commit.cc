@@ -61,21 +61,16 @@ void OpenInode::commit_if_idle(int64_t idle_ns) {
   }
 }
 
-bool OpenInode::hold_attr(const HeldAttr& a) {
+bool OpenInode::hold_attr(const SetattrArgs& a, int64_t now_ns) {
   std::unique_lock lock(mu_);
   if (!dirty_ && sessions_.empty() && pending_.empty()) return false;
   std::lock_guard held_lock(held_mu_);
-  if (held_ && (held_->caller_uid != a.caller_uid || held_->caller_gid != a.caller_gid))
+  if (held_ && (held_->change.caller_uid != a.caller_uid ||
+                held_->change.caller_gid != a.caller_gid))
     return false;
-  if (!held_) {
-    held_.emplace();
-    held_->caller_uid = a.caller_uid;
-    held_->caller_gid = a.caller_gid;
-  }
-  if (a.mode) held_->mode = a.mode;
-  if (a.atime_ns) held_->atime_ns = a.atime_ns;
-  if (a.mtime_ns) held_->mtime_ns = a.mtime_ns;
-  held_->ctime_ns = a.ctime_ns;
+  if (!held_) held_.emplace();
+  merge_setattr(held_->change, a);
+  held_->ctime_ns = now_ns;
   return true;
 }
 
@@ -84,35 +79,18 @@ std::optional<OpenInode::HeldAttr> OpenInode::held_attr() const {
   return held_;
 }
 
-void OpenInode::fill_held(proto::Setattr::Builder s, const HeldAttr& h) const {
-  s.setIno(ino_);
-  auto c = s.initCaller();
-  c.setUid(h.caller_uid);
-  c.setGid(h.caller_gid);
-  if (h.mode) {
-    s.setSetMode(true);
-    s.setMode(*h.mode);
-  }
-  if (h.atime_ns) {
-    s.setSetAtime(true);
-    s.setAtimeNs(*h.atime_ns);
-  }
-  if (h.mtime_ns) {
-    s.setSetMtime(true);
-    s.setMtimeNs(*h.mtime_ns);
-  }
-}
-
 void OpenInode::send_held_locked(uint64_t token_id) {
   std::optional<HeldAttr> held;
   {
     std::lock_guard lock(held_mu_);
     held.swap(held_);
   }
-  if (!held || (!held->mode && !held->atime_ns && !held->mtime_ns)) return;
+  if (!held) return;
+  const SetattrArgs& c = held->change;
+  if (!c.set_mode && !c.set_atime && !c.set_mtime) return;  // a later write voided it all
   Reply r = ctx_.controller.call([&](proto::Request::Builder req) {
     auto s = req.initSetattr();
-    fill_held(s, *held);
+    fill_setattr(s, ino_, c);
     s.setTokenId(token_id);
   }, Retry::idempotent);
   if (r.response().which() == proto::Response::ATTR) note_stat(stat_from(r.response().getAttr()));
@@ -219,7 +197,7 @@ void OpenInode::commit_locked(uint64_t token_id, const SetattrFill* then,
         if (drop_inline_) cd.setDropInline(true);
         if (held || then) {
           auto s = cd.initThenSetattr();
-          if (held) fill_held(s, *held);
+          if (held) fill_setattr(s, ino_, held->change);
           if (then) (*then)(s);
         }
       }, Retry::idempotent);

@@ -55,7 +55,7 @@ void OpenInode::touch_locked() {
   dirty_ = true;
   mtime_ns_ = now_ns();
   std::lock_guard lock(held_mu_);
-  if (held_) held_->mtime_ns.reset();
+  if (held_) held_->change.set_mtime = false;
 }
 
 void OpenInode::convert_to_chunks(uint64_t token_id) {
