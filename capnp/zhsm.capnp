@@ -226,7 +226,25 @@ struct Request {
     serverMaintenance @47 :ServerMode;   # -> done
     serverDrain @48 :Text;               # -> done (server name)
     chainSet @49 :ChainCreate;           # -> chains (copies, stripe, ack; 0 = unchanged)
+
+    # ---- client -> controller: directory leases (doc/protocol.md, "Directory leases")
+    leases @50 :Leases;                  # -> leases; held until there is a recall or for
+                                         #    a third of the lease time
   }
+}
+
+# A mount's lease poll: renews the leases it keeps and gives back those it released (the
+# answer to a recall, or dropped on its own). A lease it names in neither is not renewed and
+# ends at its time.
+struct Leases {
+  keep @0 :List(UInt64);      # directories whose leases to renew
+  release @1 :List(UInt64);   # directories whose leases this mount no longer holds
+}
+
+struct LeasesReply {
+  drop @0 :List(UInt64);      # recalled, or no longer this mount's: forget them now and
+                              # name them in the next poll's `release`
+  leaseMs @1 :UInt32;         # how long a renewed lease lasts, from when the poll was sent
 }
 
 struct ChainCreate {
@@ -576,11 +594,16 @@ struct Response {
     why @21 :WhyReply;
     plan @22 :PlanReply;
     jobs @23 :JobsReply;
+    leases @25 :LeasesReply;        # leases
   }
   # The directories whose entries the call changed, with their attributes as the change
   # left them (mknod, mkdir, symlink, link, unlink, rmdir, rename, create). A mount answers
   # the kernel's next getattr of such a directory from them (client-fuse/fresh_dirs.h).
   touched @24 :List(Attr);
+  # mkdir: the new directory is leased to the caller for this long from when it sent the
+  # mkdir (0: no lease). While the lease lasts, no other mount adds a name to it without a
+  # recall first, so the caller knows every name in it (doc/protocol.md).
+  leaseMs @26 :UInt32;
 }
 
 struct ChainDef {

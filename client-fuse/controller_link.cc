@@ -58,6 +58,7 @@ bool may_change(proto::Request::Reader request) {
     case W::GET_LOCK:
     case W::DATA_MAP:
     case W::SYNC:
+    case W::LEASES:
       return false;
     case W::OPEN:
       return request.getOpen().getTruncate();
@@ -66,13 +67,88 @@ bool may_change(proto::Request::Reader request) {
   }
 }
 
+namespace {
+
+std::string name_of(capnp::Data::Reader d) {
+  return std::string(reinterpret_cast<const char*>(d.begin()), d.size());
+}
+
+}  // namespace
+
+NameChange name_change(proto::Request::Reader request) {
+  using W = proto::Request::Which;
+  NameChange c;
+  switch (request.which()) {
+    case W::CREATE:
+      c.add_dir = request.getCreate().getParent();
+      c.add_name = name_of(request.getCreate().getName());
+      break;
+    case W::MKNOD:
+      c.add_dir = request.getMknod().getParent();
+      c.add_name = name_of(request.getMknod().getName());
+      break;
+    case W::MKDIR:
+      c.add_dir = request.getMkdir().getParent();
+      c.add_name = name_of(request.getMkdir().getName());
+      break;
+    case W::SYMLINK:
+      c.add_dir = request.getSymlink().getParent();
+      c.add_name = name_of(request.getSymlink().getName());
+      break;
+    case W::LINK:
+      c.add_dir = request.getLink().getNewParent();
+      c.add_name = name_of(request.getLink().getNewName());
+      break;
+    case W::RENAME: {
+      auto r = request.getRename();
+      if (r.getExchange()) break;  // both names stay
+      c.add_dir = r.getNewParent();
+      c.add_name = name_of(r.getNewName());
+      c.removed_dir = r.getParent();
+      c.removed_name = name_of(r.getName());
+      break;
+    }
+    case W::UNLINK:
+      c.removed_dir = request.getUnlink().getParent();
+      c.removed_name = name_of(request.getUnlink().getName());
+      break;
+    case W::RMDIR:
+      c.removed_dir = request.getRmdir().getParent();
+      c.removed_name = name_of(request.getRmdir().getName());
+      break;
+    default:
+      break;
+  }
+  return c;
+}
+
+void ControllerLink::note_names(const NameChange& change, const Reply* reply,
+                                std::chrono::steady_clock::time_point asked) {
+  if (!leases_) return;
+  if (!reply) {
+    // Whether the name was added is not known: the directory's names no longer are.
+    if (change.add_dir) leases_->end(change.add_dir);
+    return;
+  }
+  if (change.removed_dir) leases_->removed(change.removed_dir, change.removed_name);
+  if (change.add_dir) leases_->added(change.add_dir, change.add_name);
+  auto resp = reply->response();
+  if (resp.getLeaseMs() > 0 && resp.which() == proto::Response::ATTR) {
+    leases_->grant(resp.getAttr().getIno(), asked, std::chrono::milliseconds(resp.getLeaseMs()),
+                   rpc_.connection_id());
+    if (lease_keeper_) lease_keeper_->wake();
+  }
+}
+
 Reply ControllerLink::call(const RequestFiller& fill, Retry retry,
                            std::chrono::milliseconds timeout) {
   bool changing = false;
   std::optional<proto::Request::Which> kind;
+  NameChange names;
   auto counted = [&](proto::Request::Builder req) {
     fill(req);
     kind = req.which();
+    if (leases_) names = name_change(req.asReader());
     if (!changing && may_change(req.asReader())) {
       changing = true;
       changes_.fetch_add(1, std::memory_order_acq_rel);
@@ -101,10 +177,12 @@ Reply ControllerLink::call(const RequestFiller& fill, Retry retry,
     } catch (const Error& e) {
       const Errc code = e.code();
       count(&code);
+      note_names(names, nullptr, start);
       throw;
     }
   }();
   count(nullptr);
+  note_names(names, &r, start);
   if (fresh_dirs_ && r.response().hasTouched()) {
     const auto now = FreshDirs::Clock::now();
     for (auto dir : r.response().getTouched())

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "client-fuse/dir_leases.h"
 #include "client-fuse/fresh_dirs.h"
 #include "client-fuse/request_stats.h"
 #include "common/metrics.h"
@@ -21,6 +22,15 @@
 namespace zhsm::fuse {
 
 enum class Retry { once, idempotent };
+
+// The name a request adds to a directory, and the one it removes (0: none).
+struct NameChange {
+  uint64_t add_dir = 0;
+  std::string add_name;
+  uint64_t removed_dir = 0;
+  std::string removed_name;
+};
+NameChange name_change(proto::Request::Reader request);
 
 class ControllerLink {
  public:
@@ -49,6 +59,15 @@ class ControllerLink {
   // Where the directories a successful answer reports as touched are noted (null: nowhere).
   // Set before the first call.
   void set_fresh_dirs(FreshDirs* fresh) { fresh_dirs_ = fresh; }
+  // Where the names this mount adds to and removes from directories are noted, and the
+  // leases mkdir answers grant (dir_leases.h), with the keeper to wake for a grant (null:
+  // nowhere). Set before the first call.
+  void set_leases(DirLeases* leases, LeaseKeeper* keeper) {
+    leases_ = leases;
+    lease_keeper_ = keeper;
+  }
+  // The connection in use (RpcClient::connection_id).
+  uint64_t connection_id() const { return rpc_.connection_id(); }
   // Where every call is counted, by request kind, with the time this mount waited for it,
   // and where failed calls are counted by code (null: nowhere). Set before the first call.
   void set_metrics(RequestStats* calls, Metrics* failures) {
@@ -61,6 +80,9 @@ class ControllerLink {
 
  private:
   void rehello();
+  // Tells the leases what a call did to names (reply null: it failed).
+  void note_names(const NameChange& change, const Reply* reply,
+                  std::chrono::steady_clock::time_point asked);
   Reply call_counted(const RequestFiller& fill, Retry retry, std::chrono::milliseconds timeout);
 
   RpcClient rpc_;
@@ -72,6 +94,8 @@ class ControllerLink {
   std::atomic<uint64_t> hello_connection_{0};
   std::atomic<uint64_t> changes_{0};
   FreshDirs* fresh_dirs_ = nullptr;
+  DirLeases* leases_ = nullptr;
+  LeaseKeeper* lease_keeper_ = nullptr;
   RequestStats* calls_ = nullptr;
   Metrics* metrics_ = nullptr;
 };

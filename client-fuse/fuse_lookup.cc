@@ -3,7 +3,8 @@
 //
 // A lookup is answered from the mount's statahead listing of the directory when one
 // holds the name (statahead.h); otherwise it goes to the controller, and a directory
-// whose names keep being found there is read ahead right after the answer.
+// whose names keep being found there is read ahead right after the answer. In a directory
+// leased to this mount, a name it does not know is missing (dir_leases.h): answered here.
 #include <algorithm>
 #include <vector>
 
@@ -82,6 +83,12 @@ void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
         fuse_reply_entry(req, &e);
         return;
       }
+    }
+    if (m.dir_leases().known_missing(parent, n, asked, m.controller().connection_id())) {
+      m.count_known_missing();
+      m.count_failure("lookup", Errc::not_found);  // as if the controller had answered it
+      fuse_reply_err(req, ENOENT);
+      return;
     }
     Reply r = m.controller().call([&](proto::Request::Builder rq) {
       auto l = rq.initLookup();

@@ -99,7 +99,14 @@ void Mount::describe_metrics() {
                     "Tokens of closed files waiting to be released with the controller");
   metrics_.describe("zhsm_fuse_tokens_released_total", "counter",
                     "Tokens released with the controller (several per release call)");
+  metrics_.describe("zhsm_fuse_dir_leases", "gauge",
+                    "Directories leased to this mount (it knows every name in them)");
+  metrics_.describe("zhsm_fuse_lookups_known_missing_total", "counter",
+                    "Lookups answered as missing by this mount, in a leased directory");
   metrics_.on_scrape([this](Metrics& m) {
+    m.set("zhsm_fuse_dir_leases", static_cast<double>(dir_leases_.size()));
+    m.set("zhsm_fuse_lookups_known_missing_total",
+          static_cast<double>(known_missing_.load(std::memory_order_relaxed)));
     for (const auto& r : fuse_requests_.rows()) {
       const std::string label = fmt::format("op=\"{}\"", r.name);
       m.set("zhsm_fuse_requests_total", static_cast<double>(r.count), label);
@@ -161,6 +168,8 @@ void Mount::start() {
       io_->get_executor());
   controller_ = std::make_unique<ControllerLink>(*io_, options_.controller, client_name_);
   controller_->set_fresh_dirs(&fresh_dirs_);
+  lease_keeper_ = std::make_unique<LeaseKeeper>(dir_leases_, *controller_);
+  controller_->set_leases(&dir_leases_, lease_keeper_.get());
   controller_->set_metrics(&controller_calls_, &metrics_);
   // File-server calls are counted like the controller's (request_stats.h), failures by code.
   servers_ = std::make_unique<ServerLinks>(
@@ -206,6 +215,7 @@ void Mount::stop() {
   renew_cv_.notify_all();
   if (renew_thread_.joinable()) renew_thread_.join();
   if (!io_) return;
+  lease_keeper_->stop();   // gives the leases back while the controller link still works
   releases_->flush();  // what is pending goes while the controller link still works
   links_closed_ = true;
   controller_->close();

@@ -23,6 +23,7 @@
 
 #include "client-fuse/attr.h"
 #include "client-fuse/controller_link.h"
+#include "client-fuse/dir_leases.h"
 #include "client-fuse/fresh_dirs.h"
 #include "client-fuse/mount_options.h"
 #include "client-fuse/open_table.h"
@@ -75,12 +76,15 @@ class Mount {
   Statahead& statahead() { return statahead_; }
   // Attributes of directories this mount just changed, for the next getattr (fresh_dirs.h).
   FreshDirs& fresh_dirs() { return fresh_dirs_; }
+  // Directories leased to this mount, with every name in them (dir_leases.h).
+  DirLeases& dir_leases() { return dir_leases_; }
 
   // The mount's metrics (doc/operator-guide.md lists them): every FUSE request by
   // operation, with its time, and its failures by error code.
   Metrics& metrics() { return metrics_; }
   void count_request(const char* op, std::chrono::steady_clock::duration took) noexcept;
   void count_failure(const char* op, Errc code) noexcept;
+  void count_known_missing() noexcept { known_missing_.fetch_add(1, std::memory_order_relaxed); }
 
   // A handle for an open reply (open or create of inode `ino`). Owned by the
   // caller until release_handle().
@@ -147,6 +151,11 @@ class Mount {
   XattrCache xattrs_;
   Statahead statahead_;
   FreshDirs fresh_dirs_;
+  static constexpr size_t kLeasedDirs = 512;
+  static constexpr size_t kLeasedNames = 1 << 18;
+  DirLeases dir_leases_{kLeasedDirs, kLeasedNames};
+  std::unique_ptr<LeaseKeeper> lease_keeper_;
+  std::atomic<uint64_t> known_missing_{0};
 
   std::mutex cache_mu_;  // guards cache_versions_
   std::unordered_map<uint64_t, uint64_t> cache_versions_;

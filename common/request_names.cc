@@ -55,6 +55,7 @@ std::string_view request_name(proto::Request::Which which) {
     case W::SERVER_MAINTENANCE: return "serverMaintenance";
     case W::SERVER_DRAIN: return "serverDrain";
     case W::CHAIN_SET: return "chainSet";
+    case W::LEASES: return "leases";
   }
   return "unknown";
 }

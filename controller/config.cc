@@ -70,6 +70,7 @@ void apply_toml(ControllerConfig& c, const std::string& text, const std::string&
     else if (key == "access-window") take_int(node, c.access_window_s, key, origin);
     else if (key == "ack-timeout") take_int(node, c.ack_timeout_s, key, origin);
     else if (key == "commit-group") take_int(node, c.commit_group, key, origin);
+    else if (key == "dir-lease-ms") take_int(node, c.dir_lease_ms, key, origin);
     else if (key == "log-level") take_string(node, c.log_level, key, origin);
     else if (key == "log-file") take_string(node, c.log_file, key, origin);
     else throw Error(Errc::invalid, fmt::format("{}: unknown key '{}'", origin, key));
@@ -141,6 +142,11 @@ ConfigResult parse_config(const std::vector<std::string>& args) {
                  "commitData calls of concurrent clients one transaction may carry "
                  "(1: each alone)")
       ->capture_default_str();
+  app.add_option("--dir-lease-ms", c.dir_lease_ms,
+                 "milliseconds a mount's lease on a directory it made lasts between its "
+                 "renewals; while it lasts the mount answers missing names itself (0: no "
+                 "leases)")
+      ->capture_default_str();
   app.add_option("--log-level", c.log_level, "trace|debug|info|warn|error")->capture_default_str();
   app.add_option("--log-file", c.log_file, "log file (standard error when unset)");
 
@@ -187,6 +193,9 @@ void validate_config(const ControllerConfig& c) {
     throw Error(Errc::invalid, "--ack-timeout must be 1 to 50 seconds");
   if (c.commit_group < 1 || c.commit_group > 1024)
     throw Error(Errc::invalid, fmt::format("--commit-group {} is not in 1..1024", c.commit_group));
+  if (c.dir_lease_ms != 0 && (c.dir_lease_ms < 300 || c.dir_lease_ms > 60000))
+    throw Error(Errc::invalid,
+                fmt::format("--dir-lease-ms {} is not 0 or in 300..60000", c.dir_lease_ms));
   if (c.meta_cache > (1u << 22))
     throw Error(Errc::invalid, fmt::format("--meta-cache {} is more than 4194304", c.meta_cache));
   if (c.inline_cache_mib > 65536)

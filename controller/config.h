@@ -29,6 +29,7 @@ struct ControllerConfig {
   uint32_t access_window_s = 604800;  // the `accesses` rule attribute counts opens this far back
   uint32_t ack_timeout_s = 30;   // a close waiting for a chain's `ack` copies fails after this
   uint32_t commit_group = 64;    // commitData calls one transaction may carry; 1 = each alone
+  uint32_t dir_lease_ms = 5000;  // a mount's lease on a directory it made lasts this long; 0 = none
   std::string log_level = "info";
   std::string log_file;  // empty = standard error
 };

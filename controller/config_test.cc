@@ -22,6 +22,7 @@ TEST(Config, DefaultsMatchTheOperatorGuide) {
   EXPECT_EQ(r.config->heartbeat_timeout_s, 10u);
   EXPECT_EQ(r.config->meta_cache, 32768u);
   EXPECT_EQ(r.config->inline_cache_mib, 64u);
+  EXPECT_EQ(r.config->dir_lease_ms, 5000u);
   EXPECT_EQ(r.config->log_level, "info");
   EXPECT_TRUE(r.config->metrics.empty());
 }
@@ -54,6 +55,13 @@ TEST(Config, MissingKeyAndBadValuesAreUsageErrors) {
   EXPECT_FALSE(parse_config({"zhsm-controller", "--cluster-key", "k", "--bogus"}).config);
   EXPECT_FALSE(
       parse_config({"zhsm-controller", "--cluster-key", "k", "--inline-cache", "65537"}).config);
+  EXPECT_FALSE(
+      parse_config({"zhsm-controller", "--cluster-key", "k", "--dir-lease-ms", "100"}).config);
+  EXPECT_FALSE(
+      parse_config({"zhsm-controller", "--cluster-key", "k", "--dir-lease-ms", "60001"}).config);
+  auto off = parse_config({"zhsm-controller", "--cluster-key", "k", "--dir-lease-ms", "0"});
+  ASSERT_TRUE(off.config);
+  EXPECT_EQ(off.config->dir_lease_ms, 0u);
 }
 
 TEST(Config, TomlKeysAreTheFlagNames) {

@@ -101,6 +101,10 @@ awaitable<void> ControllerHandler::dispatch(proto::Request::Reader req,
       co_await touch_client();
       co_await handle_locks(req, resp);
       co_return;
+    case W::LEASES:
+      co_await touch_client();
+      co_await lease_poll(req.getLeases(), resp);
+      co_return;
     case W::REGISTER_SERVER:
     case W::HEARTBEAT:
     case W::CLUSTER_STATUS:

@@ -40,6 +40,13 @@ class ControllerHandler : public RpcHandler {
   // hello: a new client session, or the resumed one the request names.
   awaitable<void> hello(proto::Hello::Reader req, proto::Response::Builder resp);
   awaitable<void> dispatch(proto::Request::Reader req, proto::Response::Builder resp);
+  // Directory leases (handler_leases.cc). before_add() comes before any call that may add
+  // a name to `dir`: when another mount holds its lease, it is recalled and this waits for
+  // its release or end. grant_lease() leases `dir`, just made through this connection (its
+  // mkdir began at lease epoch `since`), to this client: the lease time in ms, or 0.
+  awaitable<void> before_add(uint64_t dir);
+  uint32_t grant_lease(uint64_t dir, uint64_t since);
+  awaitable<void> lease_poll(proto::Leases::Reader req, proto::Response::Builder resp);
   // Records, at most once a minute, that this connection's client is alive.
   awaitable<void> touch_client();
 

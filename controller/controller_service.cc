@@ -11,7 +11,8 @@ ControllerService::ControllerService(MetaStore& store, asio::thread_pool& pool, 
       pool_(pool),
       metrics_(metrics),
       options_(std::move(options)),
-      group_commit_(store, options_.commit_group) {
+      group_commit_(store, options_.commit_group),
+      leases_(DirLeases::Options{options_.dir_lease}) {
   metrics_.describe("zhsm_controller_requests_total", "counter", "Requests served, by op");
   metrics_.describe("zhsm_controller_errors_total", "counter",
                     "Requests answered with an error, by op and code");
@@ -36,7 +37,15 @@ ControllerService::ControllerService(MetaStore& store, asio::thread_pool& pool, 
                     "clients commit at once)");
   metrics_.describe("zhsm_controller_commits_total", "counter",
                     "commitData calls carried by those transactions");
+  metrics_.describe("zhsm_controller_dir_leases", "gauge",
+                    "Directories leased to the mount that made them");
+  metrics_.describe("zhsm_controller_lease_recalls_total", "counter",
+                    "Directory leases recalled because another client added a name");
+  metrics_.describe("zhsm_controller_lease_wait_seconds_sum", "counter",
+                    "Time adds waited for a recalled lease to be given back");
   metrics_.on_scrape([this](Metrics& m) {
+    m.set("zhsm_controller_dir_leases", static_cast<double>(leases_.held()));
+    m.set("zhsm_controller_lease_recalls_total", static_cast<double>(leases_.recalls()));
     m.set("zhsm_controller_locks_held", static_cast<double>(locks_.size()));
     const GroupCommit::Counts c = group_commit_.counts();
     m.set("zhsm_controller_commit_groups_total", static_cast<double>(c.groups));

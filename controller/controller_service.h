@@ -15,6 +15,7 @@
 #include "common/rpc_server.h"
 #include "common/run_blocking.h"
 #include "controller/client_presence.h"
+#include "controller/dir_leases.h"
 #include "controller/group_commit.h"
 #include "controller/lock_table.h"
 #include "controller/meta_store.h"
@@ -34,6 +35,8 @@ struct ServiceOptions {
   int64_t client_grace_ms = 10000;
   // commitData calls one transaction may carry (group_commit.h); 1: each alone.
   size_t commit_group = 64;
+  // A mount's lease on a directory it made (dir_leases.h); zero: none.
+  std::chrono::milliseconds dir_lease{5000};
 };
 
 class ControllerService {
@@ -49,6 +52,7 @@ class ControllerService {
   // commitData goes through it: concurrent commits share a transaction (group_commit.h).
   GroupCommit& group_commit() { return group_commit_; }
   ClientPresence& clients() { return clients_; }
+  DirLeases& leases() { return leases_; }
   // The replicator and its store, when the store keeps chains (PostgreSQL); null otherwise,
   // and the chain requests answer notSupported. Set once before the server starts.
   void set_replicator(Replicator* replicator, PlacementStore* placement) {
@@ -94,6 +98,7 @@ class ControllerService {
   LockTable locks_;
   ClientPresence clients_;
   GroupCommit group_commit_;
+  DirLeases leases_;
   Replicator* replicator_ = nullptr;
   PlacementStore* placement_ = nullptr;
 };

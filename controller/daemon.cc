@@ -74,6 +74,7 @@ int run_controller(const ControllerConfig& cfg) {
   so.heartbeat_timeout_ms = pg.store.heartbeat_timeout_ms;
   so.client_grace_ms = int64_t{cfg.client_grace_s} * 1000;
   so.commit_group = cfg.commit_group;
+  so.dir_lease = std::chrono::milliseconds(cfg.dir_lease_ms);
   ControllerService service(*store, db_pool, metrics, so);
 
   RpcServer server(
@@ -124,10 +125,10 @@ int run_controller(const ControllerConfig& cfg) {
 
   spdlog::info("event=start listen={} metrics={} db_threads={} token_lifetime_s={} "
                "heartbeat_timeout_s={} client_grace_s={} meta_cache={} inline_cache_mib={} "
-               "commit_group={}",
+               "commit_group={} dir_lease_ms={}",
                listen, metrics_addr.empty() ? "off" : metrics_addr, cfg.db_threads,
                cfg.token_lifetime_s, cfg.heartbeat_timeout_s, cfg.client_grace_s,
-               cfg.meta_cache, cfg.inline_cache_mib, cfg.commit_group);
+               cfg.meta_cache, cfg.inline_cache_mib, cfg.commit_group, cfg.dir_lease_ms);
   io.run();
   db_pool.join();
   spdlog::info("event=stopped");

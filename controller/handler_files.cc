@@ -39,6 +39,7 @@ awaitable<void> ControllerHandler::handle_files(proto::Request::Reader req,
       args.truncate = r.getTruncate();
       args.access = r.getAccess();
       args.client_id = client_id_;
+      co_await before_add(args.parent);
       OpenResult result = co_await service_.db([&] { return store.create(args); });
       if (Replicator* r = service_.replicator()) {
         r->accessed(result.attr.ino);

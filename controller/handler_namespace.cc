@@ -46,6 +46,7 @@ awaitable<void> ControllerHandler::handle_namespace(proto::Request::Reader req,
       args.mode = r.getMode();
       args.rdev = r.getRdev();
       args.caller = caller_arg(r.getCaller());
+      co_await before_add(args.parent);
       NodeResult node = co_await service_.db([&] { return store.mknod(args); });
       fill_attr(resp.initAttr(), node);
       fill_touched(resp, node.dirs);
@@ -58,8 +59,11 @@ awaitable<void> ControllerHandler::handle_namespace(proto::Request::Reader req,
       args.name = bytes_arg(r.getName());
       args.mode = r.getMode();
       args.caller = caller_arg(r.getCaller());
+      co_await before_add(args.parent);
+      const uint64_t since = service_.leases().epoch();
       NodeResult node = co_await service_.db([&] { return store.mkdir(args); });
       fill_attr(resp.initAttr(), node);
+      resp.setLeaseMs(grant_lease(node.ino, since));
       fill_touched(resp, node.dirs);
       co_return;
     }
@@ -70,6 +74,7 @@ awaitable<void> ControllerHandler::handle_namespace(proto::Request::Reader req,
       args.name = bytes_arg(r.getName());
       args.symlink_target = bytes_arg(r.getTarget());
       args.caller = caller_arg(r.getCaller());
+      co_await before_add(args.parent);
       NodeResult node = co_await service_.db([&] { return store.symlink(args); });
       fill_attr(resp.initAttr(), node);
       fill_touched(resp, node.dirs);
@@ -80,6 +85,7 @@ awaitable<void> ControllerHandler::handle_namespace(proto::Request::Reader req,
       uint64_t ino = r.getIno();
       uint64_t parent = r.getNewParent();
       std::string name = bytes_arg(r.getNewName());
+      co_await before_add(parent);
       NodeResult node = co_await service_.db([&] { return store.link(ino, parent, name); });
       fill_attr(resp.initAttr(), node);
       fill_touched(resp, node.dirs);
@@ -99,6 +105,7 @@ awaitable<void> ControllerHandler::handle_namespace(proto::Request::Reader req,
     }
     case W::RENAME: {
       RenameArgs args = rename_arg(req.getRename());
+      if (!args.exchange) co_await before_add(args.new_parent);  // an exchange adds no name
       RenameResult renamed = co_await service_.db([&] { return store.rename(args); });
       resp.setDone();
       fill_touched(resp, renamed.dirs);

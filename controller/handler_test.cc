@@ -2,6 +2,7 @@
 // ControllerService over the PostgreSQL store, driven by an RpcClient the way zhsm-fuse,
 // file servers and zhsm-admin drive it. Checks that answers carry what the protocol
 // promises (signed tokens, write targets, deletions) and that errors arrive as codes.
+#include <future>
 #include <thread>
 
 #include "common/rpc_client.h"
@@ -178,6 +179,54 @@ TEST_F(HandlerTest, CommitDataThenSetattr) {
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after.response().getAttr().getMtimeNs(), 8000000000);
   EXPECT_EQ(after.response().getAttr().getSize(), 5u);
+}
+
+// A directory is leased to the client that made it (controller/dir_leases.h); another
+// client's create in it waits until the holder, told by its held poll, gives it back.
+TEST_F(HandlerTest, AnAddIntoALeasedDirectoryWaitsForTheHoldersRelease) {
+  auto holder = call([](proto::Request::Builder b) { b.initHello().setClientName("a:/mnt"); });
+  ASSERT_TRUE(holder.ok()) << holder.message();
+  auto made = call([](proto::Request::Builder b) {
+    auto m = b.initMkdir();
+    m.setParent(1);
+    m.setName(data("leased"));
+    m.setMode(0755);
+  });
+  ASSERT_TRUE(made.ok()) << made.message();
+  EXPECT_GT(made.response().getLeaseMs(), 0u);
+  const uint64_t dir = made.response().getAttr().getIno();
+
+  std::unique_ptr<RpcClient> other = connect();
+  auto hello = other->call([](proto::Request::Builder b) { b.initHello().setClientName("b:/mnt"); });
+  ASSERT_TRUE(hello.ok()) << hello.message();
+  register_backend();
+  std::promise<Reply> polled, created;
+  client_->start_call([&](proto::Request::Builder b) { b.initLeases().initKeep(1).set(0, dir); },
+                      std::chrono::seconds(10), [&](Reply r) { polled.set_value(r); });
+  other->start_call([&](proto::Request::Builder b) {
+    auto c = b.initCreate();
+    c.setParent(dir);
+    c.setName(data("x"));
+    c.setMode(0644);
+    c.setAccess(proto::AccessMode::READ_WRITE);
+  }, std::chrono::seconds(10), [&](Reply r) { created.set_value(r); });
+  auto create_done = created.get_future();
+  Reply recall = polled.get_future().get();
+  ASSERT_TRUE(recall.ok()) << recall.message();
+  auto drop = recall.response().getLeases().getDrop();
+  ASSERT_EQ(drop.size(), 1u);
+  EXPECT_EQ(drop[0], dir);
+  EXPECT_EQ(create_done.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout)
+      << "the create went on before the lease came back";
+
+  auto released = call([&](proto::Request::Builder b) { b.initLeases().initRelease(1).set(0, dir); });
+  ASSERT_TRUE(released.ok()) << released.message();
+  Reply c = create_done.get();
+  ASSERT_TRUE(c.ok()) << c.message();
+  // The lease is gone for good: a poll that keeps it is told to drop it.
+  auto again = call([&](proto::Request::Builder b) { b.initLeases().initKeep(1).set(0, dir); });
+  ASSERT_TRUE(again.ok()) << again.message();
+  ASSERT_EQ(again.response().getLeases().getDrop().size(), 1u);
 }
 
 TEST_F(HandlerTest, ErrorsArriveAsCodes) {

@@ -3,12 +3,14 @@
 // changes or deletes, the other sees. Attribute and entry caches may hold old
 // answers for about a second, so the second mount is polled with a bound.
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 
 #include "test/integration/as_user.h"
 #include "test/integration/cluster.h"
@@ -300,6 +302,85 @@ TEST_F(TwoMounts, DirectoryAttributesComeWithTheChangeAndStayTrue) {
 
 // Both mounts run with the readahead zhsm-fuse sets (read_ahead_kb, default 4 MiB), not
 // the kernel's 128 KiB for a new FUSE device.
+// A directory a mount made is leased to it (client-fuse/dir_leases.h): it answers lookups
+// of names it did not add as missing itself. Every kind of add by the other mount recalls
+// the lease first, so the name it adds is found on the first mount at once, not after a
+// timeout.
+TEST_F(TwoMounts, ADirectoryMadeHereAnswersMissingNamesHereAndEveryAddElsewhereRecallsIt) {
+  const Cluster& c = Cluster::get();
+  const std::string lookups = "zhsm_fuse_controller_calls_total{op=\"lookup\"}";
+  const std::string missing = "zhsm_fuse_lookups_known_missing_total";
+  auto a_metric = [&](const std::string& series) { return std::max(0.0, c.metric("fuse-mnt", series)); };
+
+  ASSERT_TRUE(write_file(a_ / "target", "t"));
+  ASSERT_TRUE(eventually([&] { return present(b_ / "target"); }, kVisible));
+  struct Add {
+    const char* what;
+    std::function<int(const fs::path& name)> add;  // on the second mount; 0 or errno
+  };
+  const Add adds[] = {
+      {"create", [](const fs::path& p) {
+         int fd = ::open(p.c_str(), O_WRONLY | O_CREAT, 0644);
+         return fd >= 0 ? ::close(fd) : errno;
+       }},
+      {"mknod", [](const fs::path& p) { return ::mkfifo(p.c_str(), 0644) == 0 ? 0 : errno; }},
+      {"mkdir", [](const fs::path& p) { return ::mkdir(p.c_str(), 0755) == 0 ? 0 : errno; }},
+      {"symlink", [](const fs::path& p) { return ::symlink("target", p.c_str()) == 0 ? 0 : errno; }},
+      {"link", [this](const fs::path& p) {
+         return ::link((b_ / "target").c_str(), p.c_str()) == 0 ? 0 : errno;
+       }},
+      {"rename", [this](const fs::path& p) {
+         if (!write_file(b_ / "moving", "m")) return EIO;
+         return ::rename((b_ / "moving").c_str(), p.c_str()) == 0 ? 0 : errno;
+       }},
+  };
+  for (const Add& add : adds) {
+    SCOPED_TRACE(add.what);
+    const fs::path dir = a_ / (std::string("made-") + add.what);
+    ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0) << errno_text(errno);
+    const double asked = a_metric(lookups), answered = a_metric(missing);
+    for (int i = 0; i < 20; ++i) {
+      struct stat st {};
+      ASSERT_NE(::stat((dir / ("none" + std::to_string(i))).c_str(), &st), 0);
+      ASSERT_EQ(errno, ENOENT);
+    }
+    struct stat st {};
+    ASSERT_NE(::stat((dir / "x").c_str(), &st), 0);
+    EXPECT_EQ(a_metric(lookups), asked) << "missing names in a directory made here were asked";
+    EXPECT_EQ(a_metric(missing), answered + 21);
+
+    const fs::path there = b_ / (std::string("made-") + add.what);
+    ASSERT_TRUE(eventually([&] { return present(there); }, kVisible));
+    ASSERT_EQ(add.add(there / "x"), 0);
+    EXPECT_EQ(::lstat((dir / "x").c_str(), &st), 0)
+        << "a name the other mount added is missing here: " << errno_text(errno);
+  }
+  EXPECT_GE(c.controller_metric("zhsm_controller_lease_recalls_total"), 6);
+}
+
+// A mount that holds a lease and does not answer its recall (stopped here with SIGSTOP)
+// holds up the other mount's add until the lease's time is up, not longer; once it runs
+// again it no longer trusts the lease and finds the new name.
+TEST_F(TwoMounts, AHolderThatDoesNotAnswerDelaysAnAddOnlyUntilItsLeaseEnds) {
+  const Cluster& c = Cluster::get();
+  const fs::path dir = a_ / "held";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0) << errno_text(errno);
+  struct stat st {};
+  ASSERT_NE(::stat((dir / "x").c_str(), &st), 0);
+  ASSERT_TRUE(eventually([&] { return present(b_ / "held"); }, kVisible));
+  const pid_t holder = c.client_pid(c.mount());
+  ASSERT_GT(holder, 0);
+  ASSERT_EQ(::kill(holder, SIGSTOP), 0) << errno_text(errno);
+  const auto start = std::chrono::steady_clock::now();
+  const bool made = write_file(b_ / "held" / "x", "from b");
+  const auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(::kill(holder, SIGCONT), 0) << errno_text(errno);
+  ASSERT_TRUE(made) << "the add failed while the holder was stopped";
+  std::printf("add waited %.2f s for a holder that did not answer\n",
+              std::chrono::duration<double>(waited).count());
+  EXPECT_EQ(file_text(dir / "x"), "from b") << "the holder answered from a lease it lost";
+}
+
 TEST_F(TwoMounts, MountsHaveTheirReadahead) {
   for (const auto& root : {Cluster::get().mount(), second_mount()}) {
     struct stat st {};
