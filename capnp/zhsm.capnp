@@ -410,10 +410,10 @@ struct CommitData {
   setInline @5 :Bool;         # replace the data by inlineData (small file)
   inlineData @6 :Data;
   dropInline @7 :Bool;        # the file became chunked: forget the inline data
-  # A setattr of the same inode (no size) applied right after the commit, in the same
-  # call: an explicit utimensat or chmod on a file with unwritten data costs one round
-  # trip, not two. The answer's attributes are then those after the setattr. Absent:
-  # none.
+  # A setattr of the same inode (no size) applied with the commit, in its transaction
+  # (its mtime becomes the commit's): an explicit utimensat or chmod on a file with
+  # unwritten data costs no round trip of its own. The answer's attributes are then those
+  # after both. Absent: none.
   thenSetattr @8 :Setattr;
 }
 

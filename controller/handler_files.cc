@@ -106,16 +106,20 @@ awaitable<void> ControllerHandler::handle_files(proto::Request::Reader req,
           throw Error(Errc::invalid, fmt::format("commitData of ino {}: its setattr must be of "
                                                  "the same inode and change no size", args.ino));
       }
-      // The setattr goes first, on the same database thread, and the commit's synchronous
-      // flush makes it durable with the data: what the close acknowledged includes the
-      // mode and times that rode with it. Applied after the setattr, the commit would set
-      // the mtime of the writes, so it records the setattr's mtime instead.
-      if (then && (then->mtime_ns || then->mtime_now))
-        args.mtime_ns = then->mtime_now ? now_ns() : *then->mtime_ns;
-      InodeAttr attr = co_await service_.db([&] {
-        if (then) store.setattr(*then);
-        return service_.group_commit().commit(args);
-      });
+      // The setattr is applied in the commit's transaction (one statement for a small
+      // file), so the commit's synchronous flush makes it durable with the data: what the
+      // close acknowledged includes the mode and times that rode with it. The commit sets
+      // the setattr's mtime instead of the writes' one.
+      if (then) {
+        const int64_t now = now_ns();
+        if (then->mtime_ns || then->mtime_now)
+          args.mtime_ns = then->mtime_now ? now : *then->mtime_ns;
+        if (then->atime_now) then->atime_ns = now;
+        then->mtime_ns.reset();
+        then->atime_now = then->mtime_now = false;
+        if (then->mode || then->uid || then->gid || then->atime_ns) args.then = std::move(then);
+      }
+      InodeAttr attr = co_await service_.db([&] { return service_.group_commit().commit(args); });
       // New versions outdate the other copies: the replicator brings them up to date, and
       // the close is answered once as many are current as the file's chain asks (its ack).
       if (Replicator* r = service_.replicator(); r && !args.chunks.empty()) {

@@ -153,6 +153,12 @@ InodeAttr MemMetaStore::commit_data(const CommitArgs& a) {
   if (inode.attr.type != proto::FileType::REGULAR)
     throw Error(Errc::invalid, fmt::format("commitData: inode {} is not a regular file", a.ino));
   check_chunk_updates(a);
+  if (a.then) {
+    if (a.then->mode) inode.attr.mode = *a.then->mode;
+    if (a.then->uid) inode.attr.uid = *a.then->uid;
+    if (a.then->gid) inode.attr.gid = *a.then->gid;
+    if (a.then->atime_ns) inode.attr.atime_ns = *a.then->atime_ns;
+  }
   for (const auto& u : a.chunks) apply_chunk_update(a.ino, u);
   if (a.set_inline) {
     drop_chunks_from(a.ino, 0);

@@ -92,6 +92,14 @@ void check_setattr(const SetattrArgs& a, const InodeAttr& current) {
 void check_commit(const CommitArgs& a, const Settings& settings) {
   if (a.size > static_cast<uint64_t>(INT64_MAX))
     throw Error(Errc::invalid, fmt::format("commitData: size {} too large", a.size));
+  if (a.then) {
+    if (a.then->ino != a.ino || a.then->size || a.then->atime_now || a.then->mtime_now ||
+        a.then->mtime_ns)
+      throw Error(Errc::invalid, fmt::format("commitData of ino {}: the attributes it sets must "
+                                             "be of the same inode, explicit, and leave size "
+                                             "and mtime to the commit", a.ino));
+    check_setattr(*a.then, InodeAttr{});
+  }
   if (a.set_inline && a.drop_inline)
     throw Error(Errc::invalid, "commitData: setInline and dropInline both set");
   if (a.set_inline && (a.inline_data.size() > settings.inline_max || a.size > settings.inline_max))

@@ -188,6 +188,10 @@ struct CommitArgs {
   bool set_inline = false;
   std::string inline_data;
   bool drop_inline = false;
+  // Mode, owner and access time to set with the commit, in its transaction, after its
+  // checks (commitData.thenSetattr; the handler folds its mtime into mtime_ns and its
+  // "now" times into explicit ones). No size.
+  std::optional<SetattrArgs> then;
 };
 
 // What one commitData of a batch gave: its attributes, or the error it threw.

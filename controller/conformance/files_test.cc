@@ -156,6 +156,68 @@ TEST_P(FilesTest, InlineCommitAndPadding) {
   EXPECT_EQ(o.inline_data, std::string(5, '\0'));  // the old bytes never come back
 }
 
+// The mode, owner and access time a close carries (commitData.thenSetattr) are set in the
+// commit's own transaction, for a small file and for one with chunks, and not at all when
+// the commit is refused.
+TEST_P(FilesTest, ACommitSetsTheAttributesThatRideWithIt) {
+  auto b = register_backend();
+  auto small = create(1, "small");
+  auto big = create(1, "big");
+  SetattrArgs then;
+  then.mode = 0600;
+  then.uid = 1234;
+  then.gid = 99;
+  then.atime_ns = 4242;
+  CommitArgs c;
+  c.ino = small.attr.ino;
+  c.token_id = small.token.token_id;
+  c.size = 5;
+  c.mtime_ns = 777;
+  c.set_inline = true;
+  c.inline_data = "hello";
+  then.ino = c.ino;
+  c.then = then;
+  auto a = store().commit_data(c);
+  EXPECT_EQ(a.mode, 0600u);
+  EXPECT_EQ(a.uid, 1234u);
+  EXPECT_EQ(a.gid, 99u);
+  EXPECT_EQ(a.atime_ns, 4242);
+  EXPECT_EQ(a.mtime_ns, 777);
+  EXPECT_EQ(a.size, 5u);
+  EXPECT_EQ(store().getattr(c.ino).mode, 0600u);
+
+  CommitArgs chunked;
+  chunked.ino = big.attr.ino;
+  chunked.token_id = big.token.token_id;
+  chunked.size = 10;
+  chunked.mtime_ns = 888;
+  chunked.chunks.push_back(ChunkUpdateArgs{0, Uuid::random(), 1, 10, "", b});
+  then.ino = chunked.ino;
+  then.mode = 0640;
+  chunked.then = then;
+  auto g = store().commit_data(chunked);
+  EXPECT_EQ(g.mode, 0640u);
+  EXPECT_EQ(g.uid, 1234u);
+  EXPECT_EQ(g.mtime_ns, 888);
+
+  // Refused (unknown token): neither the data nor the attributes.
+  then.mode = 0777;
+  chunked.then = then;
+  chunked.token_id = 999999;
+  EXPECT_EQ(code_of([&] { store().commit_data(chunked); }), Errc::bad_token);
+  EXPECT_EQ(store().getattr(big.attr.ino).mode, 0640u);
+  // Attributes of another inode, or a size, are refused as malformed.
+  chunked.token_id = big.token.token_id;
+  then.ino = small.attr.ino;
+  chunked.then = then;
+  EXPECT_EQ(code_of([&] { store().commit_data(chunked); }), Errc::invalid);
+  then.ino = big.attr.ino;
+  then.size = 3;
+  chunked.then = then;
+  EXPECT_EQ(code_of([&] { store().commit_data(chunked); }), Errc::invalid);
+  EXPECT_EQ(store().getattr(big.attr.ino).mode, 0640u);
+}
+
 TEST_P(FilesTest, CommitThatShrinksInlineDataCutsIt) {
   auto r = create(1, "f");
   CommitArgs c;

@@ -154,6 +154,8 @@ class PgMetaStore : public MetaStore, public PlacementStore {
                                  int64_t now_ms);
   // The work of one commitData (already checked by check_commit) in transaction t.
   InodeAttr commit_in(InodeTxn& t, const CommitArgs& args);
+  // A setattr without a size inside `t` (the attributes a commit sets; pg_setattr.cc).
+  void set_attrs(InodeTxn& t, const SetattrArgs& args);
   void apply_chunk_update(InodeTxn& t, uint64_t ino, const ChunkUpdateArgs& update);
   void upsert_backends(InodeTxn& t, const ServerReport& report);
   std::vector<ObjectAddr> pending_deletions(InodeTxn& t, const Uuid& server);

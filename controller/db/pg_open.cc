@@ -124,12 +124,15 @@ void prepare_open_statements(pqxx::connection& c) {
             "SELECT " + cols + " FROM zhsm_commit_end($1::bigint, $2::bigint, $3::bigint, "
             "$4::bigint, $5::bigint, $6::bigint, $7::bigint, $8::integer, $9::bytea, "
             "$10::bigint)");
-  // A commitData without chunk updates, whole (zhsm_commit_small): the status, then the
-  // inode's attributes after it (NULL unless the status is 0).
+  // A commitData without chunk updates, whole, with the attributes it sets
+  // (zhsm_commit_small_with, migration 008): the status, then the inode's attributes after
+  // it (NULL unless the status is 0).
   c.prepare("commit_small",
-            "SELECT status, " + attr_columns("(attrs).") + " FROM zhsm_commit_small("
+            "SELECT status, " + attr_columns("(attrs).") + " FROM zhsm_commit_small_with("
             "$1::bigint, $2::bigint, $3::bigint, $4::bigint, $5::bigint, $6::bigint, "
-            "$7::bigint, $8::bigint, $9::integer, $10::bytea, $11::bigint)");
+            "$7::bigint, $8::bigint, $9::integer, $10::bytea, $11::bigint, "
+            "$12::boolean, $13::integer, $14::boolean, $15::bigint, $16::boolean, $17::bigint, "
+            "$18::boolean, $19::bigint)");
   c.prepare("tok_expire",
             "DELETE FROM tokens WHERE id IN (SELECT id FROM tokens WHERE expires_at_ms < $1 "
             "ORDER BY expires_at_ms LIMIT $2) RETURNING ino");
@@ -409,19 +412,25 @@ struct CommitEnd {
 }  // namespace
 
 // A commit without chunk updates in one statement without BEGIN and COMMIT, its own
-// synchronously committed transaction (zhsm_commit_small); nullopt when a check failed
+// synchronously committed transaction (zhsm_commit_small_with, which also sets the
+// attributes that ride with it); nullopt when a check failed
 // and nothing changed (the transaction then finds the error). Running it again after a
 // lost connection sets the same values.
 std::optional<InodeAttr> PgMetaStore::commit_small(const CommitArgs& a) {
   const int64_t now = now_ns();
   const CommitEnd end(a, settings_);
+  const SetattrArgs then = a.then.value_or(SetattrArgs{});
   return runner_.run<pqxx::nontransaction>(
       "commitData", [&](pqxx::nontransaction& tx) -> std::optional<InodeAttr> {
         auto r = tx.exec_prepared(
             "commit_small", static_cast<int64_t>(a.ino), static_cast<int64_t>(a.token_id),
             static_cast<int64_t>(a.size), a.mtime_ns, now, end.keep, now / 1000000,
             end.last_size, end.inline_action, bytes_param(end.data),
-            static_cast<int64_t>(settings_.inline_max));
+            static_cast<int64_t>(settings_.inline_max), then.mode.has_value(),
+            static_cast<int64_t>(then.mode.value_or(0)), then.uid.has_value(),
+            static_cast<int64_t>(then.uid.value_or(0)), then.gid.has_value(),
+            static_cast<int64_t>(then.gid.value_or(0)), then.atime_ns.has_value(),
+            then.atime_ns.value_or(0));
         if (r[0][0].as<int>() != 0) return std::nullopt;
         return attr_from_row(r[0], 1);
       });
@@ -466,6 +475,7 @@ InodeAttr PgMetaStore::commit_in(InodeTxn& t, const CommitArgs& a) {
   check_commit_token(a, r, kAttrColumnCount + 1, t.now_ms());
   if (attr_from_row(r[0]).type != proto::FileType::REGULAR)
     throw Error(Errc::invalid, fmt::format("commitData: inode {} is not a regular file", a.ino));
+  if (a.then) set_attrs(t, *a.then);
   for (const auto& u : a.chunks) apply_chunk_update(t, a.ino, u);
   const CommitEnd end(a, settings_);
   auto c = t.tx().exec_prepared("ino_commit", ino, static_cast<int64_t>(a.size), a.mtime_ns,

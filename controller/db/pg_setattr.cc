@@ -44,6 +44,27 @@ void prepare_setattr_statements(pqxx::connection& c) {
   c.prepare("xattr_remove", "DELETE FROM xattrs WHERE ino = $1 AND name = $2 RETURNING 1");
 }
 
+namespace {
+
+// Runs ino_setattr or ino_setattr_alone for `a` with its times resolved against `now`
+// (`mtime` may differ from a's: a size change moves it).
+pqxx::result exec_setattr(pqxx::transaction_base& tx, const char* statement,
+                          const SetattrArgs& a, std::optional<int64_t> atime,
+                          std::optional<int64_t> mtime, int64_t now, uint64_t inline_max) {
+  return tx.exec_prepared(
+      statement, static_cast<int64_t>(a.ino), static_cast<int64_t>(a.mode.value_or(0)),
+      static_cast<int64_t>(a.uid.value_or(0)), static_cast<int64_t>(a.gid.value_or(0)),
+      atime.value_or(0), mtime.value_or(0), static_cast<int64_t>(a.size.value_or(0)),
+      a.mode.has_value(), a.uid.has_value(), a.gid.has_value(), atime.has_value(),
+      mtime.has_value(), a.size.has_value(), now, static_cast<int64_t>(inline_max));
+}
+
+std::optional<int64_t> resolved(std::optional<int64_t> t, bool now_asked, int64_t now) {
+  return now_asked ? std::optional<int64_t>(now) : t;
+}
+
+}  // namespace
+
 InodeAttr PgMetaStore::setattr(const SetattrArgs& a) {
   if (!a.size) {
     // chmod, chown, utimens: nothing to check against the inode, nothing to drop, so one
@@ -51,16 +72,9 @@ InodeAttr PgMetaStore::setattr(const SetattrArgs& a) {
     // connection sets the same values.
     check_setattr(a, InodeAttr{});
     const int64_t now = now_ns();
-    std::optional<int64_t> atime = a.atime_now ? std::optional<int64_t>(now) : a.atime_ns;
-    std::optional<int64_t> mtime = a.mtime_now ? std::optional<int64_t>(now) : a.mtime_ns;
     return runner_.run<pqxx::nontransaction>("setattr", [&](pqxx::nontransaction& tx) {
-      auto r = tx.exec_prepared(
-          "ino_setattr_alone", static_cast<int64_t>(a.ino),
-          static_cast<int64_t>(a.mode.value_or(0)), static_cast<int64_t>(a.uid.value_or(0)),
-          static_cast<int64_t>(a.gid.value_or(0)), atime.value_or(0), mtime.value_or(0),
-          int64_t{0}, a.mode.has_value(), a.uid.has_value(), a.gid.has_value(),
-          atime.has_value(), mtime.has_value(), false, now,
-          static_cast<int64_t>(settings_.inline_max));
+      auto r = exec_setattr(tx, "ino_setattr_alone", a, resolved(a.atime_ns, a.atime_now, now),
+                            resolved(a.mtime_ns, a.mtime_now, now), now, settings_.inline_max);
       if (r.empty()) throw Error(Errc::not_found, fmt::format("inode {} does not exist", a.ino));
       return attr_from_row(r[0]);
     });
@@ -70,20 +84,20 @@ InodeAttr PgMetaStore::setattr(const SetattrArgs& a) {
     InodeRow row = t.get(a.ino, true);
     check_setattr(a, row.attr);
     const int64_t now = t.now_ns();
-    std::optional<int64_t> atime = a.atime_now ? std::optional<int64_t>(now) : a.atime_ns;
-    std::optional<int64_t> mtime = a.mtime_now ? std::optional<int64_t>(now) : a.mtime_ns;
+    std::optional<int64_t> mtime = resolved(a.mtime_ns, a.mtime_now, now);
     // A size change is a content change: mtime follows unless the caller set it.
     if (a.size && *a.size != row.attr.size && !mtime) mtime = now;
     if (a.size) t.fit_chunks(a.ino, *a.size);
-    auto r = t.tx().exec_prepared(
-        "ino_setattr", static_cast<int64_t>(a.ino), static_cast<int64_t>(a.mode.value_or(0)),
-        static_cast<int64_t>(a.uid.value_or(0)), static_cast<int64_t>(a.gid.value_or(0)),
-        atime.value_or(0), mtime.value_or(0), static_cast<int64_t>(a.size.value_or(0)),
-        a.mode.has_value(), a.uid.has_value(), a.gid.has_value(), atime.has_value(),
-        mtime.has_value(), a.size.has_value(), now,
-        static_cast<int64_t>(settings_.inline_max));
+    auto r = exec_setattr(t.tx(), "ino_setattr", a, resolved(a.atime_ns, a.atime_now, now), mtime,
+                          now, settings_.inline_max);
     return attr_from_row(r[0]);
   });
+}
+
+void PgMetaStore::set_attrs(InodeTxn& t, const SetattrArgs& a) {
+  const int64_t now = t.now_ns();
+  exec_setattr(t.tx(), "ino_setattr", a, resolved(a.atime_ns, a.atime_now, now),
+               resolved(a.mtime_ns, a.mtime_now, now), now, settings_.inline_max);
 }
 
 void PgMetaStore::setxattr(uint64_t ino, std::string_view name, std::string_view value,
