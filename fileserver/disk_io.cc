@@ -90,6 +90,39 @@ void DiskIo::pwrite_all(const File& f, const void* buf, size_t n, uint64_t offse
   }
 }
 
+std::optional<File> DiskIo::open_direct(const std::filesystem::path& path) const {
+  int fd;
+  do fd = ::open(path.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0) {
+    if (errno == EINVAL) return std::nullopt;
+    fail(errno, "open", path);
+  }
+  return File(fd, path);
+}
+
+bool DiskIo::pwrite_direct(const File& f, const void* buf, size_t n, uint64_t offset) const {
+  if (int err = injected("write", f.path())) fail(err, "write", f.path());
+  size_t done = 0;
+  auto* p = static_cast<const uint8_t*>(buf);
+  while (done < n) {
+    ssize_t r = ::pwrite(f.fd(), p + done, n - done, static_cast<off_t>(offset + done));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EINVAL) return false;
+      fail(errno, "write", f.path());
+    }
+    // A short direct write leaves the rest unaligned only in theory: go on through the
+    // page cache from there.
+    done += static_cast<size_t>(r);
+    if (done < n && (done % kDirectAlign) != 0) {
+      return false;
+      return true;
+    }
+  }
+  return true;
+}
+
 void DiskIo::copy_range(const File& src, uint64_t src_offset, const File& dst,
                         uint64_t dst_offset, uint64_t n) const {
   if (int err = injected("copy", dst.path())) fail(err, "copy into", dst.path());

@@ -62,6 +62,14 @@ class DiskIo {
   size_t pread_full(const File& f, void* buf, size_t n, uint64_t offset) const;
   // Writes all `n` bytes at `offset`.
   void pwrite_all(const File& f, const void* buf, size_t n, uint64_t offset) const;
+  // The file at `path` opened again for writing with O_DIRECT (past the page cache);
+  // nullopt when its file system does not do direct I/O.
+  std::optional<File> open_direct(const std::filesystem::path& path) const;
+  // pwrite_all through a descriptor from open_direct(): `buf`, `n` and `offset` aligned to
+  // kDirectAlign. False, having written nothing to rely on, when the kernel refused this
+  // transfer as direct I/O (EINVAL): the caller writes it through the page cache instead.
+  static constexpr size_t kDirectAlign = 4096;
+  bool pwrite_direct(const File& f, const void* buf, size_t n, uint64_t offset) const;
   // Copies `n` bytes from `src` at `src_offset` to `dst` at `dst_offset`, in the kernel
   // (copy_file_range) where it can, through a bounded buffer where it cannot.
   void copy_range(const File& src, uint64_t src_offset, const File& dst, uint64_t dst_offset,

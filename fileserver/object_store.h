@@ -96,6 +96,9 @@ class WriteSession {
   uint64_t index_ = 0;
   uint64_t base_version_ = 0;
   File file_;          // the temporary object file in ROOT/tmp/
+  // The same file opened for direct I/O (not open when its file system has none, or the
+  // kernel refused a direct write): large aligned pieces go past the page cache.
+  File direct_;
   uint64_t size_ = 0;  // data bytes (the file is 4096 bytes longer)
   // Data bytes below which writeback has been started (ObjectStore::write).
   uint64_t writeback_started_ = 0;
@@ -209,6 +212,10 @@ class ObjectStore {
   bool intact(const File& f, const Uuid& uuid, const ObjectHead& head);
   // Session helpers; require s.mu_ held.
   void require_open(const WriteSession& s) const;
+  // Writes a large piece that starts on a block boundary with direct I/O (its aligned
+  // part; the rest through the page cache); false when it is not such a piece or the
+  // session has no direct descriptor (write_session.cc).
+  bool write_direct(WriteSession& s, uint64_t offset, const void* data, size_t n);
   void discard(WriteSession& s, WriteSession::State state, Errc code, const std::string& why) noexcept;
   Digest rehash(WriteSession& s);
   // Renames the session's finished file to `final_path` (creating the shard

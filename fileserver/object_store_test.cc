@@ -115,6 +115,46 @@ TEST_F(ObjectStoreTest, CommitRoundTripWithIndependentSha256) {
   EXPECT_EQ(temp_files(), 0u);
 }
 
+// Large pieces on block boundaries go with direct I/O (write_session.cc), the rest
+// through the page cache: a mix of both, a page-cache tail a later direct piece writes
+// over, an unaligned piece and a rewrite in the middle read back as written, and the
+// commit's SHA-256 covers the bytes as they are on the disk.
+TEST_F(ObjectStoreTest, DirectAndCachedWritesMixAndReadBackAsWritten) {
+  auto id = Uuid::random();
+  std::vector<uint8_t> want(6 * (1 << 20) + 777, 0);
+  auto s = store_->begin_write(id, owner_, 0, 0);
+  auto put_at = [&](uint64_t at, const std::vector<uint8_t>& piece) {
+    store_->write(*s, at, piece.data(), piece.size());
+    std::copy(piece.begin(), piece.end(), want.begin() + static_cast<std::ptrdiff_t>(at));
+  };
+  put_at(0, random_bytes(1 << 20, 21));                   // direct
+  put_at(1 << 20, random_bytes((1 << 20) + 100, 22));     // direct, with a cached tail
+  put_at(2 * (1 << 20), random_bytes(1 << 20, 23));       // direct over that tail's page
+  put_at(3 * (1 << 20) + 5, random_bytes(1 << 20, 24));   // unaligned: cached
+  put_at(4 * (1 << 20) + 5, random_bytes((2 << 20) + 772, 25));
+  put_at(1 << 19, random_bytes(4096, 26));                // a rewrite inside a direct piece
+  std::vector<uint8_t> back(want.size());
+  ASSERT_EQ(store_->read(*s, 0, back.data(), back.size()), want.size());
+  EXPECT_EQ(back, want);
+  auto r = store_->commit(*s, mtime_);
+  EXPECT_EQ(r.size, want.size());
+  EXPECT_EQ(r.sha256, sha256(want.data(), want.size()));
+  EXPECT_EQ(get(id, 0, want.size()), want);
+  // A full disk at a direct write ends the session like any other write.
+  auto t = store_->begin_write(Uuid::random(), owner_, 0, 0);
+  faults_.arm("write", ENOSPC);
+  auto big = random_bytes(1 << 20, 27);
+  try {
+    store_->write(*t, 0, big.data(), big.size());
+    FAIL() << "the write went through";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Errc::no_space);
+  }
+  faults_.disarm();
+  EXPECT_TRUE(t->failed());
+  EXPECT_EQ(temp_files(), 0u);
+}
+
 TEST_F(ObjectStoreTest, ObjectFileSitsAtShardPathWithItsHead) {
   auto id = Uuid::random();
   auto data = random_bytes(10000, 2);

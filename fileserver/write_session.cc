@@ -3,7 +3,9 @@
 // See doc/architecture.md, "Data path: writes (write sessions)".
 #include <fcntl.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -19,6 +21,30 @@ constexpr size_t kHashPiece = 1u << 20;
 // the disk writes while the rest of the object arrives, instead of all of it in the
 // commit's fsync (see ObjectStore::write).
 constexpr uint64_t kWritebackStep = 4u << 20;
+// Pieces at least this large, starting on a block boundary, go to the disk with direct I/O
+// (ObjectStore::write_direct); at most this large, through one staging buffer per thread.
+constexpr size_t kDirectMin = 256u << 10;
+constexpr size_t kDirectMax = 4u << 20;
+
+// A block-aligned buffer of at least `n` bytes for this thread, kept for the next piece.
+uint8_t* staging(size_t n) {
+  struct Buffer {
+    uint8_t* p = nullptr;
+    size_t size = 0;
+    ~Buffer() { std::free(p); }
+  };
+  thread_local Buffer b;
+  if (b.size < n) {
+    std::free(b.p);
+    b.p = nullptr;
+    b.size = 0;
+    void* p = nullptr;
+    if (posix_memalign(&p, DiskIo::kDirectAlign, n) != 0) throw std::bad_alloc();
+    b.p = static_cast<uint8_t*>(p);
+    b.size = n;
+  }
+  return b.p;
+}
 
 void check_extent(const WriteSession& s, uint64_t offset, uint64_t length) {
   if (offset > kMaxObjectSize || length > kMaxObjectSize - offset)
@@ -54,6 +80,7 @@ std::shared_ptr<WriteSession> ObjectStore::begin_write(const Uuid& uuid, const U
 
   s->file_ = io_.open(tmp_dir_ / Uuid::random().str(), O_RDWR | O_CREAT | O_EXCL, 0644);
   try {
+    if (auto direct = io_.open_direct(s->file_.path())) s->direct_ = std::move(*direct);
     if (keep > 0) {
       // Reads from the file opened above: a commit racing this copy replaces the
       // object by rename, so the copy still sees one consistent version.
@@ -91,6 +118,7 @@ void ObjectStore::discard(WriteSession& s, WriteSession::State state, Errc code,
   s.failed_ = state == WriteSession::State::failed;
   s.failure_code_ = code;
   s.failure_ = why;
+  s.direct_.close();
   if (!s.file_.is_open()) return;
   auto path = s.file_.path();
   s.file_.close();
@@ -109,7 +137,8 @@ void ObjectStore::write(WriteSession& s, uint64_t offset, const void* data, size
   check_extent(s, offset, n);
   if (n == 0) return;
   try {
-    io_.pwrite_all(s.file_, data, n, kHeadBlockSize + offset);
+    if (!write_direct(s, offset, data, n))
+      io_.pwrite_all(s.file_, data, n, kHeadBlockSize + offset);
   } catch (const Error& e) {
     discard(s, WriteSession::State::failed, e.code(), e.what());
     throw;
@@ -128,6 +157,31 @@ void ObjectStore::write(WriteSession& s, uint64_t offset, const void* data, size
       io_.start_writeback(s.file_, kHeadBlockSize + s.writeback_started_,
                           s.size_ - s.writeback_started_))
     s.writeback_started_ = s.size_;
+}
+
+// A large write through the page cache costs a copy into it that, on a 2-core machine,
+// took about half of the file server's CPU during a sequential write (perf: 54 % in
+// copy_folio_from_iter_atomic), and the commit's fsync then waits for all of it. Direct I/O
+// writes from a block-aligned staging copy (memcpy, a fraction of that) straight to the
+// disk; the commit's fsync still makes data and size durable. Pages of the file that the
+// cache holds (an unaligned tail written before) are written back and dropped by the kernel
+// before a direct write over them, so the two paths stay coherent.
+bool ObjectStore::write_direct(WriteSession& s, uint64_t offset, const void* data, size_t n) {
+  if (!s.direct_.is_open() || n < kDirectMin || n > kDirectMax ||
+      (kHeadBlockSize + offset) % DiskIo::kDirectAlign != 0)
+    return false;
+  const size_t aligned = n - n % DiskIo::kDirectAlign;
+  uint8_t* stage = staging(aligned);
+  std::memcpy(stage, data, aligned);
+  if (!io_.pwrite_direct(s.direct_, stage, aligned, kHeadBlockSize + offset)) {
+    spdlog::info("event=direct_io_refused backend={} uuid={}", identity_.name, s.uuid_.str());
+    s.direct_.close();
+    return false;
+  }
+  if (aligned < n)
+    io_.pwrite_all(s.file_, static_cast<const uint8_t*>(data) + aligned, n - aligned,
+                   kHeadBlockSize + offset + aligned);
+  return true;
 }
 
 void ObjectStore::truncate(WriteSession& s, uint64_t length) {
@@ -235,6 +289,7 @@ void ObjectStore::rename_into_place(WriteSession& s, const std::filesystem::path
   FileIdentity written = identity_of(s.file_, version);
   io_.rename(s.file_.path(), final_path);
   s.file_.close();
+  s.direct_.close();
   if (verify_reads_) {
     std::lock_guard lock(verified_mu_);
     remember_intact(s.uuid_, written);
