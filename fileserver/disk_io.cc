@@ -76,18 +76,30 @@ size_t DiskIo::pread_full(const File& f, void* buf, size_t n, uint64_t offset) c
   return done;
 }
 
-void DiskIo::pwrite_all(const File& f, const void* buf, size_t n, uint64_t offset) const {
-  if (int err = injected("write", f.path())) fail(err, "write", f.path());
+namespace {
+
+// pwrite(2) until all of `n` went, retrying EINTR. -1 when done; otherwise the errno that
+// stopped it, or 0 when `direct` and a short write left the rest off the block boundary.
+int pwrite_loop(const File& f, const uint8_t* p, size_t n, uint64_t offset, bool direct) {
   size_t done = 0;
-  auto* p = static_cast<const uint8_t*>(buf);
   while (done < n) {
     ssize_t r = ::pwrite(f.fd(), p + done, n - done, static_cast<off_t>(offset + done));
     if (r < 0) {
       if (errno == EINTR) continue;
-      fail(errno, "write", f.path());
+      return errno;
     }
     done += static_cast<size_t>(r);
+    if (direct && done < n && done % DiskIo::kDirectAlign != 0) return 0;
   }
+  return -1;
+}
+
+}  // namespace
+
+void DiskIo::pwrite_all(const File& f, const void* buf, size_t n, uint64_t offset) const {
+  if (int err = injected("write", f.path())) fail(err, "write", f.path());
+  int err = pwrite_loop(f, static_cast<const uint8_t*>(buf), n, offset, false);
+  if (err >= 0) fail(err, "write", f.path());
 }
 
 std::optional<File> DiskIo::open_direct(const std::filesystem::path& path) const {
@@ -103,24 +115,12 @@ std::optional<File> DiskIo::open_direct(const std::filesystem::path& path) const
 
 bool DiskIo::pwrite_direct(const File& f, const void* buf, size_t n, uint64_t offset) const {
   if (int err = injected("write", f.path())) fail(err, "write", f.path());
-  size_t done = 0;
-  auto* p = static_cast<const uint8_t*>(buf);
-  while (done < n) {
-    ssize_t r = ::pwrite(f.fd(), p + done, n - done, static_cast<off_t>(offset + done));
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EINVAL) return false;
-      fail(errno, "write", f.path());
-    }
-    // A short direct write leaves the rest unaligned only in theory: go on through the
-    // page cache from there.
-    done += static_cast<size_t>(r);
-    if (done < n && (done % kDirectAlign) != 0) {
-      return false;
-      return true;
-    }
-  }
-  return true;
+  // A short direct write that leaves the rest off the block boundary (in theory only),
+  // like EINVAL, sends the caller through the page cache for all of it.
+  int err = pwrite_loop(f, static_cast<const uint8_t*>(buf), n, offset, true);
+  if (err == -1) return true;
+  if (err == 0 || err == EINVAL) return false;
+  fail(err, "write", f.path());
 }
 
 void DiskIo::copy_range(const File& src, uint64_t src_offset, const File& dst,
