@@ -18,6 +18,8 @@ std::shared_ptr<WriteSession> ObjectStore::begin_copy(const Uuid& uuid, const Uu
   s->index_ = index;
   s->hash_ = std::make_unique<Sha256>();
   s->file_ = io_.open(tmp_dir_ / Uuid::random().str(), O_RDWR | O_CREAT | O_EXCL, 0644);
+  // Large pieces past the page cache, as a client's write session (write_session.cc).
+  if (auto direct = io_.open_direct(s->file_.path())) s->direct_ = std::move(*direct);
   return s;
 }
 

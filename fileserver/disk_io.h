@@ -63,7 +63,7 @@ class DiskIo {
   // Writes all `n` bytes at `offset`.
   void pwrite_all(const File& f, const void* buf, size_t n, uint64_t offset) const;
   // The file at `path` opened again for writing with O_DIRECT (past the page cache);
-  // nullopt when its file system does not do direct I/O.
+  // nullopt when that fails (its file system does no direct I/O, no descriptor left, ...).
   std::optional<File> open_direct(const std::filesystem::path& path) const;
   // pwrite_all through a descriptor from open_direct(): `buf`, `n` and `offset` aligned to
   // kDirectAlign. False, having written nothing to rely on, when the kernel refused this
