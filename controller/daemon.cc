@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/asio.h"
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/metrics.h"
 #include "common/port_file.h"
@@ -76,6 +77,17 @@ int run_controller(const ControllerConfig& cfg) {
   so.commit_group = cfg.commit_group;
   so.dir_lease = std::chrono::milliseconds(cfg.dir_lease_ms);
   ControllerService service(*store, db_pool, metrics, so);
+  if (service.leases().enabled()) {
+    // This controller knows no leases, but a mount that did not see the previous one go
+    // (its machine died, the network split) may trust one until its time is up: when any
+    // client was about lately (touched at least once a minute), adds wait that long.
+    const int64_t recent_ms = 120000 + int64_t{cfg.dir_lease_ms};
+    if (store->clients_seen_since(now_ms() - recent_ms)) {
+      service.leases().hold_adds_until(std::chrono::steady_clock::now() + so.dir_lease);
+      spdlog::info("event=lease_grace ms={} reason=\"clients seen in the last {} s\"",
+                   cfg.dir_lease_ms, recent_ms / 1000);
+    }
+  }
 
   RpcServer server(
       io, cfg.listen, [&service](const std::string& peer) { return service.make_handler(peer); },

@@ -7,6 +7,11 @@ namespace zhsm {
 DirLeases::DirLeases(Options options)
     : options_(options), recent_(std::max<size_t>(options.recent_adds, 1)) {}
 
+void DirLeases::hold_adds_until(Clock::time_point until) {
+  std::lock_guard lock(mu_);
+  hold_until_ = until;
+}
+
 uint64_t DirLeases::epoch() {
   std::lock_guard lock(mu_);
   return epoch_;
@@ -52,6 +57,7 @@ std::optional<DirLeases::Clock::time_point> DirLeases::begin_add(uint64_t dir, u
     std::lock_guard lock(mu_);
     recent_[epoch_ % recent_.size()] = Recent{dir, client};
     ++epoch_;
+    if (now < hold_until_) return hold_until_;
     auto it = leases_.find(dir);
     if (it != leases_.end() && it->second.holder != client) {
       Lease& l = it->second;

@@ -45,6 +45,10 @@ class DirLeases {
   explicit DirLeases(Options options);
 
   bool enabled() const { return options_.lease > Clock::duration::zero(); }
+  // Every add waits until `until` (begin_add answers it): a controller that starts knows no
+  // leases, while a mount that did not see the old one go may still trust one until its
+  // time is up.
+  void hold_adds_until(Clock::time_point until);
   Clock::duration lease() const { return options_.lease; }
 
   // Adds begun so far; read before a mkdir, passed to grant() after it.
@@ -59,7 +63,8 @@ class DirLeases {
   // another client holds an unexpired lease on `dir`, that holder is asked to give it back
   // (its waiting poll is woken), `wake` runs once when the lease is released or dropped,
   // and the answer is the time the lease ends at the latest: wait for `wake` or that
-  // time, then call begin_add() again. nullopt: go ahead (`wake` is not kept).
+  // time, then call begin_add() again. While adds are held (hold_adds_until), the answer
+  // is the end of the hold and `wake` never runs. nullopt: go ahead (`wake` is not kept).
   std::optional<Clock::time_point> begin_add(uint64_t dir, uint64_t client,
                                              Clock::time_point now, Wake wake);
 
@@ -108,6 +113,7 @@ class DirLeases {
   std::unordered_map<uint64_t, Poller> pollers_;          // a waiting poll, by client
   std::vector<Recent> recent_;                            // ring, indexed by epoch % size
   uint64_t epoch_ = 0;
+  Clock::time_point hold_until_{};
   uint64_t next_poller_ = 1;
   uint64_t recalls_ = 0;
   uint64_t grants_ = 0;

@@ -132,6 +132,18 @@ TEST(DirLeasesTest, ALaterPollReplacesTheWaitingOne) {
   EXPECT_EQ(second, 0) << "a poll that stopped waiting is not woken";
 }
 
+TEST(DirLeasesTest, HeldAddsWaitForTheEndOfTheHold) {
+  auto leases = make();
+  const auto t0 = Clock::now();
+  leases.hold_adds_until(t0 + 5s);
+  int woken = 0;
+  auto until = leases.begin_add(kDir, kB, t0 + 1s, [&] { ++woken; });
+  ASSERT_TRUE(until);
+  EXPECT_EQ(*until, t0 + 5s);
+  EXPECT_FALSE(leases.begin_add(kDir, kB, t0 + 5s, [] {})) << "the hold is over";
+  EXPECT_EQ(woken, 0);
+}
+
 TEST(DirLeasesTest, OffMeansNoGrantAndNoWait) {
   auto leases = make(Clock::duration::zero());
   const auto t0 = Clock::now();

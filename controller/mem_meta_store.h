@@ -37,6 +37,7 @@ class MemMetaStore : public MetaStore {
 
   uint64_t add_client(const std::string& name) override;
   void touch_client(uint64_t client_id) override;
+  bool clients_seen_since(int64_t since_ms) override;
   bool resume_client(uint64_t client_id, const std::string& name) override;
 
   InodeAttr lookup(uint64_t parent, std::string_view name) override;

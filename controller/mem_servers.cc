@@ -35,6 +35,13 @@ void MemMetaStore::touch_client(uint64_t client_id) {
   if (auto it = clients_.find(client_id); it != clients_.end()) it->second.last_seen_ms = now_ms();
 }
 
+bool MemMetaStore::clients_seen_since(int64_t since_ms) {
+  auto lock = begin();
+  for (const auto& [id, c] : clients_)
+    if (c.last_seen_ms >= since_ms) return true;
+  return false;
+}
+
 void MemMetaStore::upsert_backends(const ServerReport& report) {
   for (const auto& b : report.backends) {
     auto it = backends_.find(b.id);

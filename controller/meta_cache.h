@@ -79,6 +79,7 @@ class CachingMetaStore : public MetaStore {
   const Settings& settings() const override { return inner_->settings(); }
   uint64_t add_client(const std::string& name) override { return inner_->add_client(name); }
   void touch_client(uint64_t client_id) override { inner_->touch_client(client_id); }
+  bool clients_seen_since(int64_t since_ms) override { return inner_->clients_seen_since(since_ms); }
   bool resume_client(uint64_t client_id, const std::string& name) override {
     return inner_->resume_client(client_id, name);
   }

@@ -31,6 +31,8 @@ class MetaStore {
   virtual uint64_t add_client(const std::string& name) = 0;
   // Records that the client was seen now. Idempotent.
   virtual void touch_client(uint64_t client_id) = 0;
+  // Whether any client was seen (hello or touch) at or after `since_ms` (ms since the epoch).
+  virtual bool clients_seen_since(int64_t since_ms) = 0;
   // An earlier session of a client is live again (its process reconnected): records the
   // name and that it was seen now. Returns false, changing nothing, for an unknown id.
   // Idempotent.

@@ -3,6 +3,7 @@
 // changing them, and the data map of a file already open.
 #include <algorithm>
 
+#include "common/clock.h"
 #include "controller/conformance/store_fixture.h"
 
 namespace zhsm {
@@ -16,6 +17,15 @@ TEST_P(ServersTest, ResumeKeepsAKnownClientId) {
   // An unknown id stays unknown: a new session does not get it by resuming.
   uint64_t next = store().add_client("other:/mnt");
   EXPECT_NE(next, id);
+}
+
+// What a starting controller asks before it holds adds for the lease time (daemon.cc).
+TEST_P(ServersTest, ClientsSeenSinceCountsHellos) {
+  const int64_t before = now_ms() - 1;
+  EXPECT_FALSE(store().clients_seen_since(before)) << "a new cluster has seen no client";
+  store().add_client("host:/mnt");
+  EXPECT_TRUE(store().clients_seen_since(before));
+  EXPECT_FALSE(store().clients_seen_since(now_ms() + 60000));
 }
 
 TEST_P(FilesTest, FindTokensReportsRecordedTokensOnly) {

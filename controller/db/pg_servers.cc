@@ -69,6 +69,7 @@ void prepare_server_statements(pqxx::connection& c) {
             "FROM inodes WHERE nlink > 0");
   c.prepare("count_chunks", "SELECT count(*), coalesce(sum(size), 0)::bigint FROM chunks");
   c.prepare("count_clients", "SELECT count(*) FROM clients WHERE last_seen >= $1");
+  c.prepare("clients_seen", "SELECT EXISTS (SELECT 1 FROM clients WHERE last_seen >= $1)");
   c.prepare("count_tokens", "SELECT count(*) FROM tokens WHERE expires_at_ms >= $1");
 }
 
@@ -81,6 +82,12 @@ uint64_t PgMetaStore::add_client(const std::string& name) {
 void PgMetaStore::touch_client(uint64_t client_id) {
   txn("touchClient", [&](InodeTxn& t) {
     t.tx().exec_prepared("client_touch", static_cast<int64_t>(client_id), t.now_ms());
+  });
+}
+
+bool PgMetaStore::clients_seen_since(int64_t since_ms) {
+  return read_one("clientsSeen", [&](pqxx::nontransaction& tx) {
+    return tx.exec_prepared("clients_seen", since_ms)[0][0].as<bool>();
   });
 }
 
