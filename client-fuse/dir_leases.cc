@@ -27,7 +27,7 @@ bool DirLeases::known_missing(uint64_t dir, std::string_view name, Clock::time_p
   if (it == leases_.end()) return false;
   Lease& l = it->second;
   if (now >= l.until || conn != l.conn || conn == 0) return false;
-  if (l.names.contains(std::string(name))) return false;
+  if (l.names.contains(name)) return false;
   use_.splice(use_.begin(), use_, l.used);
   return true;
 }
@@ -46,7 +46,12 @@ void DirLeases::added(uint64_t dir, std::string_view name) {
 void DirLeases::removed(uint64_t dir, std::string_view name) {
   std::lock_guard lock(mu_);
   auto it = leases_.find(dir);
-  if (it != leases_.end() && it->second.names.erase(std::string(name)) > 0) --names_;
+  if (it == leases_.end()) return;
+  auto& names = it->second.names;
+  if (auto n = names.find(name); n != names.end()) {
+    names.erase(n);
+    --names_;
+  }
 }
 
 void DirLeases::end(uint64_t dir) {
@@ -103,6 +108,10 @@ void DirLeases::polled(const Poll& sent, std::span<const uint64_t> drop, Clock::
 void DirLeases::poll_failed(const Poll& sent) {
   std::lock_guard lock(mu_);
   to_release_.insert(to_release_.end(), sent.release.begin(), sent.release.end());
+  end_every_lease_locked();
+}
+
+void DirLeases::end_every_lease_locked() {
   std::vector<uint64_t> all;
   for (auto& [dir, l] : leases_) all.push_back(dir);
   for (uint64_t dir : all) end_locked(dir);
@@ -110,9 +119,7 @@ void DirLeases::poll_failed(const Poll& sent) {
 
 std::vector<uint64_t> DirLeases::end_all() {
   std::lock_guard lock(mu_);
-  std::vector<uint64_t> all;
-  for (auto& [dir, l] : leases_) all.push_back(dir);
-  for (uint64_t dir : all) end_locked(dir);
+  end_every_lease_locked();
   std::vector<uint64_t> out = std::move(to_release_);
   to_release_.clear();
   return out;

@@ -26,6 +26,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <mutex>
 #include <span>
@@ -81,10 +82,16 @@ class DirLeases {
   struct Lease {
     Clock::time_point until;
     uint64_t conn = 0;
-    std::unordered_set<std::string> names;
+    // Looked up by string_view (every lookup in a leased directory asks), not by a copy.
+    struct NameHash {
+      using is_transparent = void;
+      size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_set<std::string, NameHash, std::equal_to<>> names;
     std::list<uint64_t>::iterator used;  // position in use_ (front: most recent)
   };
   void end_locked(uint64_t dir);
+  void end_every_lease_locked();
 
   const size_t max_dirs_;
   const size_t max_names_;

@@ -111,8 +111,7 @@ std::vector<uint64_t> DirLeases::poll(uint64_t client, std::span<const uint64_t>
       if (it->second.recalling) continue;  // reported below
       it->second.expires = now + options_.lease;
     }
-    for (auto& [dir, l] : leases_)
-      if (l.holder == client && l.recalling) drop.push_back(dir);
+    recalled_locked(client, drop);
   }
   run(wakes);
   std::sort(drop.begin(), drop.end());
@@ -123,9 +122,13 @@ std::vector<uint64_t> DirLeases::poll(uint64_t client, std::span<const uint64_t>
 std::vector<uint64_t> DirLeases::recalled(uint64_t client) {
   std::lock_guard lock(mu_);
   std::vector<uint64_t> out;
-  for (auto& [dir, l] : leases_)
-    if (l.holder == client && l.recalling) out.push_back(dir);
+  recalled_locked(client, out);
   return out;
+}
+
+void DirLeases::recalled_locked(uint64_t client, std::vector<uint64_t>& out) const {
+  for (const auto& [dir, l] : leases_)
+    if (l.holder == client && l.recalling) out.push_back(dir);
 }
 
 uint64_t DirLeases::wait_recall(uint64_t client, Wake wake) {

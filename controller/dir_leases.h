@@ -105,6 +105,8 @@ class DirLeases {
   // Removes `it` and collects its waiters into `wakes` (mu_ held).
   void erase_locked(std::unordered_map<uint64_t, Lease>::iterator it, std::vector<Wake>& wakes);
   static void run(std::vector<Wake>& wakes);
+  // Appends the client's leases under recall to `out` (mu_ held).
+  void recalled_locked(uint64_t client, std::vector<uint64_t>& out) const;
 
   const Options options_;
   std::mutex mu_;  // guards everything below
