@@ -2,7 +2,9 @@
 // attach the handle to the inode's shared state. Close-to-open consistency: the
 // kernel keeps its cached pages only when the inode's version is the one they
 // were filled at (Mount::open_handle); otherwise they are dropped and so are
-// the inode's cached attributes, so its size is asked anew.
+// the inode's cached attributes, so its size is asked anew. An open that reaches a
+// file without names through a name the kernel still caches answers ESTALE once
+// (Mount::first_stale), and the kernel looks the name up again.
 #include <fcntl.h>
 
 #include "client-fuse/fuse_handlers.h"
@@ -35,17 +37,35 @@ void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     // checking write permission); with atomic O_TRUNC the kernel counts on us to do it.
     bool truncate = (fi->flags & O_TRUNC) != 0;
     m.commit_held(ino);  // the controller checks this open against the mode it knows
-    Reply r = m.controller().call([&](proto::Request::Builder rq) {
-      auto o = rq.initOpen();
-      o.setIno(ino);
-      o.setMode(access_mode(fi->flags));
-      o.setTruncate(truncate);
-      // A read-only handle of an inline file reads the bytes of this answer: it needs no
-      // token (and then no release) unless it takes a lock (OpenInode::lock_token).
-      o.setInlineWithoutToken(access_mode(fi->flags) == proto::AccessMode::READ && !truncate);
-    }, Retry::idempotent);
+    // A file without names that is not open here was reached by a name the kernel cached
+    // before another mount removed it or renamed a file over it (an editor's save): the
+    // first such open answers ESTALE, and the kernel looks the path up again.
+    const bool open_here = m.open_files().find(ino) != nullptr;
+    auto stale = [&] {
+      m.statahead().forget_inode(ino);  // the kernel's lookup again must reach the controller
+      return Error(Errc::stale, fmt::format("open: inode {} has no name any more", ino));
+    };
+    Reply r;
+    try {
+      r = m.controller().call([&](proto::Request::Builder rq) {
+        auto o = rq.initOpen();
+        o.setIno(ino);
+        o.setMode(access_mode(fi->flags));
+        o.setTruncate(truncate);
+        // A read-only handle of an inline file reads the bytes of this answer: it needs no
+        // token (and then no release) unless it takes a lock (OpenInode::lock_token).
+        o.setInlineWithoutToken(access_mode(fi->flags) == proto::AccessMode::READ && !truncate);
+      }, Retry::idempotent);
+    } catch (const Error& e) {
+      if (e.code() == Errc::not_found && !open_here && m.first_stale(ino)) throw stale();
+      throw;
+    }
     expect_response(r, proto::Response::OPEN);
     FileHandle* h = m.open_handle(ino, r.response().getOpen(), truncate, (fi->flags & O_APPEND) != 0);
+    if (r.response().getOpen().getAttr().getNlink() == 0 && !open_here && m.first_stale(ino)) {
+      m.release_handle(h);  // gives its token back
+      throw stale();
+    }
     fi->fh = reinterpret_cast<uintptr_t>(h);
     fi->keep_cache = h->keep_cache ? 1 : 0;
     fi->direct_io = appends_whole(fi->flags);

@@ -94,6 +94,19 @@ void Statahead::abandon(uint64_t parent) {
   if (auto it = dirs_.find(parent); it != dirs_.end()) it->second.reading = false;
 }
 
+void Statahead::forget_inode(uint64_t ino) {
+  std::lock_guard lock(mu_);
+  for (auto& [dir_ino, d] : dirs_) {
+    if (!d.listed) continue;
+    for (const auto& [name, st] : d.entries) {
+      if (st.st_ino != ino) continue;
+      d.listed = false;
+      d.entries.clear();
+      break;
+    }
+  }
+}
+
 size_t Statahead::listings() {
   std::lock_guard lock(mu_);
   size_t n = 0;

@@ -73,6 +73,11 @@ class Statahead {
   // Reading `parent` ahead failed; the directory may be tried again later.
   void abandon(uint64_t parent);
 
+  // Drops every listing that holds an entry for inode `ino`: the mount found that inode
+  // without a name (another mount removed it or renamed a file over it), and the
+  // kernel's next lookup, sent to look the name up again, must reach the controller.
+  void forget_inode(uint64_t ino);
+
   size_t max_entries() const { return options_.max_entries; }
   // Listings held now (for tests).
   size_t listings();

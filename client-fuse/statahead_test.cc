@@ -92,6 +92,20 @@ TEST(Statahead, KeepsAtMostMaxDirsListingsTheLeastRecentGoesFirst) {
   EXPECT_TRUE(s.find(3, "c", 0, t));
 }
 
+TEST(Statahead, ForgettingAnInodeDropsOnlyTheListingsThatHoldIt) {
+  Statahead s(options(3, 4));
+  auto t = Clock::now();
+  s.fill(1, listing({{"a", 10}, {"b", 11}}), 4, t);
+  s.fill(2, listing({{"c", 12}}), 4, t);
+  s.forget_inode(11);
+  EXPECT_FALSE(s.find(1, "b", 4, t)) << "the name of the forgotten inode";
+  EXPECT_FALSE(s.find(1, "a", 4, t)) << "the whole listing that held it goes";
+  EXPECT_TRUE(s.find(2, "c", 4, t)) << "another directory's listing stays";
+  EXPECT_EQ(s.listings(), 1u);
+  s.forget_inode(99);
+  EXPECT_EQ(s.listings(), 1u) << "an inode no listing holds changes nothing";
+}
+
 TEST(Statahead, ZeroTriggerOrTimeoutNeverReadsAhead) {
   Statahead off(options(0));
   EXPECT_FALSE(off.note_found(1, 0, Clock::now()));

@@ -420,5 +420,59 @@ TEST_F(TwoMounts, CloseToOpenConsistency) {
   ::close(reader);
 }
 
+// Close-to-open across a replacement: the other mount still has the old name in the
+// kernel's entry cache (it just read the file), and the file at that name is now
+// another one: renamed over it (as editors save) or made anew after an unlink. An open
+// right away, without waiting for the cache, reads the new file: the mount answers the
+// first open of the nameless old inode with ESTALE and the kernel looks the name up
+// again. Small (inline) and larger (chunked) files.
+TEST_F(TwoMounts, AFileReplacedOnOneMountIsTheOneTheOtherOpensRightAway) {
+  for (size_t size : {size_t{40}, size_t{300000}}) {
+    for (int round = 0; round < 6; ++round) {
+      const bool by_rename = round % 2 == 0;
+      const std::string old_data = pattern_bytes(round * 2 + 1, size);
+      const std::string new_data = pattern_bytes(round * 2 + 2, size);
+      ASSERT_TRUE(write_file(a_ / "doc", old_data));
+      ASSERT_TRUE(eventually([&] { return file_text(b_ / "doc") == old_data; }, kVisible));
+      if (by_rename) {
+        ASSERT_TRUE(write_file(a_ / "doc.tmp", new_data));
+        ASSERT_EQ(::rename((a_ / "doc.tmp").c_str(), (a_ / "doc").c_str()), 0) << errno_text(errno);
+      } else {
+        ASSERT_EQ(::unlink((a_ / "doc").c_str()), 0) << errno_text(errno);
+        ASSERT_TRUE(write_file(a_ / "doc", new_data));
+      }
+      const std::string seen = file_text(b_ / "doc");
+      EXPECT_TRUE(seen == new_data)
+          << (by_rename ? "renamed over" : "unlinked and made again") << ", " << size
+          << " bytes, round " << round << ": the other mount read "
+          << (seen == old_data ? "the old file" : show(seen));
+    }
+  }
+  // Removed, not replaced: the name is gone on the other mount as soon as it opens it.
+  ASSERT_TRUE(write_file(a_ / "gone", "soon gone"));
+  ASSERT_TRUE(eventually([&] { return file_text(b_ / "gone") == "soon gone"; }, kVisible));
+  ASSERT_EQ(::unlink((a_ / "gone").c_str()), 0);
+  EXPECT_EQ(::open((b_ / "gone").c_str(), O_RDONLY), -1);
+  EXPECT_EQ(errno, ENOENT) << errno_text(errno);
+}
+
+// An open file that lost its name is still opened again through /proc/self/fd on the
+// mount that has it open, as on a local filesystem (the ESTALE above is only for files
+// not open here).
+TEST_F(TwoMounts, AnUnlinkedFileOpenHereIsOpenedAgainThroughProcSelfFd) {
+  ASSERT_TRUE(write_file(a_ / "held", "still here"));
+  int fd = ::open((a_ / "held").c_str(), O_RDWR);
+  ASSERT_GE(fd, 0) << errno_text(errno);
+  ASSERT_EQ(::unlink((a_ / "held").c_str()), 0);
+  const std::string again = "/proc/self/fd/" + std::to_string(fd);
+  int fd2 = ::open(again.c_str(), O_RDONLY);
+  EXPECT_GE(fd2, 0) << "reopening " << again << ": " << errno_text(errno);
+  if (fd2 >= 0) {
+    EXPECT_EQ(pread_text(fd2, 100, 0), "still here");
+    ::close(fd2);
+  }
+  ::close(fd);
+}
+
 }  // namespace
 }  // namespace zhsm::test
