@@ -92,6 +92,13 @@ void expect_links_of(const fs::path& a, const fs::path& b, const std::string& wh
   }
 }
 
+// The names listed in `dir` (readdir), once each.
+std::set<std::string> names_in(const fs::path& dir) {
+  std::set<std::string> got;
+  for (const auto& [name, count] : list_dir(dir)) got.insert(name);
+  return got;
+}
+
 // Directory names never used before in this process: under --gtest_repeat the test
 // directory comes back with its old name, and the other mount may still hold the old
 // one's entries for their timeout (1 s).
@@ -154,13 +161,8 @@ TEST_F(TwoMountRaces, EveryNameClaimedOrRemovedFromBothMountsAtOnceGoesToExactly
     std::set<std::string> want(names.begin(), names.end());
     want.insert({"own-A", "own-B"});
     for (const fs::path& dir : {a_ / d, b_ / d}) {
-      auto listed = [&] {
-        std::set<std::string> got;
-        for (const auto& [name, count] : list_dir(dir)) got.insert(name);
-        return got;
-      };
-      EXPECT_TRUE(eventually([&] { return listed() == want; }, kVisible))
-          << dir << " lists " << listed().size() << " entries, " << want.size() << " expected";
+      EXPECT_TRUE(eventually([&] { return names_in(dir) == want; }, kVisible))
+          << dir << " lists " << names_in(dir).size() << " entries, " << want.size() << " expected";
       for (const auto& name : names) {
         const std::string kind = kind_of(name);
         std::string winner = won_a[name] == 0 ? "A" : "B";
@@ -198,13 +200,8 @@ TEST_F(TwoMountRaces, EveryNameClaimedOrRemovedFromBothMountsAtOnceGoesToExactly
     }
     const std::set<std::string> left = {"own-A", "own-B"};
     for (const fs::path& dir : {a_ / d, b_ / d}) {
-      auto listed = [&] {
-        std::set<std::string> got;
-        for (const auto& [name, count] : list_dir(dir)) got.insert(name);
-        return got;
-      };
-      EXPECT_TRUE(eventually([&] { return listed() == left; }, kVisible))
-          << dir << " lists " << listed().size() << " entries after the removals, 2 expected";
+      EXPECT_TRUE(eventually([&] { return names_in(dir) == left; }, kVisible))
+          << dir << " lists " << names_in(dir).size() << " entries after the removals, 2 expected";
     }
     expect_links(d, {}, {});
   }
@@ -253,15 +250,10 @@ TEST_F(TwoMountRaces, CrossedDirectoryMovesFromTwoMountsNeverMakeACycle) {
     // The winner's move is what both mounts see: one directory on top, the other in it.
     const std::string top = ra == 0 ? "q" : "p", inner = ra == 0 ? "p" : "q";
     for (const fs::path& dir : {a_ / d, b_ / d}) {
-      auto listed = [&] {
-        std::set<std::string> got;
-        for (const auto& [name, count] : list_dir(dir)) got.insert(name);
-        return got;
-      };
       EXPECT_TRUE(eventually(
-          [&] { return listed() == std::set<std::string>{top} && present(dir / top / inner); },
+          [&] { return names_in(dir) == std::set<std::string>{top} && present(dir / top / inner); },
           kVisible))
-          << dir << " lists " << listed().size() << " entries; " << top << "/" << inner
+          << dir << " lists " << names_in(dir).size() << " entries; " << top << "/" << inner
           << " expected";
       struct stat st {};
       EXPECT_TRUE(eventually(
