@@ -30,7 +30,8 @@ void op_getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
       m.overlay(st, true);
     } catch (const Error& e) {
       // fstat of a small file read without a token after it was unlinked and reclaimed.
-      if (e.code() != Errc::not_found || !m.open_orphan_stat(ino, st)) throw;
+      const bool gone = e.code() == Errc::not_found || e.code() == Errc::stale;
+      if (!gone || !m.open_orphan_stat(ino, st)) throw;
     }
     fuse_reply_attr(req, &st, m.options().attr_timeout);
   });

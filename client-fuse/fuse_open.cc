@@ -3,8 +3,8 @@
 // kernel keeps its cached pages only when the inode's version is the one they
 // were filled at (Mount::open_handle); otherwise they are dropped and so are
 // the inode's cached attributes, so its size is asked anew. An open that reaches a
-// file without names through a name the kernel still caches answers ESTALE once
-// (Mount::first_stale), and the kernel looks the name up again.
+// file without names through a name the kernel still caches answers ESTALE, and the
+// kernel looks the name up again.
 #include <fcntl.h>
 
 #include "client-fuse/fuse_handlers.h"
@@ -39,10 +39,9 @@ void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     m.commit_held(ino);  // the controller checks this open against the mode it knows
     // A file without names that is not open here was reached by a name the kernel cached
     // before another mount removed it or renamed a file over it (an editor's save): the
-    // first such open answers ESTALE, and the kernel looks the path up again.
+    // open answers ESTALE, and the kernel looks the path up again (fuse_ops.h, guarded).
     const bool open_here = m.open_files().find(ino) != nullptr;
     auto stale = [&] {
-      m.statahead().forget_inode(ino);  // the kernel's lookup again must reach the controller
       return Error(Errc::stale, fmt::format("open: inode {} has no name any more", ino));
     };
     Reply r;
@@ -57,12 +56,14 @@ void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
         o.setInlineWithoutToken(access_mode(fi->flags) == proto::AccessMode::READ && !truncate);
       }, Retry::idempotent);
     } catch (const Error& e) {
-      if (e.code() == Errc::not_found && !open_here && m.first_stale(ino)) throw stale();
-      throw;
+      if (e.code() != Errc::not_found && e.code() != Errc::stale) throw;
+      if (!open_here) throw stale();
+      // Open here (through /proc/PID/fd) but reclaimed: a small file read without a token.
+      throw Error(Errc::not_found, e.what());
     }
     expect_response(r, proto::Response::OPEN);
     FileHandle* h = m.open_handle(ino, r.response().getOpen(), truncate, (fi->flags & O_APPEND) != 0);
-    if (r.response().getOpen().getAttr().getNlink() == 0 && !open_here && m.first_stale(ino)) {
+    if (r.response().getOpen().getAttr().getNlink() == 0 && !open_here) {
       m.release_handle(h);  // gives its token back
       throw stale();
     }

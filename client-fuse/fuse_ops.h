@@ -56,6 +56,11 @@ void guarded(fuse_req_t req, const char* op, uint64_t ino, Body&& body) noexcept
     body();
   } catch (const Error& e) {
     mount.count_failure(op, e.code());
+    // ESTALE: `ino` (the parent of a name, the file of an open) no longer exists or has no
+    // name, and the kernel reached it through a name it cached from before another mount
+    // removed or replaced it. Linux then looks the whole path up again once; listings
+    // that hold the inode go first, so that the new lookup reaches the controller.
+    if (e.code() == Errc::stale) mount.statahead().forget_inode(ino);
     reply_failure(req, op, ino, e.code(), e.what());
   } catch (const kj::Exception& e) {
     mount.count_failure(op, Errc::internal);

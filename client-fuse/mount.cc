@@ -339,14 +339,6 @@ void Mount::remember_version(uint64_t ino, uint64_t version) {
   cache_versions_[ino] = version;
 }
 
-bool Mount::first_stale(uint64_t ino) {
-  std::lock_guard lock(cache_mu_);
-  // Bounded: an inode forgotten here answers ESTALE once more, which only costs the
-  // kernel another look at the path.
-  if (stale_.size() >= kStaleInodes) stale_.clear();
-  return stale_.insert(ino).second;
-}
-
 bool Mount::open_orphan_stat(uint64_t ino, struct stat& st) {
   auto inode = open_files_->find(ino);
   if (!inode) return false;

@@ -20,7 +20,6 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "client-fuse/attr.h"
 #include "client-fuse/controller_link.h"
@@ -111,13 +110,6 @@ class Mount {
   // longer knows it: a file read without a token (OpenInode::adopt) that was unlinked
   // and reclaimed. As last seen here, with no link; false when it is not open here.
   bool open_orphan_stat(uint64_t ino, struct stat& st);
-  // Whether an open of `ino`, a file that has no name any more (or is gone) and that this
-  // mount does not have open, answers ESTALE: the first time for each inode, so that the
-  // kernel looks the path up again, past a name it cached from before another mount
-  // replaced or removed the file (close-to-open: the open then finds what is there now).
-  // Later opens of the same inode came by a path that really leads to it (/proc/PID/fd)
-  // and go on as before.
-  bool first_stale(uint64_t ino);
 
  private:
   void truncate(uint64_t ino, const SetattrArgs& args, FileHandle* via);
@@ -165,10 +157,8 @@ class Mount {
   std::unique_ptr<LeaseKeeper> lease_keeper_;
   std::atomic<uint64_t> known_missing_{0};
 
-  std::mutex cache_mu_;  // guards cache_versions_ and stale_
+  std::mutex cache_mu_;  // guards cache_versions_
   std::unordered_map<uint64_t, uint64_t> cache_versions_;
-  std::unordered_set<uint64_t> stale_;  // inodes first_stale() answered for
-  static constexpr size_t kStaleInodes = 1 << 12;
 
   std::mutex renew_mu_;  // guards stopping_
   std::condition_variable renew_cv_;

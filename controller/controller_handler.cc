@@ -3,6 +3,9 @@
 // live in handler_namespace.cc, handler_files.cc, handler_servers.cc and handler_locks.cc.
 #include "controller/controller_handler.h"
 
+#include <optional>
+#include <vector>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -35,8 +38,16 @@ awaitable<void> ControllerHandler::handle(proto::Request::Reader req,
       metrics.add("zhsm_controller_request_seconds_count", 1, label);
     }
   } timer{metrics, op_label};
+  std::optional<Error> missing;
   try {
-    co_await dispatch(req, resp);
+    try {
+      co_await dispatch(req, resp);
+    } catch (const Error& e) {
+      if (e.code() != Errc::not_found) throw;
+      missing = e;
+    }
+    // (no co_await in a handler)
+    if (missing) co_await reword_missing(req, *missing);
   } catch (const Error& e) {
     metrics.add("zhsm_controller_errors_total", 1,
                 fmt::format("op=\"{}\",code=\"{}\"", op, errc_name(e.code())));
@@ -57,6 +68,55 @@ awaitable<void> ControllerHandler::handle(proto::Request::Reader req,
                 fmt::format("op=\"{}\",code=\"internal\"", op));
     throw;  // RpcServer answers `internal` and logs it once
   }
+}
+
+namespace {
+
+// The inodes a request names, which a client's kernel may have reached through names it
+// still caches: parents of names, the files and directories themselves. Not readdir: it
+// comes by a descriptor, which Linux does not look up again.
+std::vector<uint64_t> named_inodes(proto::Request::Reader req) {
+  using W = proto::Request::Which;
+  switch (req.which()) {
+    case W::LOOKUP: return {req.getLookup().getParent()};
+    case W::GETATTR: return {req.getGetattr().getIno()};
+    case W::READLINK: return {req.getReadlink().getIno()};
+    case W::LISTXATTR: return {req.getListxattr().getIno()};
+    case W::SETATTR: return {req.getSetattr().getIno()};
+    case W::MKNOD: return {req.getMknod().getParent()};
+    case W::MKDIR: return {req.getMkdir().getParent()};
+    case W::SYMLINK: return {req.getSymlink().getParent()};
+    case W::CREATE: return {req.getCreate().getParent()};
+    case W::LINK: return {req.getLink().getIno(), req.getLink().getNewParent()};
+    case W::UNLINK: return {req.getUnlink().getParent()};
+    case W::RMDIR: return {req.getRmdir().getParent()};
+    case W::RENAME: return {req.getRename().getParent(), req.getRename().getNewParent()};
+    case W::OPEN: return {req.getOpen().getIno()};
+    case W::SETXATTR: return {req.getSetxattr().getIno()};
+    case W::GETXATTR: return {req.getGetxattr().getIno()};
+    case W::REMOVEXATTR: return {req.getRemovexattr().getIno()};
+    default: return {};
+  }
+}
+
+}  // namespace
+
+awaitable<void> ControllerHandler::reword_missing(proto::Request::Reader req,
+                                                  const Error& failure) {
+  MetaStore& store = service_.store();
+  for (uint64_t ino : named_inodes(req)) {
+    if (ino == 0 || store.peek_getattr(ino)) continue;
+    bool gone = false;
+    try {
+      co_await service_.db([&] { store.getattr(ino); });
+    } catch (const Error& e) {
+      gone = e.code() == Errc::not_found;
+    }
+    if (gone)
+      throw Error(Errc::stale, fmt::format("{}: inode {} does not exist ({})",
+                                           request_name(req.which()), ino, failure.what()));
+  }
+  throw failure;
 }
 
 awaitable<void> ControllerHandler::dispatch(proto::Request::Reader req,

@@ -40,6 +40,11 @@ class ControllerHandler : public RpcHandler {
   // hello: a new client session, or the resumed one the request names.
   awaitable<void> hello(proto::Hello::Reader req, proto::Response::Builder resp);
   awaitable<void> dispatch(proto::Request::Reader req, proto::Response::Builder resp);
+  // `not_found` of a request that names inodes (the parent of a lookup or a create, the
+  // file of an open, ...) becomes `stale` when one of those inodes no longer exists: the
+  // client's kernel reached it through a name it cached (doc/protocol.md, "Stale
+  // inodes"). Throws the one or `failure` itself; `failure` must outlive the call.
+  awaitable<void> reword_missing(proto::Request::Reader req, const Error& failure);
   // Directory leases (handler_leases.cc). before_add() comes before any call that may add
   // a name to `dir`: when another mount holds its lease, it is recalled and this waits for
   // its release or end. grant_lease() leases `dir`, just made through this connection (its

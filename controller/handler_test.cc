@@ -253,6 +253,58 @@ TEST_F(HandlerTest, ErrorsArriveAsCodes) {
             std::string::npos);
 }
 
+// A call naming an inode that is gone answers `stale` (its client's kernel then looks the
+// path up again); a missing name in a directory that is there stays `not_found`.
+TEST_F(HandlerTest, CallsNamingAnInodeThatIsGoneAnswerStale) {
+  ASSERT_TRUE(call([](proto::Request::Builder b) { b.initHello().setClientName("t:/m"); }).ok());
+  auto made = call([](proto::Request::Builder b) {
+    auto m = b.initMkdir();
+    m.setParent(1);
+    m.setName(data("d"));
+    m.setMode(0755);
+  });
+  ASSERT_TRUE(made.ok()) << made.message();
+  const uint64_t dir = made.response().getAttr().getIno();
+  auto in_dir = [&](uint64_t parent) {
+    return call([&](proto::Request::Builder b) {
+      auto l = b.initLookup();
+      l.setParent(parent);
+      l.setName(data("absent"));
+    });
+  };
+  EXPECT_EQ(in_dir(dir).code(), Errc::not_found) << "a missing name in a directory that is there";
+  auto removed = call([](proto::Request::Builder b) {
+    auto u = b.initRmdir();
+    u.setParent(1);
+    u.setName(data("d"));
+  });
+  ASSERT_TRUE(removed.ok()) << removed.message();
+  Reply lookup = in_dir(dir);
+  EXPECT_EQ(lookup.code(), Errc::stale) << lookup.message();
+  auto create = call([&](proto::Request::Builder b) {
+    auto c = b.initCreate();
+    c.setParent(dir);
+    c.setName(data("f"));
+    c.setMode(0644);
+    c.setAccess(proto::AccessMode::READ_WRITE);
+  });
+  EXPECT_EQ(create.code(), Errc::stale) << create.message();
+  auto open = call([&](proto::Request::Builder b) {
+    auto o = b.initOpen();
+    o.setIno(dir + 1000);
+    o.setMode(proto::AccessMode::READ);
+  });
+  EXPECT_EQ(open.code(), Errc::stale) << open.message();
+  auto unlink = call([](proto::Request::Builder b) {
+    auto u = b.initUnlink();
+    u.setParent(1);
+    u.setName(data("never-there"));
+  });
+  EXPECT_EQ(unlink.code(), Errc::not_found) << "a missing name in the root";
+  EXPECT_NE(metrics_.render().find("zhsm_controller_errors_total{op=\"lookup\",code=\"stale\"} 1"),
+            std::string::npos);
+}
+
 TEST_F(HandlerTest, ServersStatusAndStatfs) {
   auto s = Uuid::random(), b = Uuid::random();
   auto reg = call([&](proto::Request::Builder r) {

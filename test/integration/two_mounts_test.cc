@@ -456,6 +456,52 @@ TEST_F(TwoMounts, AFileReplacedOnOneMountIsTheOneTheOtherOpensRightAway) {
   EXPECT_EQ(errno, ENOENT) << errno_text(errno);
 }
 
+// The same for a directory removed and made again (`rm -rf d; mkdir d`) while the other
+// mount still holds the old one's name: reads, creates, stats and unlinks under it reach
+// the new directory right away; a mkdir there may answer ESTALE until the entry timeout.
+TEST_F(TwoMounts, ADirectoryMadeAgainOnOneMountIsTheOneTheOtherUsesRightAway) {
+  const char* const kinds[] = {"read", "create", "mkdir", "stat", "unlink"};
+  for (int round = 0; round < 10; ++round) {
+    const std::string kind = kinds[round % std::size(kinds)];
+    const std::string old_data = "old " + std::to_string(round);
+    const std::string new_data = "new " + std::to_string(round);
+    ASSERT_EQ(::mkdir((a_ / "d").c_str(), 0755), 0) << errno_text(errno);
+    ASSERT_TRUE(write_file(a_ / "d" / "f", old_data));
+    ASSERT_TRUE(eventually([&] { return file_text(b_ / "d" / "f") == old_data; }, kVisible));
+    ASSERT_EQ(::unlink((a_ / "d" / "f").c_str()), 0);
+    ASSERT_EQ(::rmdir((a_ / "d").c_str()), 0);
+    ASSERT_EQ(::mkdir((a_ / "d").c_str(), 0755), 0) << errno_text(errno);
+    ASSERT_TRUE(write_file(a_ / "d" / "f", new_data));
+    const fs::path f = b_ / "d" / "f";
+    if (kind == "read") {
+      EXPECT_EQ(file_text(f), new_data) << "round " << round;
+    } else if (kind == "create") {
+      EXPECT_EQ(put(b_ / "d" / "g", "made on B"), 9) << "round " << round << ": " << errno_text(errno);
+      EXPECT_TRUE(eventually([&] { return file_text(a_ / "d" / "g") == "made on B"; }, kVisible));
+    } else if (kind == "mkdir") {
+      // Linux does not look the path up again when the lookup of the new name itself
+      // fails (filename_create): such a mkdir answers ESTALE until the entry timeout
+      // passes, never ENOENT, and then makes the directory.
+      const fs::path sub = b_ / "d" / "sub";
+      int r = ::mkdir(sub.c_str(), 0755);
+      if (r != 0) EXPECT_EQ(errno, ESTALE) << "round " << round << ": " << errno_text(errno);
+      EXPECT_TRUE(eventually([&] { return r == 0 || (r = ::mkdir(sub.c_str(), 0755)) == 0; },
+                             kVisible))
+          << "round " << round << ": " << errno_text(errno);
+      EXPECT_TRUE(eventually([&] { return present(a_ / "d" / "sub"); }, kVisible));
+    } else if (kind == "stat") {
+      struct stat st {};
+      EXPECT_EQ(::stat(f.c_str(), &st), 0) << "round " << round << ": " << errno_text(errno);
+      EXPECT_EQ(st.st_size, static_cast<off_t>(new_data.size())) << "round " << round;
+    } else {
+      EXPECT_EQ(::unlink(f.c_str()), 0) << "round " << round << ": " << errno_text(errno);
+      EXPECT_TRUE(eventually([&] { return !present(a_ / "d" / "f"); }, kVisible));
+    }
+    // Clean up from A for the next round.
+    ASSERT_TRUE(run_command({"/bin/rm", "-rf", (a_ / "d").string()}).ok());
+  }
+}
+
 // An open file that lost its name is still opened again through /proc/self/fd on the
 // mount that has it open, as on a local filesystem (the ESTALE above is only for files
 // not open here).
