@@ -26,6 +26,15 @@ class HandlerTest : public ServedStoreTest {
   }
 
   Reply call(const RequestFiller& fill) { return client_->call(fill, std::chrono::seconds(10)); }
+  // mkdir of `name` (mode 0755) in the root.
+  Reply mkdir_in_root(const char* name) {
+    return call([&](proto::Request::Builder b) {
+      auto m = b.initMkdir();
+      m.setParent(1);
+      m.setName(data(name));
+      m.setMode(0755);
+    });
+  }
 
   std::unique_ptr<RpcClient> client_;
 };
@@ -186,12 +195,7 @@ TEST_F(HandlerTest, CommitDataThenSetattr) {
 TEST_F(HandlerTest, AnAddIntoALeasedDirectoryWaitsForTheHoldersRelease) {
   auto holder = call([](proto::Request::Builder b) { b.initHello().setClientName("a:/mnt"); });
   ASSERT_TRUE(holder.ok()) << holder.message();
-  auto made = call([](proto::Request::Builder b) {
-    auto m = b.initMkdir();
-    m.setParent(1);
-    m.setName(data("leased"));
-    m.setMode(0755);
-  });
+  auto made = mkdir_in_root("leased");
   ASSERT_TRUE(made.ok()) << made.message();
   EXPECT_GT(made.response().getLeaseMs(), 0u);
   const uint64_t dir = made.response().getAttr().getIno();
@@ -257,12 +261,7 @@ TEST_F(HandlerTest, ErrorsArriveAsCodes) {
 // path up again); a missing name in a directory that is there stays `not_found`.
 TEST_F(HandlerTest, CallsNamingAnInodeThatIsGoneAnswerStale) {
   ASSERT_TRUE(call([](proto::Request::Builder b) { b.initHello().setClientName("t:/m"); }).ok());
-  auto made = call([](proto::Request::Builder b) {
-    auto m = b.initMkdir();
-    m.setParent(1);
-    m.setName(data("d"));
-    m.setMode(0755);
-  });
+  auto made = mkdir_in_root("d");
   ASSERT_TRUE(made.ok()) << made.message();
   const uint64_t dir = made.response().getAttr().getIno();
   auto in_dir = [&](uint64_t parent) {
