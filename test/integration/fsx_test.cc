@@ -1,7 +1,8 @@
 // One file changed by a long, seeded run of random operations, in the manner of fsx:
-// writes through two descriptors, appends, reads, truncates, fallocate, writes and
-// reads through a shared mapping, fsync, closes and reopens (some with O_TRUNC), and
-// changes made on the other mount between a close and the next open. The same run goes
+// writes through two descriptors, whole pages through an O_DIRECT one beside them,
+// appends, reads, truncates, fallocate, writes and reads through a shared mapping,
+// fsync, closes and reopens (some with O_TRUNC), and changes made on the other mount
+// between a close and the next open. The same run goes
 // to a native file; after every step both must have answered alike, and every byte
 // read must be what a model of the file says. At each reopen the other mount reads the
 // whole file (close-to-open). Offsets favour the places where the data path changes
@@ -46,6 +47,20 @@ struct Side {
   int fd = -1;   // O_RDWR
   int fd2 = -1;  // a second O_RDWR descriptor of the same file
   int afd = -1;  // O_WRONLY | O_APPEND
+  int dfd = -1;  // O_RDWR | O_DIRECT
+};
+
+// A page-aligned buffer for O_DIRECT.
+struct AlignedBuffer {
+  explicit AlignedBuffer(size_t size) : size(size) {
+    if (::posix_memalign(&p, 4096, std::max<size_t>(size, 4096)) != 0) p = nullptr;
+  }
+  ~AlignedBuffer() { std::free(p); }
+  AlignedBuffer(const AlignedBuffer&) = delete;
+  AlignedBuffer& operator=(const AlignedBuffer&) = delete;
+  char* data() { return static_cast<char*>(p); }
+  void* p = nullptr;
+  size_t size;
 };
 
 class FsxRun {
@@ -59,7 +74,7 @@ class FsxRun {
 
   ~FsxRun() {
     for (Side* s : {&mount_, &native_})
-      for (int* fd : {&s->fd, &s->fd2, &s->afd})
+      for (int* fd : {&s->fd, &s->fd2, &s->afd, &s->dfd})
         if (*fd >= 0) ::close(*fd);
   }
 
@@ -167,6 +182,8 @@ class FsxRun {
 
   void step(uint64_t i) {
     int op = static_cast<int>(uniform(0, 99));
+    if (op < 4) return direct(i, /*write=*/true);
+    if (op < 7) return direct(i, /*write=*/false);
     if (op < 22) return write(i, false);
     if (op < 30) return write(i, true);
     if (op < 36) return append(i);
@@ -187,6 +204,35 @@ class FsxRun {
     note(fmt::format("{}: pwrite fd{} {} bytes at {}", i, second ? 2 : 1, data.size(), off));
     Outcome o = both("pwrite", [&](Side& s) { return pwrite_all(second ? s.fd2 : s.fd, data, off); });
     if (o.ret == static_cast<long>(data.size())) model_write(off, data);
+  }
+
+  // Whole pages through the O_DIRECT descriptor (past the page cache that the other
+  // descriptors share), at a page-aligned offset.
+  void direct(uint64_t i, bool write) {
+    const off_t page = 4 * kKiB;
+    off_t off = offset(max_size_) / page * page;
+    off_t len = std::min(std::max<off_t>(length() / page, 1) * page, (max_size_ - off) / page * page);
+    if (len <= 0) return;
+    AlignedBuffer buf(static_cast<size_t>(len));
+    if (!buf.p) return fail("posix_memalign failed");
+    if (write) {
+      std::string data = bytes(len);
+      note(fmt::format("{}: O_DIRECT pwrite {} bytes at {}", i, len, off));
+      Outcome o = both("O_DIRECT pwrite", [&](Side& s) {
+        std::memcpy(buf.data(), data.data(), data.size());
+        return ::pwrite(s.dfd, buf.data(), static_cast<size_t>(len), off);
+      });
+      if (o.ret == len) model_write(off, data);
+      return;
+    }
+    note(fmt::format("{}: O_DIRECT pread {} bytes at {} (size {})", i, len, off, size()));
+    std::string want = expected(off, len);
+    for (Side* s : {&mount_, &native_}) {
+      ssize_t n = ::pread(s->dfd, buf.data(), static_cast<size_t>(len), off);
+      if (n < 0) return fail(fmt::format("O_DIRECT pread: {}", errno_text(errno)));
+      expect_bytes(s == &mount_ ? "O_DIRECT pread on the mount" : "O_DIRECT pread natively",
+                   std::string(buf.data(), static_cast<size_t>(n)), off, want);
+    }
   }
 
   void append(uint64_t i) {
@@ -267,7 +313,7 @@ class FsxRun {
     note(fmt::format("{}: fstat (size {})", i, size()));
     for (Side* s : {&mount_, &native_}) {
       struct stat st {};
-      for (int fd : {s->fd, s->fd2, s->afd}) {
+      for (int fd : {s->fd, s->fd2, s->afd, s->dfd}) {
         if (::fstat(fd, &st) != 0) return fail(fmt::format("fstat: {}", errno_text(errno)));
         if (st.st_size != size())
           return fail(fmt::format("fstat on the {}: size {}, {} expected",
@@ -294,7 +340,12 @@ class FsxRun {
       s->fd = ::open(s->path.c_str(), O_RDWR | extra, 0644);
       s->fd2 = ::open(s->path.c_str(), O_RDWR);
       s->afd = ::open(s->path.c_str(), O_WRONLY | O_APPEND);
-      if (s->fd < 0 || s->fd2 < 0 || s->afd < 0) {
+      s->dfd = ::open(s->path.c_str(), O_RDWR | O_DIRECT);
+      // A native filesystem without direct I/O (tmpfs before Linux 6.6) checks the model
+      // through the page cache; the mount must take O_DIRECT.
+      if (s->dfd < 0 && errno == EINVAL && s == &native_)
+        s->dfd = ::open(s->path.c_str(), O_RDWR);
+      if (s->fd < 0 || s->fd2 < 0 || s->afd < 0 || s->dfd < 0) {
         fail(fmt::format("open {}: {}", s->path.string(), errno_text(errno)));
         return false;
       }
@@ -307,7 +358,7 @@ class FsxRun {
   // O_TRUNC). With check_only, stops after the other mount's read.
   void reopen(bool check_only) {
     note(fmt::format("close all (size {})", size()));
-    for (int Side::*fd : {&Side::afd, &Side::fd2, &Side::fd}) {
+    for (int Side::*fd : {&Side::dfd, &Side::afd, &Side::fd2, &Side::fd}) {
       both("close", [&](Side& s) {
         int r = ::close(s.*fd);
         s.*fd = -1;
