@@ -37,13 +37,7 @@ void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     // checking write permission); with atomic O_TRUNC the kernel counts on us to do it.
     bool truncate = (fi->flags & O_TRUNC) != 0;
     m.commit_held(ino);  // the controller checks this open against the mode it knows
-    // A file without names that is not open here was reached by a name the kernel cached
-    // before another mount removed it or renamed a file over it (an editor's save): the
-    // open answers ESTALE, and the kernel looks the path up again (fuse_ops.h, guarded).
     const bool open_here = m.open_files().find(ino) != nullptr;
-    auto stale = [&] {
-      return Error(Errc::stale, fmt::format("open: inode {} has no name any more", ino));
-    };
     Reply r;
     try {
       r = m.controller().call([&](proto::Request::Builder rq) {
@@ -56,16 +50,20 @@ void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
         o.setInlineWithoutToken(access_mode(fi->flags) == proto::AccessMode::READ && !truncate);
       }, Retry::idempotent);
     } catch (const Error& e) {
-      if (e.code() != Errc::not_found && e.code() != Errc::stale) throw;
-      if (!open_here) throw stale();
-      // Open here (through /proc/PID/fd) but reclaimed: a small file read without a token.
-      throw Error(Errc::not_found, e.what());
+      // The controller answers `stale` for an inode that is gone (doc/protocol.md). One
+      // open here, reached through /proc/PID/fd, is a small file read without a token and
+      // reclaimed since: no second look can find it.
+      if (e.code() == Errc::stale && open_here) throw Error(Errc::not_found, e.what());
+      throw;
     }
     expect_response(r, proto::Response::OPEN);
     FileHandle* h = m.open_handle(ino, r.response().getOpen(), truncate, (fi->flags & O_APPEND) != 0);
+    // A file without names that is not open here, still kept by another mount's token,
+    // was reached by a name the kernel cached before another mount renamed a file over it
+    // (an editor's save): ESTALE, and the kernel looks the path up again (fuse_ops.h).
     if (r.response().getOpen().getAttr().getNlink() == 0 && !open_here) {
       m.release_handle(h);  // gives its token back
-      throw stale();
+      throw Error(Errc::stale, fmt::format("open: inode {} has no name any more", ino));
     }
     fi->fh = reinterpret_cast<uintptr_t>(h);
     fi->keep_cache = h->keep_cache ? 1 : 0;
